@@ -1,0 +1,1 @@
+"""Smart315: an open-source consumer-rights complaint platform."""

@@ -1,0 +1,122 @@
+"""Configuration from the environment only (names in API.md); nothing connects at import time."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Development defaults for template ids; production sets the JSON objects in the environment.
+DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES = {
+    "complaint.forwarded": "wx-sub-forwarded-dev",
+    "complaint.responded": "wx-sub-responded-dev",
+    "complaint.mediating": "wx-sub-mediating-dev",
+    "complaint.resolved": "wx-sub-resolved-dev",
+    "complaint.unresolved": "wx-sub-unresolved-dev",
+    "complaint.deadline_soon": "wx-sub-deadline-dev",
+    "message.created": "wx-sub-message-dev",
+}
+DEFAULT_WECHAT_OA_TEMPLATES = {
+    "complaint.forwarded": "wx-oa-forwarded-dev",
+    "complaint.mediating": "wx-oa-mediating-dev",
+    "complaint.resolved": "wx-oa-resolved-dev",
+    "complaint.unresolved": "wx-oa-unresolved-dev",
+    "complaint.deadline_soon": "wx-oa-deadline-dev",
+    "message.created": "wx-oa-message-dev",
+}
+DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES = {
+    "complaint.forwarded": "ali-sub-forwarded-dev",
+    "complaint.responded": "ali-sub-responded-dev",
+    "complaint.mediating": "ali-sub-mediating-dev",
+    "complaint.resolved": "ali-sub-resolved-dev",
+    "complaint.unresolved": "ali-sub-unresolved-dev",
+    "complaint.deadline_soon": "ali-sub-deadline-dev",
+    "message.created": "ali-sub-message-dev",
+}
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _json_obj(value: str | None, default: dict[str, str]) -> dict[str, str]:
+    if not value:
+        return dict(default)
+    parsed = json.loads(value)
+    if not isinstance(parsed, dict):
+        raise ValueError("template configuration must be a JSON object")
+    return {str(k): str(v) for k, v in parsed.items()}
+
+
+def normalize_database_url(url: str) -> str:
+    """Let a plain postgresql:// URL work as given: we use psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    if url.startswith("postgresql+psycopg2://"):
+        return "postgresql+psycopg://" + url[len("postgresql+psycopg2://"):]
+    return url
+
+
+def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the settings mapping from the environment, then apply explicit overrides (tests)."""
+    env = dict(os.environ if environ is None else environ)
+    instance = Path(env.get("SMART315_INSTANCE_DIR", ROOT / "instance"))
+    cfg: dict[str, Any] = {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "SECRET_KEY": env.get("SECRET_KEY") or "dev-secret-key-change-me",
+        "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or "dev-field-key-change-me",
+        "WECHAT_MINI_APPID": env.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
+        "WECHAT_MINI_SECRET": env.get("WECHAT_MINI_SECRET") or "wx-mini-dev-secret",
+        "WECHAT_OA_APPID": env.get("WECHAT_OA_APPID") or "wx-oa-dev-appid",
+        "WECHAT_OA_SECRET": env.get("WECHAT_OA_SECRET") or "wx-oa-dev-secret",
+        "WECHAT_OA_TOKEN": env.get("WECHAT_OA_TOKEN") or "smart315devtoken",
+        "WECHAT_OA_AES_KEY": env.get("WECHAT_OA_AES_KEY") or None,
+        "WECHAT_API_BASE_URL": env.get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com",
+        "ALIPAY_APPID": env.get("ALIPAY_APPID") or "2021000000000000",
+        "ALIPAY_APP_PRIVATE_KEY_FILE": env.get("ALIPAY_APP_PRIVATE_KEY_FILE") or None,
+        "ALIPAY_PUBLIC_KEY_FILE": env.get("ALIPAY_PUBLIC_KEY_FILE") or None,
+        "ALIPAY_GATEWAY_URL": env.get("ALIPAY_GATEWAY_URL") or "https://openapi.alipay.com/gateway.do",
+        "SMS_PROVIDER": env.get("SMS_PROVIDER") or "console",
+        "SMS_ACCESS_KEY_ID": env.get("SMS_ACCESS_KEY_ID") or None,
+        "SMS_ACCESS_KEY_SECRET": env.get("SMS_ACCESS_KEY_SECRET") or None,
+        "SMS_SIGN_NAME": env.get("SMS_SIGN_NAME") or "智慧三一五",
+        "SMS_TEMPLATE_CODE": env.get("SMS_TEMPLATE_CODE") or "SMS_000000",
+        "SMS_ENDPOINT": env.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com",
+        "LLM_BASE_URL": env.get("LLM_BASE_URL") or None,
+        "LLM_API_KEY": env.get("LLM_API_KEY") or None,
+        "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-chat",
+        "LLM_TIMEOUT_SECONDS": float(env.get("LLM_TIMEOUT_SECONDS") or 8),
+        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
+        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES") or 10 * 1024 * 1024),
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")),
+        "CORS_ORIGINS": [o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip()],
+        "WECHAT_SUBSCRIBE_TEMPLATES": _json_obj(env.get("WECHAT_SUBSCRIBE_TEMPLATES"), DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES),
+        "WECHAT_OA_TEMPLATES": _json_obj(env.get("WECHAT_OA_TEMPLATES"), DEFAULT_WECHAT_OA_TEMPLATES),
+        "ALIPAY_SUBSCRIBE_TEMPLATES": _json_obj(env.get("ALIPAY_SUBSCRIBE_TEMPLATES"), DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES),
+        "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL") or 900),
+        "REFRESH_TOKEN_TTL": int(env.get("REFRESH_TOKEN_TTL") or 30 * 24 * 3600),
+        "RESPONSE_DEADLINE_WORKING_DAYS": int(env.get("RESPONSE_DEADLINE_WORKING_DAYS") or 10),
+        "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
+        "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
+        "MEDIATION_DEADLINE_DAYS": int(env.get("MEDIATION_DEADLINE_DAYS") or 60),
+        "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
+        "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
+        "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
+        "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
+        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
+    }
+    if overrides:
+        cfg.update(overrides)
+    cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
+    return cfg
