@@ -1,0 +1,1 @@
+"""Accounts, tokens and the outside sign-in providers (WeChat, Alipay, SMS)."""

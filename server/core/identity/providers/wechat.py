@@ -1,0 +1,371 @@
+"""WeChat mini-program login/phone/subscribe messages and official-account (OA) QR binding and alerts.
+
+Built on wechatpy's WeChatClient, pointed at settings["WECHAT_API_BASE_URL"] (the real API or the
+local simulator). Access tokens live in wechatpy's RedisStorage when a Redis client is given, so every
+process shares one token; otherwise in MemoryStorage (per process).
+"""
+from __future__ import annotations
+
+import logging
+import time
+import urllib.parse
+from typing import Any, Callable
+
+import requests
+from wechatpy import WeChatClient, parse_message
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
+from wechatpy.replies import TextReply
+from wechatpy.session.memorystorage import MemoryStorage
+from wechatpy.session.redisstorage import RedisStorage
+from wechatpy.utils import check_signature as _wx_check_signature
+
+from server.core.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidCode,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+    UpstreamUnavailable,
+)
+from server.core.identity.providers import install_log_redaction
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+DEFAULT_TIMEOUT_SECONDS = 5.0
+REDIS_PREFIX = "smart315:wechat"
+# Cache a token a little shorter than WeChat says, so no process uses it in its last minutes.
+TOKEN_SAFETY_MARGIN_SECONDS = 300
+
+# Error codes (https://developers.weixin.qq.com/doc/oplatform/Return_codes/Return_code_descriptions_new.html)
+SYSTEM_BUSY = -1
+INVALID_CREDENTIAL = 40001
+INVALID_ACCESS_TOKEN = 40014
+EXPIRED_ACCESS_TOKEN = 42001
+INVALID_CODE = 40029
+CODE_BEEN_USED = 40163
+HIGH_RISK_USER = 40226
+API_MINUTE_QUOTA = 45011
+API_DAILY_QUOTA = 45009
+TOKEN_ERRORS = frozenset({INVALID_CREDENTIAL, INVALID_ACCESS_TOKEN, EXPIRED_ACCESS_TOKEN})
+TRANSIENT_ERRORS = frozenset({SYSTEM_BUSY, API_MINUTE_QUOTA, API_DAILY_QUOTA, 45047})
+# Sending to this user with this template will never work as asked: do not retry.
+PERMANENT_SEND_ERRORS = frozenset({
+    40003,   # invalid openid
+    40037,   # invalid template_id
+    41028,   # invalid form_id
+    43004,   # require subscribe (user unfollowed the OA)
+    43101,   # user refuse to accept the msg (no subscribe grant)
+    43107,   # subscribe message content not allowed
+    47003,   # argument invalid (data does not match the template)
+    40036,   # invalid template_id size
+})
+
+
+class _Failure(Exception):
+    """A neutral description of a failed call; the public methods map it to domain errors."""
+
+    def __init__(self, kind: str, errcode: int | None = None, errmsg: str = ""):
+        super().__init__(f"{kind}:{errcode}")
+        self.kind = kind  # "wechat" | "http" | "timeout" | "unreachable" | "bad_response"
+        self.errcode = errcode
+        self.errmsg = errmsg
+
+
+class _Client(WeChatClient):
+    """wechatpy client whose every URL (token included) goes to the configured base, with timeouts."""
+
+    def __init__(self, appid: str, secret: str, base_url: str, session: Any, timeout: float):
+        super().__init__(appid, secret, session=session, timeout=timeout, auto_retry=False)
+        self.base_url = base_url
+        # Instance attributes shadow the class constants wechatpy hard-codes.
+        self.API_BASE_URL = base_url + "/cgi-bin/"
+        self.wxa.API_BASE_URL = base_url + "/"
+
+    def fetch_access_token(self) -> dict:
+        return self._fetch_access_token(
+            url=self.base_url + "/cgi-bin/token",
+            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+        )
+
+    def _fetch_access_token(self, url: str, params: dict) -> dict:
+        # Same as wechatpy's, plus a timeout and a shorter cache lifetime.
+        logger.info("fetching WeChat access token for appid %s", self.appid)
+        res = self._http.get(url=url, params=params, timeout=self.timeout)
+        try:
+            res.raise_for_status()
+        except requests.RequestException as exc:
+            raise WeChatClientException(None, None, client=self, request=exc.request, response=exc.response) from None
+        try:
+            result = res.json()
+        except ValueError:
+            raise _Failure("bad_response") from None
+        if result.get("errcode"):
+            raise WeChatClientException(int(result["errcode"]), result.get("errmsg", ""), client=self,
+                                        request=res.request, response=res)
+        expires_in = int(result.get("expires_in", 7200))
+        ttl = max(60, expires_in - TOKEN_SAFETY_MARGIN_SECONDS)
+        self.session.set(self.access_token_key, result["access_token"], ttl)
+        self.expires_at = int(time.time()) + ttl
+        return result
+
+    def forget_access_token(self) -> None:
+        """Drop the cached token (in Redis: for every process) so the next call fetches a new one."""
+        self.session.delete(self.access_token_key)
+        self.expires_at = None
+
+
+class _WeChatBase:
+    def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None):
+        install_log_redaction()
+        base = (settings.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
+        self.base_url = base
+        self.appid = appid
+        self.timeout = float(settings.get("WECHAT_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
+        storage = RedisStorage(redis, prefix=REDIS_PREFIX) if redis is not None else MemoryStorage()
+        self.client = _Client(appid, secret, base, storage, self.timeout)
+
+    def _invoke(self, call: Callable[[], Any], uses_token: bool = True) -> dict:
+        """Run one wechatpy call; on an invalid/expired token refresh it once and retry."""
+        try:
+            try:
+                result = call()
+            except WeChatClientException as exc:
+                if uses_token and exc.errcode in TOKEN_ERRORS:
+                    logger.info("WeChat access token rejected (errcode %s); refreshing once", exc.errcode)
+                    self.client.forget_access_token()
+                    result = call()
+                else:
+                    raise
+        except _Failure:
+            raise
+        except WeChatClientException as exc:
+            if exc.errcode is None:
+                status = getattr(exc.response, "status_code", None)
+                raise _Failure("http", None, f"HTTP {status}") from None
+            raise _Failure("wechat", int(exc.errcode), str(exc.errmsg or "")) from None
+        except requests.Timeout:
+            raise _Failure("timeout") from None
+        except requests.RequestException:
+            raise _Failure("unreachable") from None
+        if not isinstance(result, dict):
+            raise _Failure("bad_response")
+        return result
+
+    @staticmethod
+    def _auth_error(failure: _Failure, what: str) -> Exception:
+        """Map a failure of a login-time call to the domain error the user sees."""
+        if failure.kind == "wechat" and failure.errcode in (INVALID_CODE, CODE_BEEN_USED, HIGH_RISK_USER):
+            return InvalidCode(f"微信{what}无效或已使用，请重试", upstream_code=failure.errcode)
+        if failure.kind in ("timeout", "unreachable", "http") or (
+                failure.kind == "wechat" and failure.errcode in TRANSIENT_ERRORS):
+            return UpstreamUnavailable("微信服务繁忙，请稍后再试", status=503, upstream_code=failure.errcode)
+        # Misconfiguration (bad appid/secret), token trouble after a retry, unparseable answers.
+        logger.warning("WeChat %s failed: kind=%s errcode=%s", what, failure.kind, failure.errcode)
+        return UpstreamUnavailable("微信服务返回异常", status=502, upstream_code=failure.errcode)
+
+    @staticmethod
+    def _delivery_error(failure: _Failure) -> Exception:
+        code = failure.errcode
+        if failure.kind == "wechat" and code in PERMANENT_SEND_ERRORS:
+            return PermanentDeliveryError(f"wechat errcode {code}: {failure.errmsg}", code=code)
+        if failure.kind == "wechat" and code is not None and 40000 <= code < 50000 \
+                and code not in TRANSIENT_ERRORS and code not in TOKEN_ERRORS:
+            # Any other request error (4xxxx) fails the same way when retried.
+            return PermanentDeliveryError(f"wechat errcode {code}: {failure.errmsg}", code=code)
+        return TransientDeliveryError(f"wechat {failure.kind} {code if code is not None else ''}".strip(),
+                                      code=code)
+
+
+class WeChatMini(_WeChatBase):
+    """The mini-program: login (code2Session), phone number, subscribe messages."""
+
+    def __init__(self, settings: dict[str, Any], redis: Any = None):
+        super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis)
+
+    def code_to_session(self, js_code: str) -> dict[str, Any]:
+        """Exchange a wx.login() code: {openid, unionid|None, session_key}. The session_key stays server-side."""
+        if not js_code or not isinstance(js_code, str):
+            raise InvalidCode("缺少微信登录凭证")
+        # The same request as wechatpy's WeChatWxa.code_to_session, minus the access_token that
+        # wechatpy would fetch and append: jscode2session authenticates with appid+secret only.
+        params = {"appid": self.appid, "secret": self.client.secret, "js_code": js_code,
+                  "grant_type": "authorization_code", "access_token": None}
+        try:
+            result = self._invoke(lambda: self.client.wxa._get("sns/jscode2session", params=dict(params)),
+                                  uses_token=False)
+        except _Failure as failure:
+            raise self._auth_error(failure, "登录凭证") from None
+        if not result.get("openid") or not result.get("session_key"):
+            raise UpstreamUnavailable("微信服务返回异常", status=502)
+        return {"openid": result["openid"], "unionid": result.get("unionid") or None,
+                "session_key": result["session_key"]}
+
+    def get_phone_number(self, phone_code: str) -> str:
+        """Exchange a getPhoneNumber code for the verified phone (purePhoneNumber, no country code)."""
+        if not phone_code or not isinstance(phone_code, str):
+            raise InvalidCode("缺少手机号授权凭证")
+        try:
+            result = self._invoke(lambda: self.client.post(
+                "wxa/business/getuserphonenumber", api_base_url=self.base_url + "/",
+                data={"code": phone_code}))
+        except _Failure as failure:
+            raise self._auth_error(failure, "手机号授权凭证") from None
+        info = result.get("phone_info") or {}
+        phone = info.get("purePhoneNumber") or info.get("phoneNumber")
+        if not phone:
+            raise UpstreamUnavailable("微信服务返回异常", status=502)
+        return str(phone)
+
+    def send_subscribe_message(self, openid: str, template_id: str, data: dict, page: str | None = None) -> None:
+        """Send a one-time subscribe message; raises Permanent/TransientDeliveryError."""
+        wx_data = _as_template_data(data)
+        try:
+            self._invoke(lambda: self.client.wxa.send_subscribe_message(openid, template_id, wx_data, page=page))
+        except _Failure as failure:
+            raise self._delivery_error(failure) from None
+
+    def get_access_token(self) -> str:
+        """The current access token (cached in Redis or memory); for diagnostics and tests."""
+        try:
+            return self._invoke(lambda: {"t": self.client.access_token}, uses_token=False)["t"]
+        except _Failure as failure:
+            raise self._auth_error(failure, "access_token") from None
+
+
+class WeChatOA(_WeChatBase):
+    """The official account: parametric QR tickets, the event callback, template messages to staff."""
+
+    def __init__(self, settings: dict[str, Any], redis: Any = None):
+        super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
+        self.token = settings.get("WECHAT_OA_TOKEN") or ""
+        aes_key = settings.get("WECHAT_OA_AES_KEY")
+        self.crypto = WeChatCrypto(self.token, aes_key, self.appid) if aes_key else None
+
+    # --- QR binding -------------------------------------------------------------------------
+    def create_qr_ticket(self, scene_str: str, expire_seconds: int = 600) -> dict[str, Any]:
+        """A temporary QR (QR_STR_SCENE) whose scan event carries scene_str: {ticket, url, expire_seconds}."""
+        body = {"expire_seconds": int(expire_seconds), "action_name": "QR_STR_SCENE",
+                "action_info": {"scene": {"scene_str": str(scene_str)}}}
+        try:
+            result = self._invoke(lambda: self.client.qrcode.create(body))
+        except _Failure as failure:
+            raise self._auth_error(failure, "二维码") from None
+        if not result.get("ticket"):
+            raise UpstreamUnavailable("微信服务返回异常", status=502)
+        return {"ticket": result["ticket"], "url": result.get("url"),
+                "expire_seconds": int(result.get("expire_seconds", expire_seconds))}
+
+    def qr_image_url(self, ticket: str) -> str:
+        """Where the QR image for a ticket is shown (mp.weixin.qq.com for the real API)."""
+        quoted = urllib.parse.quote(ticket, safe="")
+        if self.base_url == DEFAULT_API_BASE_URL:
+            return f"https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket={quoted}"
+        return f"{self.base_url}/cgi-bin/showqrcode?ticket={quoted}"
+
+    # --- template messages ------------------------------------------------------------------
+    def send_template_message(self, openid: str, template_id: str, data: dict,
+                              miniprogram: dict | None = None, url: str | None = None) -> None:
+        """Send an OA template message; raises Permanent/TransientDeliveryError."""
+        wx_data = _as_template_data(data)
+        try:
+            self._invoke(lambda: self.client.message.send_template(
+                openid, template_id, wx_data, url=url, mini_program=miniprogram))
+        except _Failure as failure:
+            raise self._delivery_error(failure) from None
+
+    # --- callback ---------------------------------------------------------------------------
+    def check_signature(self, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:
+        """The plaintext-mode signature: sha1(sorted(token, timestamp, nonce))."""
+        if not (signature and timestamp and nonce):
+            return False
+        try:
+            _wx_check_signature(self.token, signature, timestamp, nonce)
+        except InvalidSignatureException:
+            return False
+        return True
+
+    def verify_echo(self, args: dict[str, str]) -> str:
+        """The GET URL-verification handshake: the echostr to answer, or Forbidden."""
+        if not self.check_signature(args.get("signature"), args.get("timestamp"), args.get("nonce")):
+            raise Forbidden("微信回调签名校验失败")
+        return args.get("echostr") or ""
+
+    def parse_callback(self, body: bytes | str, args: dict[str, str]) -> dict[str, Any]:
+        """Verify and decode one POSTed event (plaintext or encrypt_type=aes).
+
+        Returns {event, openid, scene, ticket, to, msg_type, create_time, encrypted, nonce, timestamp};
+        event is lower case ("subscribe", "scan", "unsubscribe", ...); scene has no "qrscene_" prefix.
+        """
+        timestamp, nonce = args.get("timestamp"), args.get("nonce")
+        # Both modes send the plain signature too; check it always.
+        if not self.check_signature(args.get("signature"), timestamp, nonce):
+            raise Forbidden("微信回调签名校验失败")
+        encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
+        if encrypted:
+            if self.crypto is None:
+                raise BadRequest("未配置消息加解密密钥")
+            try:
+                xml = self.crypto.decrypt_message(body, args.get("msg_signature") or "", timestamp, nonce)
+            except InvalidSignatureException:
+                raise Forbidden("微信回调签名校验失败") from None
+            except Exception:  # noqa: BLE001 - bad padding / appid / XML: all mean "not from WeChat"
+                raise BadRequest("无法解密微信回调消息") from None
+        else:
+            xml = body
+        try:
+            message = parse_message(xml)
+        except Exception:  # noqa: BLE001 - malformed XML
+            raise BadRequest("无法解析微信回调消息") from None
+        if message is None:
+            raise BadRequest("空的微信回调消息")
+        msg_type = getattr(message, "type", "unknown")
+        event = getattr(message, "event", None) if msg_type == "event" else None
+        scene = None
+        if event == "subscribe_scan":
+            event = "subscribe"
+        if event in ("subscribe", "scan"):
+            scene = getattr(message, "scene_id", None) or getattr(message, "key", None) or None
+            if scene and scene.startswith("qrscene_"):
+                scene = scene[len("qrscene_"):]
+        return {
+            "event": event,
+            "msg_type": msg_type,
+            "openid": message.source,
+            "to": message.target,
+            "scene": scene or None,
+            "ticket": getattr(message, "ticket", None),
+            "create_time": _epoch(getattr(message, "time", None)),
+            "encrypted": encrypted,
+            "nonce": nonce,
+            "timestamp": timestamp,
+        }
+
+    def reply_text(self, parsed: dict[str, Any], content: str) -> str:
+        """A passive text reply to the sender of `parsed`, encrypted if the event was."""
+        reply = TextReply(source=parsed["to"], target=parsed["openid"], content=content)
+        xml = reply.render()
+        if parsed.get("encrypted") and self.crypto is not None:
+            return self.crypto.encrypt_message(xml, parsed.get("nonce") or str(int(time.time())),
+                                               parsed.get("timestamp"))
+        return xml
+
+    @staticmethod
+    def success_reply() -> str:
+        """The empty answer WeChat expects when there is nothing to say back."""
+        return "success"
+
+
+def _epoch(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(value.timestamp()) if hasattr(value, "timestamp") else int(value)
+
+
+def _as_template_data(data: dict) -> dict:
+    """Accept {"k": "v"} or {"k": {"value": "v"}}; WeChat wants the latter."""
+    out = {}
+    for key, value in (data or {}).items():
+        out[key] = value if isinstance(value, dict) else {"value": "" if value is None else str(value)}
+    return out

@@ -1,0 +1,118 @@
+"""Serve simulators in background threads (tests) or in the foreground (`smart315 simulators`)."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+DEFAULT_PORTS = {"wechat": 9101, "alipay": 9102, "sms": 9103}
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: a simulator's request lines hold the codes and tokens the client sent."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+def start_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
+                    quiet: bool = True) -> tuple[str, Callable[[], None]]:
+    """Serve a WSGI app on a threaded werkzeug server; returns (base_url, shutdown)."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
+    thread = threading.Thread(target=server.serve_forever, name=f"simulator-{server.server_port}", daemon=True)
+    thread.start()
+    stopped = False
+
+    def shutdown() -> None:
+        nonlocal stopped
+        if stopped:
+            return
+        stopped = True
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://{host}:{server.server_port}", shutdown
+
+
+def build_all(keys_dir: str | Path, sms_access_keys: dict[str, str] | None = None,
+              settings: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The three simulator apps and the settings that point the app at them (keys generated once)."""
+    from server.core.identity.providers.alipay import generate_dev_keys
+    from server.simulators.alipay import create_alipay_simulator
+    from server.simulators.sms import create_sms_simulator
+    from server.simulators.wechat import create_wechat_simulator
+
+    settings = settings or {}
+    keys_dir = Path(keys_dir)
+    names = ("app_private_key.pem", "app_public_key.pem", "alipay_private_key.pem", "alipay_public_key.pem")
+    paths = [keys_dir / n for n in names]
+    if not all(p.exists() for p in paths):
+        paths = [Path(p) for p in generate_dev_keys(keys_dir)]
+    app_priv, app_pub, ali_priv, ali_pub = paths
+    mini = (settings.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
+            settings.get("WECHAT_MINI_SECRET") or "wx-mini-dev-secret")
+    oa = (settings.get("WECHAT_OA_APPID") or "wx-oa-dev-appid", settings.get("WECHAT_OA_SECRET") or "wx-oa-dev-secret")
+    alipay_appid = settings.get("ALIPAY_APPID") or "2021000000000000"
+    sms_keys = sms_access_keys or {"sim-access-key-id": "sim-access-key-secret"}
+    apps = {
+        "wechat": create_wechat_simulator({mini[0]: mini[1], oa[0]: oa[1]}),
+        "alipay": create_alipay_simulator(ali_priv.read_text(), {alipay_appid: app_pub.read_text()}),
+        "sms": create_sms_simulator(sms_keys),
+    }
+    key_id, key_secret = next(iter(sms_keys.items()))
+    env = {
+        "ALIPAY_APP_PRIVATE_KEY_FILE": str(app_priv),
+        "ALIPAY_PUBLIC_KEY_FILE": str(ali_pub),
+        "SMS_PROVIDER": "aliyun",
+        "SMS_ACCESS_KEY_ID": key_id,
+        "SMS_ACCESS_KEY_SECRET": key_secret,
+    }
+    return apps, env
+
+
+def main(host: str = "127.0.0.1", ports: dict[str, int] | None = None, keys_dir: str | Path | None = None,
+         extra: dict[str, tuple[Any, int]] | None = None, block: bool = True) -> dict[str, Any]:
+    """Serve the WeChat, Alipay and SMS simulators (plus any `extra` name -> (app, port)) and print
+    the environment that points Smart315 at them. Blocks until Ctrl-C unless block=False."""
+    from server.config import load_config
+
+    cfg = load_config()
+    ports = {**DEFAULT_PORTS, **(ports or {})}
+    keys_dir = Path(keys_dir or Path(cfg["INSTANCE_DIR"]) / "dev-keys")
+    apps, env = build_all(keys_dir, settings=cfg)
+    for name, (app, port) in (extra or {}).items():
+        apps[name] = app
+        ports[name] = port
+    urls: dict[str, str] = {}
+    shutdowns: list[Callable[[], None]] = []
+    for name, app in apps.items():
+        url, stop = start_in_thread(app, host, ports.get(name, 0))
+        urls[name] = url
+        shutdowns.append(stop)
+    env.update({"WECHAT_API_BASE_URL": urls["wechat"], "ALIPAY_GATEWAY_URL": urls["alipay"] + "/gateway.do",
+                "SMS_ENDPOINT": urls["sms"]})
+    print("Simulators running:")
+    for name, url in urls.items():
+        print(f"  {name:8s} {url}")
+    print("Point Smart315 at them with:")
+    for key, value in env.items():
+        print(f"  export {key}={value}")
+
+    def stop_all() -> None:
+        for stop in shutdowns:
+            stop()
+
+    if not block:
+        return {"urls": urls, "env": env, "shutdown": stop_all}
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_all()
+    return {"urls": urls, "env": env, "shutdown": stop_all}

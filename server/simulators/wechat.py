@@ -1,0 +1,415 @@
+"""A local WeChat API simulator speaking the real wire protocol (JSON over HTTP, real error codes).
+
+Endpoints: /cgi-bin/token, /sns/jscode2session, /wxa/business/getuserphonenumber,
+/cgi-bin/message/subscribe/send, /cgi-bin/message/template/send, /cgi-bin/qrcode/create,
+/cgi-bin/showqrcode. Test and demo controls live under /_sim/ (see `create_wechat_simulator`).
+
+Login codes: a code "ok-<name>" (or one issued by POST /_sim/codes) is valid once; it maps to the
+openid "o" + sha1(appid:name)[:27] and the unionid "u" + sha1(name)[:27] (the same person has the
+same unionid in the mini-program and the OA); "nounion-<name>" gives no unionid; a code used twice
+answers 40163; any other code answers 40029. Phone codes "phone-<11 digits>" are valid once.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import threading
+import time
+from typing import Any
+
+import requests
+from flask import Flask, Response, jsonify, request
+
+INVALID_CREDENTIAL = {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
+EXPIRED_TOKEN = {"errcode": 42001, "errmsg": "access_token expired"}
+BUSY = {"errcode": -1, "errmsg": "system error"}
+RATE_LIMIT = {"errcode": 45011, "errmsg": "api minute-quota reach limit  mustslower  retry next minute"}
+
+
+def openid_for(appid: str, name: str) -> str:
+    """The openid the simulator gives `name` in app `appid` (28 chars like a real one)."""
+    return "o" + hashlib.sha1(f"{appid}:{name}".encode()).hexdigest()[:27]
+
+
+def unionid_for(name: str) -> str:
+    return "u" + hashlib.sha1(f"union:{name}".encode()).hexdigest()[:27]
+
+
+class WeChatSimState:
+    """Everything the simulator remembers; guarded by one lock (the server is threaded)."""
+
+    def __init__(self, apps: dict[str, str], token_ttl: int, templates: set[str] | None):
+        self.lock = threading.Lock()
+        self.apps = dict(apps)
+        self.token_ttl = token_ttl
+        self.templates = set(templates) if templates is not None else None
+        self.reset()
+
+    def reset(self) -> None:
+        self.tokens: dict[str, tuple[str, float]] = {}  # token -> (appid, expires_at)
+        self.used_codes: set[str] = set()
+        self.issued_codes: dict[str, dict[str, Any]] = {}
+        self.refused: set[tuple[str, str | None]] = set()  # (openid, template_id|None)
+        self.unfollowed: set[str] = set()
+        self.tickets: dict[str, dict[str, Any]] = {}
+        self.messages: list[dict[str, Any]] = []
+        self.fault: dict[str, Any] | None = None
+        self.counters: dict[str, int] = {}
+
+    def count(self, name: str) -> None:
+        self.counters[name] = self.counters.get(name, 0) + 1
+
+
+def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int = 7200,
+                            templates: set[str] | None = None) -> Flask:
+    """Build the simulator app.
+
+    apps: appid -> secret accepted by /cgi-bin/token and jscode2session (default: the dev settings'
+    mini and OA apps). templates: template ids that exist (None: every id not starting with "bad").
+
+    Controls (JSON): POST /_sim/fault {"mode": "busy"|"rate_limit"|"down"|"slow"|"garbage"|null,
+    "count": N (default: until cleared), "delay": seconds for slow, "paths": [prefixes]};
+    POST /_sim/codes {"name", "unionid": bool} -> {"code"}; POST /_sim/refuse {"openid", "template_id"?};
+    POST /_sim/unfollow {"openid"}; POST /_sim/expire_tokens; POST /_sim/scan {...} (delivers an OA
+    event to the app's callback); GET /_sim/messages; GET /_sim/stats; POST /_sim/reset.
+    """
+    if apps is None:
+        apps = {"wx-mini-dev-appid": "wx-mini-dev-secret", "wx-oa-dev-appid": "wx-oa-dev-secret"}
+    app = Flask("smart315-wechat-simulator")
+    state = WeChatSimState(apps, token_ttl, templates)
+    app.extensions["wechat_sim"] = state
+
+    def fault_response() -> Response | None:
+        with state.lock:
+            fault = state.fault
+            if not fault or request.path.startswith("/_sim"):
+                return None
+            paths = fault.get("paths")
+            if paths and not any(request.path.startswith(p) for p in paths):
+                return None
+            if fault.get("count") is not None:
+                fault["count"] -= 1
+                if fault["count"] <= 0:
+                    state.fault = None
+            mode = fault["mode"]
+            state.count(f"fault:{mode}")
+        if mode == "busy":
+            return jsonify(BUSY)
+        if mode == "rate_limit":
+            return jsonify(RATE_LIMIT)
+        if mode == "down":
+            return Response("<html><body>503 Service Temporarily Unavailable</body></html>", status=503,
+                            content_type="text/html")
+        if mode == "garbage":
+            return Response("<html>gateway error</html>", status=200, content_type="text/html")
+        if mode == "slow":
+            time.sleep(float(fault.get("delay", 3)))
+        return None
+
+    @app.before_request
+    def _faults():
+        return fault_response()
+
+    def check_token() -> tuple[str | None, dict | None]:
+        token = request.args.get("access_token")
+        with state.lock:
+            entry = state.tokens.get(token or "")
+        if not entry:
+            return None, INVALID_CREDENTIAL
+        appid, expires_at = entry
+        if expires_at <= time.time():
+            return None, EXPIRED_TOKEN
+        return appid, None
+
+    def template_exists(template_id: str | None) -> bool:
+        if not template_id:
+            return False
+        if state.templates is not None:
+            return template_id in state.templates
+        return not template_id.startswith("bad")
+
+    # --- the WeChat API ----------------------------------------------------------------------
+    @app.get("/cgi-bin/token")
+    def token():
+        appid, secret = request.args.get("appid"), request.args.get("secret")
+        with state.lock:
+            state.count("token")
+        if request.args.get("grant_type") != "client_credential":
+            return jsonify({"errcode": 40002, "errmsg": "invalid grant_type"})
+        if appid not in state.apps:
+            return jsonify({"errcode": 40013, "errmsg": "invalid appid"})
+        if state.apps[appid] != secret:
+            return jsonify({"errcode": 40125, "errmsg": "invalid appsecret"})
+        value = secrets.token_urlsafe(96)[:128]
+        with state.lock:
+            # Older tokens stay valid until they expire, like WeChat's 5-minute overlap.
+            state.tokens[value] = (appid, time.time() + state.token_ttl)
+        return jsonify({"access_token": value, "expires_in": state.token_ttl})
+
+    @app.get("/sns/jscode2session")
+    def jscode2session():
+        appid, secret, code = request.args.get("appid"), request.args.get("secret"), request.args.get("js_code")
+        with state.lock:
+            state.count("jscode2session")
+        if appid not in state.apps:
+            return jsonify({"errcode": 40013, "errmsg": "invalid appid"})
+        if state.apps[appid] != secret:
+            return jsonify({"errcode": 40125, "errmsg": "invalid appsecret"})
+        if request.args.get("grant_type") != "authorization_code":
+            return jsonify({"errcode": 40002, "errmsg": "invalid grant_type"})
+        with state.lock:
+            if code in state.used_codes:
+                return jsonify({"errcode": 40163, "errmsg": "code been used"})
+            issued = state.issued_codes.pop(code or "", None)
+            if issued is None and code and (code.startswith("ok-") or code.startswith("nounion-")):
+                name = code.split("-", 1)[1]
+                issued = {"name": name, "unionid": code.startswith("ok-")}
+            if issued is None or not issued["name"]:
+                return jsonify({"errcode": 40029, "errmsg": "invalid code"})
+            state.used_codes.add(code)
+        out = {"openid": openid_for(appid, issued["name"]), "session_key": secrets.token_urlsafe(18)[:24]}
+        if issued.get("unionid"):
+            out["unionid"] = unionid_for(issued["name"])
+        return jsonify(out)
+
+    @app.post("/wxa/business/getuserphonenumber")
+    def getuserphonenumber():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        code = (request.get_json(force=True, silent=True) or {}).get("code") or ""
+        with state.lock:
+            state.count("getuserphonenumber")
+            if code in state.used_codes:
+                return jsonify({"errcode": 40163, "errmsg": "code been used"})
+            digits = code[len("phone-"):] if code.startswith("phone-") else ""
+            if not (len(digits) == 11 and digits.isdigit()):
+                return jsonify({"errcode": 40029, "errmsg": "invalid code"})
+            state.used_codes.add(code)
+        return jsonify({"errcode": 0, "errmsg": "ok", "phone_info": {
+            "phoneNumber": digits, "purePhoneNumber": digits, "countryCode": "86",
+            "watermark": {"timestamp": int(time.time()), "appid": appid}}})
+
+    def validate_message(body: dict) -> dict | None:
+        touser, template_id, data = body.get("touser"), body.get("template_id"), body.get("data")
+        if not touser or not str(touser).startswith("o"):
+            return {"errcode": 40003, "errmsg": "invalid openid"}
+        if not template_exists(template_id):
+            return {"errcode": 40037, "errmsg": "invalid template_id"}
+        if not isinstance(data, dict) or not data:
+            return {"errcode": 47003, "errmsg": "argument invalid! data is empty"}
+        for key, value in data.items():
+            if not isinstance(value, dict) or value.get("value") in (None, ""):
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value is empty"}
+        return None
+
+    @app.post("/cgi-bin/message/subscribe/send")
+    def subscribe_send():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        body = request.get_json(force=True, silent=True) or {}
+        error = validate_message(body)
+        if error:
+            return jsonify(error)
+        with state.lock:
+            if (body["touser"], None) in state.refused or (body["touser"], body["template_id"]) in state.refused:
+                return jsonify({"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+            msgid = len(state.messages) + 1
+            state.messages.append({"kind": "subscribe", "appid": appid, "touser": body["touser"],
+                                   "template_id": body["template_id"], "data": body["data"],
+                                   "page": body.get("page"), "msgid": msgid, "at": time.time()})
+        return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    @app.post("/cgi-bin/message/template/send")
+    def template_send():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        body = request.get_json(force=True, silent=True) or {}
+        error = validate_message(body)
+        if error:
+            return jsonify(error)
+        with state.lock:
+            if body["touser"] in state.unfollowed:
+                return jsonify({"errcode": 43004, "errmsg": "require subscribe"})
+            msgid = len(state.messages) + 1
+            state.messages.append({"kind": "template", "appid": appid, "touser": body["touser"],
+                                   "template_id": body["template_id"], "data": body["data"],
+                                   "url": body.get("url"), "miniprogram": body.get("miniprogram"),
+                                   "msgid": msgid, "at": time.time()})
+        return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    @app.post("/cgi-bin/qrcode/create")
+    def qrcode_create():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        body = request.get_json(force=True, silent=True) or {}
+        action = body.get("action_name")
+        scene = ((body.get("action_info") or {}).get("scene") or {})
+        if action not in ("QR_SCENE", "QR_STR_SCENE", "QR_LIMIT_SCENE", "QR_LIMIT_STR_SCENE"):
+            return jsonify({"errcode": 40053, "errmsg": "invalid action info"})
+        value = scene.get("scene_str") if "STR" in action else scene.get("scene_id")
+        if value in (None, "") or (isinstance(value, str) and len(value) > 64):
+            return jsonify({"errcode": 40053, "errmsg": "invalid action info"})
+        expire = min(int(body.get("expire_seconds") or 60), 2592000)
+        ticket = "gQ" + secrets.token_urlsafe(40)
+        with state.lock:
+            state.tickets[ticket] = {"scene": str(value), "appid": appid, "expires_at": time.time() + expire}
+        return jsonify({"ticket": ticket, "expire_seconds": expire,
+                        "url": f"http://weixin.qq.com/q/{ticket[2:24]}"})
+
+    @app.get("/cgi-bin/showqrcode")
+    def showqrcode():
+        import qrcode
+
+        ticket = request.args.get("ticket", "")
+        with state.lock:
+            known = state.tickets.get(ticket)
+        if not known:
+            return Response("invalid ticket", status=404)
+        img = qrcode.make(f"http://weixin.qq.com/q/{ticket[2:24]}")
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return Response(buf.getvalue(), content_type="image/png")
+
+    # --- controls for tests and demos ---------------------------------------------------------
+    @app.post("/_sim/fault")
+    def sim_fault():
+        body = request.get_json(force=True, silent=True) or {}
+        mode = body.get("mode")
+        if mode not in (None, "busy", "rate_limit", "down", "slow", "garbage"):
+            return jsonify({"error": "unknown mode"}), 400
+        with state.lock:
+            state.fault = None if mode is None else {
+                "mode": mode, "count": body.get("count"), "delay": body.get("delay", 3),
+                "paths": body.get("paths")}
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/codes")
+    def sim_codes():
+        body = request.get_json(force=True, silent=True) or {}
+        code = "sim-" + secrets.token_hex(12)
+        with state.lock:
+            state.issued_codes[code] = {"name": str(body.get("name") or secrets.token_hex(4)),
+                                        "unionid": bool(body.get("unionid", True))}
+        return jsonify({"code": code})
+
+    @app.post("/_sim/refuse")
+    def sim_refuse():
+        body = request.get_json(force=True, silent=True) or {}
+        with state.lock:
+            state.refused.add((body["openid"], body.get("template_id")))
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/unfollow")
+    def sim_unfollow():
+        body = request.get_json(force=True, silent=True) or {}
+        with state.lock:
+            state.unfollowed.add(body["openid"])
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/expire_tokens")
+    def sim_expire_tokens():
+        with state.lock:
+            state.tokens = {k: (a, 0.0) for k, (a, _) in state.tokens.items()}
+        return jsonify({"ok": True})
+
+    @app.get("/_sim/messages")
+    def sim_messages():
+        with state.lock:
+            return jsonify(list(state.messages))
+
+    @app.get("/_sim/stats")
+    def sim_stats():
+        with state.lock:
+            return jsonify(dict(state.counters))
+
+    @app.get("/_sim/tickets/<ticket>")
+    def sim_ticket(ticket: str):
+        with state.lock:
+            info = state.tickets.get(ticket)
+        return (jsonify(info), 200) if info else (jsonify({"error": "unknown ticket"}), 404)
+
+    @app.post("/_sim/reset")
+    def sim_reset():
+        with state.lock:
+            state.reset()
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/scan")
+    def sim_scan():
+        """Play a staff member scanning a QR: POST the OA event to the app's callback URL.
+
+        Body: {"ticket", "callback_url", "openid"? or "name"?, "event": "subscribe"|"SCAN",
+        "token"?, "aes_key"?, "oa_appid"?}. Answers the callback's status and body.
+        """
+        body = request.get_json(force=True, silent=True) or {}
+        with state.lock:
+            info = state.tickets.get(body.get("ticket", ""))
+        if not info:
+            return jsonify({"error": "unknown ticket"}), 404
+        if info["expires_at"] <= time.time():
+            return jsonify({"error": "ticket expired"}), 410
+        oa_appid = body.get("oa_appid") or info["appid"]
+        openid = body.get("openid") or openid_for(oa_appid, body.get("name") or "staff")
+        args, payload = build_oa_event(
+            token=body.get("token") or "smart315devtoken", openid=openid, event=body.get("event", "subscribe"),
+            scene=info["scene"], ticket=body["ticket"], to_user=body.get("to_user", "gh_sim00000000"),
+            aes_key=body.get("aes_key"), appid=oa_appid)
+        res = requests.post(body["callback_url"], params=args, data=payload,
+                            headers={"Content-Type": "text/xml"}, timeout=10)
+        return jsonify({"status": res.status_code, "body": res.text, "openid": openid})
+
+    return app
+
+
+def sign_plain(token: str, timestamp: str, nonce: str) -> str:
+    """The OA plaintext signature: sha1 of the sorted token, timestamp and nonce."""
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+
+
+def build_oa_event(token: str, openid: str, event: str = "subscribe", scene: str | None = None,
+                   ticket: str | None = None, to_user: str = "gh_sim00000000", aes_key: str | None = None,
+                   appid: str | None = None, timestamp: int | None = None,
+                   nonce: str | None = None) -> tuple[dict[str, str], bytes]:
+    """Build the query args and XML body WeChat POSTs to an OA callback for one event.
+
+    event "subscribe" with a scene puts "qrscene_<scene>" in EventKey (as WeChat does for a scan by a
+    new follower); "SCAN" puts "<scene>". With aes_key the body is encrypted (encrypt_type=aes).
+    """
+    ts = str(timestamp or int(time.time()))
+    nonce = nonce or secrets.token_hex(5)
+    parts = [f"<ToUserName><![CDATA[{to_user}]]></ToUserName>",
+             f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+             f"<CreateTime>{ts}</CreateTime>",
+             "<MsgType><![CDATA[event]]></MsgType>",
+             f"<Event><![CDATA[{event}]]></Event>"]
+    if scene is not None:
+        key = f"qrscene_{scene}" if event == "subscribe" else scene
+        parts.append(f"<EventKey><![CDATA[{key}]]></EventKey>")
+    if ticket:
+        parts.append(f"<Ticket><![CDATA[{ticket}]]></Ticket>")
+    xml = "<xml>" + "".join(parts) + "</xml>"
+    args = {"signature": sign_plain(token, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": openid}
+    if aes_key:
+        from wechatpy.crypto import WeChatCrypto
+
+        crypto = WeChatCrypto(token, aes_key, appid or "")
+        envelope = crypto.encrypt_message(xml, nonce, ts)
+        import xmltodict
+
+        parsed = xmltodict.parse(envelope)["xml"]
+        body = (f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{parsed['Encrypt']}]]></Encrypt></xml>")
+        args.update({"encrypt_type": "aes", "msg_signature": parsed["MsgSignature"]})
+        return args, body.encode()
+    return args, xml.encode()
+
+
+def build_oa_echo(token: str, echostr: str = "echo-from-wechat") -> dict[str, str]:
+    """Query args of WeChat's GET URL-verification request."""
+    ts, nonce = str(int(time.time())), secrets.token_hex(5)
+    return {"signature": sign_plain(token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": echostr}
