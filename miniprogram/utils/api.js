@@ -118,27 +118,34 @@ function createApi(options) {
     })
   }
 
-  /** Ask for subscribe-message grants, then report them with POST /me/subscriptions. */
-  client.requestSubscriptions = function () {
-    return client.get('/client-config').then(function (conf) {
-      var ids = core.subscribeTemplateIds(conf, 'wechat', 3)
-      if (!ids.length) return []
-      return new Promise(function (resolve) {
-        wx.requestSubscribeMessage({
-          tmplIds: ids,
-          success: function (res) { resolve(core.acceptedWechat(res, ids)) },
-          fail: function () { resolve([]) }
-        })
-      }).then(function (accepted) {
-        return client.post('/me/subscriptions', {
-          channel: 'wechat',
-          template_ids: ids,
-          accepted: accepted
-        }).then(function () { return accepted })
-      })
-    }).catch(function () {
-      // Grants are a courtesy: the in-app inbox always works, so never block filing on them.
+  /** GET /client-config -> the WeChat subscribe template ids to ask for (at most 3). */
+  client.loadSubscribeTemplateIds = function () {
+    return client.get('/client-config', undefined).then(function (conf) {
+      return core.subscribeTemplateIds(conf, 'wechat', 3)
+    }, function () {
       return []
+    })
+  }
+
+  /**
+   * Ask for subscribe-message grants (call straight from a tap: WeChat wants a user gesture),
+   * then report them with POST /me/subscriptions. Resolves to the accepted ids; never rejects,
+   * since the in-app inbox always works and filing must not wait on grants.
+   */
+  client.requestSubscriptions = function (ids) {
+    if (!ids || !ids.length) return Promise.resolve([])
+    return new Promise(function (resolve) {
+      wx.requestSubscribeMessage({
+        tmplIds: ids,
+        success: function (res) { resolve(core.acceptedWechat(res, ids)) },
+        fail: function () { resolve([]) }
+      })
+    }).then(function (accepted) {
+      return client.post('/me/subscriptions', {
+        channel: 'wechat',
+        template_ids: ids,
+        accepted: accepted
+      }).then(function () { return accepted }, function () { return accepted })
     })
   }
 
