@@ -22,7 +22,8 @@ def start_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
                     quiet: bool = True) -> tuple[str, Callable[[], None]]:
     """Serve a WSGI app on a threaded werkzeug server; returns (base_url, shutdown)."""
     server = make_server(host, port, app, threaded=True, request_handler=_QuietHandler if quiet else None)
-    thread = threading.Thread(target=server.serve_forever, name=f"simulator-{server.server_port}", daemon=True)
+    # A short poll interval keeps shutdown (once per test) fast.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, name=f"simulator-{server.server_port}", daemon=True)
     thread.start()
     stopped = False
 
