@@ -1,0 +1,26 @@
+"""The v1 JSON API under /api/v1: one blueprint module per resource."""
+from __future__ import annotations
+
+import importlib
+
+from flask import Blueprint, Flask
+
+API_PREFIX = "/api/v1"
+
+# Each module defines `bp`; add new resources here.
+MODULES = [
+    "server.api.openapi",
+    "server.api.auth",
+    "server.api.me",
+    "server.api.reference",
+    "server.api.businesses",
+    "server.api.complaints",
+    "server.api.uploads",
+]
+
+
+def register_api(app: Flask) -> None:
+    for name in MODULES:
+        module = importlib.import_module(name)
+        bp: Blueprint = module.bp
+        app.register_blueprint(bp, url_prefix=API_PREFIX)

@@ -1,0 +1,124 @@
+"""Complaints: filing (idempotent), listing and detail by visibility, transitions, the message thread."""
+from __future__ import annotations
+
+
+from flask import Blueprint
+from sqlalchemy import or_, select
+
+from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.schemas import (
+    ComplaintIn,
+    ComplaintList,
+    ComplaintOut,
+    ComplaintQuery,
+    MessageIn,
+    MessageList,
+    MessageOut,
+    PageQuery,
+    TransitionIn,
+)
+from server.api.serializers import complaint_json
+from server.core.complaints import actions
+from server.core.complaints.states import OPEN_STATES
+from server.core.complaints.visibility import get_visible_complaint, visibility_clause
+from server.core.errors import Forbidden
+from server.core.models import Complaint, Message, utcnow
+from server.core.money import parse_yuan
+from server.core.timeutil import to_iso
+
+bp = Blueprint("complaints", __name__)
+
+
+@bp.post("/complaints")
+@operation(summary="提交投诉（支持 Idempotency-Key，弱网重试不会重复提交）", body=ComplaintIn, response=ComplaintOut,
+           status=201, tags=("complaints",), errors=(403, 409), idempotent=True)
+def create(body: ComplaintIn, actor):
+    if actor.user is None or actor.kind != "consumer" and actor.kind != "business_staff":
+        raise Forbidden("只有消费者账号可以提交投诉")
+    s = db_session()
+    now = utcnow()
+    actions.validate_purchase_date(body.purchase_date, now)
+    data = body.model_dump()
+    data["amount_claimed_fen"] = parse_yuan(body.amount_claimed) if body.amount_claimed not in (None, "") else None
+
+    def do():
+        c = actions.do_create_complaint(s, settings(), actor, data, now)
+        return complaint_json(s, actor, c, with_timeline=True), 201
+
+    return run_idempotent(actor, "POST /complaints", do)
+
+
+@bp.get("/complaints")
+@operation(summary="投诉列表：消费者看自己的，商家看本商家的，调解员看辖区的，管理员看全部", query=ComplaintQuery,
+           response=ComplaintList, tags=("complaints",))
+def list_(query: ComplaintQuery, actor):
+    s = db_session()
+    stmt = select(Complaint).where(visibility_clause(actor))
+    if query.status == "open":
+        stmt = stmt.where(Complaint.status.in_(OPEN_STATES))
+    elif query.status == "overdue":
+        stmt = stmt.where(Complaint.status.in_(OPEN_STATES), Complaint.deadline_at < utcnow())
+    elif query.status:
+        stmt = stmt.where(Complaint.status == query.status)
+    if query.business_id:
+        stmt = stmt.where(Complaint.business_id == query.business_id)
+    if query.region:
+        stmt = stmt.where(Complaint.region_code.startswith(query.region))
+    if query.q:
+        like = query.q
+        stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),
+                              Complaint.public_no == like,
+                              Complaint.business_name.contains(like, autoescape=True)))
+    stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc())
+    return paginate(s, stmt, query.page, query.per_page, lambda c: complaint_json(s, actor, c))
+
+
+@bp.get("/complaints/<int:complaint_id>")
+@operation(summary="投诉详情，含时间线和当前可执行的操作", response=ComplaintOut, tags=("complaints",), errors=(404,))
+def detail(complaint_id: int, actor):
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id)
+    return complaint_json(s, actor, c, with_timeline=True)
+
+
+@bp.post("/complaints/<int:complaint_id>/transitions")
+@operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose）",
+           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409))
+def transition(complaint_id: int, body: TransitionIn, actor):
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id, for_update=True)
+    amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
+    actions.do_transition(s, settings(), actor, c, body.action, note=body.note, amount_recovered_fen=amount,
+                          rating=body.rating)
+    s.commit()
+    return complaint_json(s, actor, c, with_timeline=True)
+
+
+def _message_json(actor, m: Message) -> dict:
+    return {"id": m.id, "author_role": m.author_role, "mine": m.author_id is not None and m.author_id == actor.user_id,
+            "body": m.body, "created_at": to_iso(m.created_at)}
+
+
+@bp.post("/complaints/<int:complaint_id>/messages")
+@operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
+           errors=(404, 409), idempotent=True)
+def post_message(complaint_id: int, body: MessageIn, actor):
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id)
+
+    def do():
+        m = actions.do_post_message(s, settings(), actor, c, body.body)
+        return _message_json(actor, m), 201
+
+    return run_idempotent(actor, f"POST /complaints/{complaint_id}/messages", do)
+
+
+@bp.get("/complaints/<int:complaint_id>/messages")
+@operation(summary="投诉下的留言", query=PageQuery, response=MessageList, tags=("complaints",), errors=(404,))
+def list_messages(complaint_id: int, query: PageQuery, actor):
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id)
+    stmt = select(Message).where(Message.complaint_id == c.id).order_by(Message.created_at, Message.id)
+    return paginate(s, stmt, query.page, query.per_page, lambda m: _message_json(actor, m))
+
+

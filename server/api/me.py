@@ -1,0 +1,56 @@
+"""The signed-in user's own profile; DELETE erases personal data (PIPL) and keeps anonymised records."""
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from server.api.common import db_session, operation, settings
+from server.api.schemas import MeOut, MePatch
+from server.core.errors import Forbidden
+from server.core.identity.accounts import erase_user, user_json
+from server.core.models import Business, BusinessMember
+
+bp = Blueprint("me", __name__)
+
+
+def me_json(actor) -> dict:
+    s = db_session()
+    user = actor.user
+    out = user_json(settings(), user)
+    out["identities"] = sorted({i.provider for i in user.identities})
+    rows = s.execute(select(Business.id, Business.name, BusinessMember.role, Business.status)
+                     .join(BusinessMember, BusinessMember.business_id == Business.id)
+                     .where(BusinessMember.user_id == user.id)).all()
+    out["businesses"] = [{"id": r[0], "name": r[1], "role": r[2], "status": r[3]} for r in rows]
+    return out
+
+
+def _require_user(actor):
+    if actor.user is None:
+        raise Forbidden("API 密钥不代表个人账号")
+
+
+@bp.get("/me")
+@operation(summary="当前用户资料", response=MeOut, tags=("me",))
+def get_me(actor):
+    _require_user(actor)
+    return me_json(actor)
+
+
+@bp.patch("/me")
+@operation(summary="修改昵称", body=MePatch, response=MeOut, tags=("me",))
+def patch_me(body: MePatch, actor):
+    _require_user(actor)
+    actor.user.display_name = body.display_name
+    db_session().commit()
+    return me_json(actor)
+
+
+@bp.delete("/me")
+@operation(summary="注销账号：删除个人信息，保留匿名化的投诉记录", status=204, tags=("me",))
+def delete_me(actor):
+    _require_user(actor)
+    s = db_session()
+    erase_user(s, actor.user)
+    s.commit()
+    return "", 204

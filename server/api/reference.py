@@ -1,0 +1,35 @@
+"""Reference data for forms and filters: industries, categories and administrative divisions."""
+from __future__ import annotations
+
+from flask import Blueprint
+from sqlalchemy import select
+
+from server.api.common import db_session, operation
+from server.api.schemas import RefList, RegionQuery
+from server.core.models import Category, Industry, Region
+
+bp = Blueprint("reference", __name__)
+
+
+@bp.get("/industries")
+@operation(summary="行业列表", response=RefList, auth="none", tags=("reference",))
+def industries():
+    rows = db_session().execute(select(Industry).order_by(Industry.sort)).scalars()
+    return {"items": [{"code": r.code, "name": r.name} for r in rows]}
+
+
+@bp.get("/categories")
+@operation(summary="投诉类别列表", response=RefList, auth="none", tags=("reference",))
+def categories():
+    rows = db_session().execute(select(Category).order_by(Category.sort)).scalars()
+    return {"items": [{"code": r.code, "name": r.name} for r in rows]}
+
+
+@bp.get("/regions")
+@operation(summary="行政区划：不带 parent 为省级，parent 为省或地市代码时列出下一级", query=RegionQuery,
+           response=RefList, auth="none", tags=("reference",))
+def regions(query: RegionQuery):
+    stmt = select(Region).order_by(Region.code)
+    stmt = stmt.where(Region.parent_code == query.parent) if query.parent else stmt.where(Region.level == 1)
+    rows = db_session().execute(stmt).scalars()
+    return {"items": [{"code": r.code, "name": r.name, "parent": r.parent_code, "level": r.level} for r in rows]}

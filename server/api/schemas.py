@@ -1,0 +1,345 @@
+"""Request and response schemas shared by the API modules; they validate and they document."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from server.core.assist.taxonomy import CATEGORY_CODES, INDUSTRY_CODES
+from server.core.money import parse_yuan
+
+DEMANDS = ("refund", "return", "exchange", "repair", "compensation", "apology", "other")
+STATUSES = ("submitted", "accepted", "forwarded", "responded", "mediating", "resolved", "unresolved",
+            "rejected", "withdrawn", "closed")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _industry(v: str) -> str:
+    if v not in INDUSTRY_CODES:
+        raise ValueError("未知行业代码，请从 /industries 中选择")
+    return v
+
+
+def _category(v: str) -> str:
+    if v not in CATEGORY_CODES:
+        raise ValueError("未知投诉类别，请从 /categories 中选择")
+    return v
+
+
+def _county(v: str) -> str:
+    from server.core.reference import is_county
+
+    if not is_county(v):
+        raise ValueError("请选择区县级行政区划代码（6 位）")
+    return v
+
+
+def _phone(v: str) -> str:
+    from server.core.privacy import normalize_phone
+
+    try:
+        return normalize_phone(v)
+    except ValueError as exc:
+        raise ValueError("请输入正确的中国大陆手机号") from exc
+
+
+# ------------------------------------------------------------------ paging
+
+class PageQuery(Strict):
+    page: int = Field(1, ge=1, le=100000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+# ------------------------------------------------------------------ identity
+
+class PasswordLogin(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshIn(Strict):
+    refresh_token: str = Field(min_length=1, max_length=256)
+
+
+class LogoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    refresh_token: str | None = Field(None, max_length=256)
+
+
+class UserOut(BaseModel):
+    id: int
+    kind: Literal["consumer", "business_staff", "mediator", "admin"]
+    display_name: str
+    phone_masked: str | None
+    region_code: str | None = None
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    user: UserOut
+
+
+class MePatch(Strict):
+    display_name: str = Field(min_length=1, max_length=32)
+
+
+class MeOut(UserOut):
+    identities: list[str] = []
+    businesses: list[dict[str, Any]] = []
+
+
+# ------------------------------------------------------------------ reference
+
+class RegionQuery(Strict):
+    parent: str | None = Field(None, pattern=r"^\d{2}(\d{2})?$")
+
+
+class RefItem(BaseModel):
+    code: str
+    name: str
+    parent: str | None = None
+    level: int | None = None
+
+
+class RefList(BaseModel):
+    items: list[RefItem]
+
+
+# ------------------------------------------------------------------ businesses
+
+class BusinessIn(Strict):
+    name: str = Field(min_length=2, max_length=128)
+    credit_code: str = Field(min_length=18, max_length=18)
+    industry_code: str
+    region_code: str
+    contact_name: str = Field(min_length=1, max_length=64)
+    contact_phone: str
+
+    _v_ind = field_validator("industry_code")(_industry)
+    _v_reg = field_validator("region_code")(_county)
+    _v_phone = field_validator("contact_phone")(_phone)
+
+    @field_validator("credit_code")
+    @classmethod
+    def _credit(cls, v: str) -> str:
+        from server.core.businesses import is_valid_credit_code
+
+        v = v.upper()
+        if not is_valid_credit_code(v):
+            raise ValueError("统一社会信用代码无效（18 位，校验码不符）")
+        return v
+
+
+class BusinessQuery(PageQuery):
+    q: str | None = Field(None, max_length=64)
+    industry: str | None = Field(None, max_length=32)
+    region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
+    status: Literal["pending", "verified"] | None = None
+
+
+class IndexSummary(BaseModel):
+    score: float | None
+    grade: str | None
+    insufficient: bool
+    n_complaints: int
+    components: dict[str, Any] = {}
+    counts: dict[str, Any] = {}
+    formula_version: str | None = None
+    computed_at: str | None = None
+
+
+class BusinessOut(BaseModel):
+    id: int
+    name: str
+    credit_code: str
+    industry_code: str
+    industry_name: str | None
+    region_code: str
+    region_name: str
+    status: Literal["pending", "verified"]
+    created_at: str | None
+    index: IndexSummary | None = None
+    counts: dict[str, int] = {}
+    trend: list[dict[str, Any]] = []
+
+
+class BusinessList(BaseModel):
+    items: list[BusinessOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class MemberIn(Strict):
+    phone: str
+    role: Literal["owner", "agent"] = "agent"
+    _v_phone = field_validator("phone")(_phone)
+
+
+class MemberOut(BaseModel):
+    id: int
+    user_id: int
+    role: str
+    display_name: str
+    phone_masked: str | None
+    wechat_bound: bool
+
+
+class ApiKeyIn(Strict):
+    name: str = Field("", max_length=64)
+
+
+class ApiKeyOut(BaseModel):
+    id: int
+    name: str
+    prefix: str
+    created_at: str | None
+    last_used_at: str | None = None
+    revoked: bool = False
+    key: str | None = None
+
+
+# ------------------------------------------------------------------ complaints
+
+class ComplaintIn(Strict):
+    business_id: int | None = Field(None, ge=1)
+    business_name: str | None = Field(None, min_length=2, max_length=128)
+    industry_code: str
+    region_code: str
+    category: str
+    title: str = Field(min_length=2, max_length=60)
+    description: str = Field(min_length=10, max_length=5000)
+    purchase_date: date | None = None
+    order_no: str | None = Field(None, max_length=64)
+    amount_claimed: str | float | int | None = None
+    demands: list[Literal["refund", "return", "exchange", "repair", "compensation", "apology", "other"]] = Field(
+        default_factory=list, max_length=7)
+    public_consent: bool = False
+    attachment_ids: list[str] = Field(default_factory=list, max_length=20)
+
+    _v_ind = field_validator("industry_code")(_industry)
+    _v_cat = field_validator("category")(_category)
+    _v_reg = field_validator("region_code")(_county)
+
+    @field_validator("amount_claimed")
+    @classmethod
+    def _amount(cls, v: Any) -> Any:
+        if v is None or v == "":
+            return None
+        parse_yuan(v)
+        return v
+
+    @model_validator(mode="after")
+    def _business(self) -> "ComplaintIn":
+        if self.business_id is None and not self.business_name:
+            raise ValueError("请选择平台上的商家（business_id）或填写商家名称（business_name）")
+        return self
+
+
+class TransitionIn(Strict):
+    action: str = Field(min_length=1, max_length=32)
+    note: str | None = Field(None, max_length=2000)
+    amount_recovered: str | float | int | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+
+    @field_validator("amount_recovered")
+    @classmethod
+    def _amount(cls, v: Any) -> Any:
+        if v is None or v == "":
+            return None
+        parse_yuan(v)
+        return v
+
+
+class ComplaintQuery(PageQuery):
+    status: Literal["submitted", "accepted", "forwarded", "responded", "mediating", "resolved", "unresolved",
+                    "rejected", "withdrawn", "closed", "open", "overdue"] | None = None
+    q: str | None = Field(None, max_length=64)
+    business_id: int | None = Field(None, ge=1)
+    region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
+
+
+class EventOut(BaseModel):
+    seq: int
+    action: str
+    from_status: str | None
+    to_status: str
+    actor_role: str
+    note: str | None
+    data: dict[str, Any]
+    created_at: str
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    mime: str
+    size: int
+    sha256: str
+    url: str
+
+
+class ComplaintOut(BaseModel):
+    id: int
+    public_no: str
+    status: str
+    business_id: int | None
+    business_name: str
+    industry_code: str
+    region_code: str
+    region_name: str
+    category: str
+    title: str
+    description: str
+    purchase_date: str | None
+    order_no: str | None
+    amount_claimed: str | None
+    amount_recovered: str | None
+    demands: list[str]
+    public_consent: bool
+    rating: int | None
+    created_at: str
+    updated_at: str
+    deadline_at: str | None
+    allowed_actions: list[str]
+    attachments: list[AttachmentOut] = []
+    timeline: list[EventOut] | None = None
+
+
+class ComplaintList(BaseModel):
+    items: list[ComplaintOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class MessageIn(Strict):
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class MessageOut(BaseModel):
+    id: int
+    author_role: str
+    mine: bool
+    body: str
+    created_at: str
+
+
+class MessageList(BaseModel):
+    items: list[MessageOut]
+    page: int
+    per_page: int
+    total: int
+
+
+class UploadOut(BaseModel):
+    id: str
+    sha256: str
+    mime: str
+    size: int

@@ -1,0 +1,80 @@
+"""Objects to JSON, in one place, so every endpoint shows a complaint or a business the same way."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from server.core.actor import Actor
+from server.core.assist.taxonomy import INDUSTRY_NAMES
+from server.core.complaints.actions import allowed_actions
+from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Upload
+from server.core.money import format_yuan
+from server.core.reference import region_full_name
+from server.core.timeutil import to_iso
+
+
+def event_json(ev: ComplaintEvent) -> dict[str, Any]:
+    return {"seq": ev.seq, "action": ev.action, "from_status": ev.from_status, "to_status": ev.to_status,
+            "actor_role": ev.actor_role, "note": ev.note, "data": ev.data or {}, "created_at": to_iso(ev.created_at)}
+
+
+def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
+                   attachments: list[Upload] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id, "public_no": c.public_no, "status": c.status, "business_id": c.business_id,
+        "business_name": c.business_name, "industry_code": c.industry_code, "region_code": c.region_code,
+        "region_name": region_full_name(c.region_code), "category": c.category, "title": c.title,
+        "description": c.description, "purchase_date": c.purchase_date.isoformat() if c.purchase_date else None,
+        "order_no": c.order_no, "amount_claimed": format_yuan(c.amount_claimed_fen),
+        "amount_recovered": format_yuan(c.amount_recovered_fen), "demands": list(c.demands or []),
+        "public_consent": c.public_consent, "rating": c.rating, "created_at": to_iso(c.created_at),
+        "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
+        "allowed_actions": allowed_actions(actor, c),
+    }
+    if with_timeline:
+        if attachments is None:
+            attachments = list(session.execute(select(Upload).where(Upload.complaint_id == c.id)
+                                               .order_by(Upload.created_at)).scalars())
+        out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments]
+        events = session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
+                                 .order_by(ComplaintEvent.seq)).scalars()
+        out["timeline"] = [event_json(e) for e in events]
+    return out
+
+
+def upload_json(u: Upload) -> dict[str, Any]:
+    return {"id": u.id, "sha256": u.sha256, "mime": u.mime, "size": u.size}
+
+
+def index_json(idx: BusinessIndex | None) -> dict[str, Any] | None:
+    if idx is None:
+        return None
+    return {"score": idx.score, "grade": idx.grade, "insufficient": idx.insufficient,
+            "n_complaints": idx.n_complaints, "components": idx.components or {}, "counts": idx.counts or {},
+            "formula_version": idx.formula_version, "computed_at": to_iso(idx.computed_at)}
+
+
+def business_json(session: Session, b: Business, idx: BusinessIndex | None = None, full: bool = False,
+                  load_index: bool = True) -> dict[str, Any]:
+    if idx is None and load_index:
+        idx = session.get(BusinessIndex, b.id)
+    out: dict[str, Any] = {
+        "id": b.id, "name": b.name, "credit_code": b.credit_code, "industry_code": b.industry_code,
+        "industry_name": INDUSTRY_NAMES.get(b.industry_code), "region_code": b.region_code,
+        "region_name": region_full_name(b.region_code), "status": b.status, "created_at": to_iso(b.created_at),
+        "index": index_json(idx),
+    }
+    if full:
+        rows = session.execute(select(Complaint.status, func.count()).where(Complaint.business_id == b.id)
+                               .group_by(Complaint.status)).all()
+        counts = {status: n for status, n in rows}
+        out["counts"] = {"total": sum(counts.values()), **counts}
+        from server.core.models import IndexHistory
+
+        hist = session.execute(select(IndexHistory).where(IndexHistory.business_id == b.id)
+                               .order_by(IndexHistory.period.desc()).limit(12)).scalars().all()
+        out["trend"] = [{"period": h.period, "score": h.score, "grade": h.grade, "n_complaints": h.n_complaints}
+                        for h in reversed(hist)]
+    return out

@@ -1,0 +1,47 @@
+"""Evidence uploads (multipart `file`) and their download, only for those who may see the complaint."""
+from __future__ import annotations
+
+from flask import Blueprint, request, send_file
+
+from server.api.common import db_session, operation, settings
+from server.api.schemas import UploadOut
+from server.api.serializers import upload_json
+from server.core.errors import Forbidden, ValidationFailed
+from server.core.uploads import do_store_upload, get_readable_upload, storage_path
+
+bp = Blueprint("uploads", __name__)
+
+UPLOAD_BODY = {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+
+
+@bp.post("/uploads")
+@operation(summary="上传证据（JPEG/PNG/WebP 图片或 PDF，≤10 MB，按内容识别类型）", response=UploadOut, status=201,
+           tags=("uploads",), errors=(413, 415))
+def upload(actor):
+    if actor.user is None:
+        raise Forbidden("请用个人账号上传")
+    f = request.files.get("file")
+    if f is None:
+        raise ValidationFailed([{"field": "file", "message": "请以 multipart/form-data 上传字段 file"}])
+    limit = int(settings()["UPLOAD_MAX_BYTES"])
+    data = f.stream.read(limit + 1)
+    s = db_session()
+    u = do_store_upload(s, settings(), actor, data)
+    s.commit()
+    return upload_json(u), 201
+
+
+upload._openapi["multipart"] = UPLOAD_BODY
+
+
+@bp.get("/uploads/<string:upload_id>")
+@operation(summary="下载证据（仅限能查看所属投诉的人）", tags=("uploads",), errors=(404,),
+           content_type="application/octet-stream")
+def download(upload_id: str, actor):
+    s = db_session()
+    u = get_readable_upload(s, actor, upload_id)
+    resp = send_file(storage_path(settings(), u.storage_name), mimetype=u.mime, as_attachment=True,
+                     download_name=f"evidence-{u.id}.{u.storage_name.rsplit('.', 1)[-1]}", max_age=0)
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp

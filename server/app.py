@@ -1,0 +1,66 @@
+"""create_app(config=None): configuration, extensions, blueprints and error handlers."""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from flask import Flask, g, request
+
+from server.config import load_config
+from server.db import Database
+from server.errors_http import register_error_handlers
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    settings = load_config(config)
+    app = Flask(__name__, static_folder=None)
+    app.config["SMART315"] = settings
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_CONTENT_LENGTH"]
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    db = Database(settings["DATABASE_URL"])
+    app.extensions["smart315.db"] = db
+
+    from server.redis_client import init_redis
+
+    init_redis(app, settings)
+
+    @app.before_request
+    def _request_id():
+        rid = request.headers.get("X-Request-Id", "")
+        g.request_id = rid if 0 < len(rid) <= 64 and rid.isprintable() else secrets.token_hex(8)
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _stamp(resp):
+        resp.headers["X-Request-Id"] = g.get("request_id", "")
+        return resp
+
+    @app.teardown_appcontext
+    def _close_session(exc):
+        s = g.pop("db_session", None)
+        if s is not None:
+            if exc is not None:
+                s.rollback()
+            s.close()
+
+    register_error_handlers(app)
+
+    from server.api import register_api
+
+    register_api(app)
+
+    from server.web import register_web
+
+    register_web(app)
+
+    from server.ops import register_ops
+
+    register_ops(app)
+    logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
+    return app

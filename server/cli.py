@@ -1,0 +1,224 @@
+"""The `smart315` command line: database, users, serving, worker, scheduler, simulators, data, audit."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+import click
+
+from server.config import load_config
+
+
+def _db(settings):
+    from server.db import Database
+
+    return Database(settings["DATABASE_URL"])
+
+
+def _setup_logging() -> None:
+    from server.logging_setup import configure_logging
+
+    configure_logging()
+
+
+@click.group()
+def main() -> None:
+    """Smart315 consumer-rights platform."""
+    _setup_logging()
+
+
+# ------------------------------------------------------------------ db
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to head and load reference data (regions, industries, categories)."""
+    from server.core.reference import ensure_reference_data
+    from server.migrate import upgrade
+
+    settings = load_config()
+    upgrade(settings["DATABASE_URL"])
+    database = _db(settings)
+    with database.session() as s:
+        ensure_reference_data(s)
+        s.commit()
+    click.echo("database at head; reference data loaded")
+
+
+# ------------------------------------------------------------------ users
+
+@main.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.option("--role", type=click.Choice(["admin", "mediator"]), required=True)
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--region", default=None, help="mediator's jurisdiction: a 2-, 4- or 6-digit division code")
+@click.option("--name", "display_name", default=None)
+def users_create(role: str, username: str, password: str, region: str | None, display_name: str | None) -> None:
+    """Create an admin or a mediator who signs in with POST /auth/password."""
+    from server.core.errors import DomainError
+    from server.core.identity.accounts import create_staff_user
+    from server.core.reference import is_region_prefix
+
+    settings = load_config()
+    if region is not None and not is_region_prefix(region):
+        raise click.BadParameter(f"unknown division code {region}", param_hint="--region")
+    with _db(settings).session() as s:
+        try:
+            user = create_staff_user(s, role, username, password, region_code=region, display_name=display_name)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
+        s.commit()
+        click.echo(f"created {role} {username} (id {user.id})")
+
+
+# ------------------------------------------------------------------ processes
+
+@main.command()
+@click.option("--bind", default=None, help="host:port (default 127.0.0.1:8000 or $PORT)")
+@click.option("--workers", type=int, default=None)
+def serve(bind: str | None, workers: int | None) -> None:
+    """Serve the platform with gunicorn (deploy/gunicorn.conf.py)."""
+    from pathlib import Path
+
+    conf = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
+    args = ["gunicorn", "server.wsgi:app"]
+    if conf.exists():
+        args += ["-c", str(conf)]
+    args += ["--bind", bind or os.environ.get("BIND", "127.0.0.1:8000")]
+    if workers:
+        args += ["--workers", str(workers)]
+    os.execvp(args[0], args)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+def worker(once: bool) -> None:
+    """Deliver notifications from the outbox."""
+    from server.tasks.worker import run_once, run_forever
+
+    settings = load_config()
+    database = _db(settings)
+    if once:
+        click.echo(json.dumps(run_once(database, settings), ensure_ascii=False))
+    else:
+        run_forever(database, settings)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="run one tick and exit")
+@click.option("--now", "now_", default=None, help="with --once: act as if it were this ISO time")
+def scheduler(once: bool, now_: str | None) -> None:
+    """Apply passed deadlines and run periodic jobs."""
+    from server.core.timeutil import parse_iso
+    from server.tasks.scheduler import run_forever, tick
+
+    settings = load_config()
+    database = _db(settings)
+    if now_ and not once:
+        raise click.UsageError("--now goes with --once")
+    if once:
+        try:
+            now = parse_iso(now_) if now_ else None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from exc
+        done = tick(database, settings, now)
+        click.echo(json.dumps(dict(done), ensure_ascii=False))
+    else:
+        run_forever(database, settings)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--wechat-port", default=9101, type=int)
+@click.option("--alipay-port", default=9102, type=int)
+@click.option("--llm-port", default=9103, type=int)
+@click.option("--sms-port", default=9104, type=int)
+def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms_port: int) -> None:
+    """Run local WeChat, Alipay, SMS and LLM simulators for demos."""
+    from server.simulators.runner import main as run_sims
+
+    run_sims(host=host, ports={"wechat": wechat_port, "alipay": alipay_port, "llm": llm_port, "sms": sms_port})
+
+
+# ------------------------------------------------------------------ data
+
+@main.command("demo-data")
+@click.option("--consumers", default=200, type=int)
+@click.option("--businesses", default=40, type=int)
+@click.option("--complaints", default=400, type=int)
+@click.option("--seed", default=315, type=int)
+def demo_data(consumers: int, businesses: int, complaints: int, seed: int) -> None:
+    """Load a believable demo: Chinese businesses, consumers, complaints in every state."""
+    from server.demo import load_demo
+
+    settings = load_config()
+    summary = load_demo(_db(settings), settings, consumers=consumers, businesses=businesses,
+                        complaints=complaints, seed=seed)
+    click.echo(json.dumps(summary, ensure_ascii=False))
+
+
+@main.group()
+def audit() -> None:
+    """Tamper-evidence of the timeline."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check every complaint's hash chain; exit 1 and list any broken link."""
+    from server.core.audit import verify_all
+
+    settings = load_config()
+    with _db(settings).session() as s:
+        report = verify_all(s)
+    click.echo(json.dumps(report, ensure_ascii=False))
+    if report["broken"]:
+        sys.exit(1)
+
+
+@main.group()
+def index() -> None:
+    """The complaint processing index."""
+
+
+@index.command("recompute")
+@click.option("--full", is_flag=True, help="recompute every business (set-based)")
+def index_recompute(full: bool) -> None:
+    from server.core.scoring.actions import recompute_all
+
+    settings = load_config()
+    database = _db(settings)
+    with database.session() as s:
+        summary = recompute_all(s, settings)
+        s.commit()
+    click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+
+
+@main.command()
+@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False))
+def disclose(period: str, out: str | None) -> None:
+    """Publish (freeze) the month's disclosure and optionally write its CSV."""
+    from server.core.scoring.disclosure import publish_disclosure
+
+    settings = load_config()
+    with _db(settings).session() as s:
+        d = publish_disclosure(s, settings, period)
+        s.commit()
+        if out:
+            with open(out, "wb") as f:
+                f.write(d.csv_bytes)
+        click.echo(json.dumps({"period": d.period, "sha256": d.sha256}, ensure_ascii=False))
+
+
+logging.getLogger(__name__)

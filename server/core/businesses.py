@@ -1,0 +1,158 @@
+"""Businesses: registration with the GB 32100 credit code, verification, search, members and API keys."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.actor import Actor
+from server.core.errors import Conflict, Forbidden, InvalidToken, NotFound, ValidationFailed
+from server.core.models import ApiKey, Business, BusinessMember, User, utcnow
+
+CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(CREDIT_CHARS.index(ch) * w for ch, w in zip(first17, CREDIT_WEIGHTS))
+    return CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def is_valid_credit_code(code: str) -> bool:
+    """Unified social credit code (GB 32100-2015): 18 chars from a 31-char alphabet, last one a check char."""
+    if len(code) != 18 or any(ch not in CREDIT_CHARS for ch in code):
+        return False
+    return credit_code_check_char(code[:17]) == code[17]
+
+
+def do_register_business(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any]) -> Business:
+    from server.core.identity.accounts import cipher
+
+    if actor.user is None:
+        raise Forbidden("只有登录用户可以入驻商家")
+    if actor.kind in ("mediator", "admin"):
+        raise Forbidden("调解员和管理员账号不能入驻商家")
+    code = data["credit_code"]
+    if session.execute(select(Business.id).where(Business.credit_code == code)).first():
+        raise Conflict("该统一社会信用代码已入驻平台")
+    c = cipher(settings)
+    business = Business(
+        name=data["name"].strip(), credit_code=code, industry_code=data["industry_code"],
+        region_code=data["region_code"], contact_name=data["contact_name"].strip(),
+        contact_phone_enc=c.encrypt(data["contact_phone"]), contact_phone_hash=c.lookup_hash(data["contact_phone"]),
+        status="pending",
+    )
+    session.add(business)
+    session.flush()
+    session.add(BusinessMember(business_id=business.id, user_id=actor.user.id, role="owner"))
+    if actor.user.kind == "consumer":
+        actor.user.kind = "business_staff"
+    session.flush()
+    return business
+
+
+def do_verify_business(session: Session, actor: Actor, business: Business) -> Business:
+    if not (actor.kind == "admin" or (actor.kind == "mediator" and actor.in_region(business.region_code))):
+        raise Forbidden("只有管理员或该地区的调解员可以审核商家")
+    if business.status == "verified":
+        from server.core.errors import InvalidTransition
+
+        raise InvalidTransition("商家已审核通过", allowed_actions=[])
+    business.status = "verified"
+    business.verified_at = utcnow()
+    business.verified_by = actor.user_id
+    return business
+
+
+def get_business(session: Session, business_id: int) -> Business:
+    b = session.get(Business, business_id)
+    if b is None:
+        raise NotFound("商家不存在")
+    return b
+
+
+def require_owner(actor: Actor, business: Business) -> None:
+    if business.id not in actor.owner_of and not actor.is_admin:
+        # Staff of other businesses must not learn whether this one exists behind the wall.
+        if business.id not in actor.business_ids:
+            raise Forbidden("只有商家管理员可以执行此操作")
+        raise Forbidden("只有商家管理员（owner）可以执行此操作")
+
+
+def require_staff(actor: Actor, business: Business) -> None:
+    if business.id not in actor.business_ids and not actor.is_admin:
+        raise Forbidden("只有该商家的工作人员可以执行此操作")
+
+
+def do_add_member(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, phone: str,
+                  role: str) -> BusinessMember:
+    """Add staff by phone: an existing account with that phone, or a new one that signs in by SMS later."""
+    from server.core.identity.accounts import find_user_by_phone, set_phone
+
+    require_owner(actor, business)
+    user = find_user_by_phone(session, settings, phone)
+    if user is None:
+        user = User(kind="business_staff", display_name=f"{business.name}员工")
+        session.add(user)
+        session.flush()
+        set_phone(session, settings, user, phone)
+    elif user.kind in ("mediator", "admin"):
+        raise Conflict("该手机号属于调解员或管理员账号，不能加入商家")
+    existing = session.execute(select(BusinessMember).where(
+        BusinessMember.business_id == business.id, BusinessMember.user_id == user.id)).scalar_one_or_none()
+    if existing is not None:
+        existing.role = role
+        return existing
+    if user.kind == "consumer":
+        user.kind = "business_staff"
+    member = BusinessMember(business_id=business.id, user_id=user.id, role=role)
+    session.add(member)
+    session.flush()
+    return member
+
+
+# ------------------------------------------------------------------ API keys
+
+def _key_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def do_create_api_key(session: Session, actor: Actor, business: Business, name: str) -> tuple[ApiKey, str]:
+    require_owner(actor, business)
+    raw = "sk315_" + secrets.token_urlsafe(32)
+    key = ApiKey(business_id=business.id, name=name, prefix=raw[:12], key_hash=_key_hash(raw), created_by=actor.user_id)
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def do_revoke_api_key(session: Session, actor: Actor, business: Business, key_id: int) -> None:
+    require_owner(actor, business)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.business_id != business.id or key.revoked_at is not None:
+        raise NotFound("API 密钥不存在")
+    key.revoked_at = utcnow()
+
+
+def authenticate_api_key(session: Session, raw: str) -> ApiKey:
+    if not raw or len(raw) > 200:
+        raise InvalidToken("API 密钥无效")
+    key = session.execute(select(ApiKey).where(ApiKey.key_hash == _key_hash(raw))).scalar_one_or_none()
+    if key is None or key.revoked_at is not None:
+        raise InvalidToken("API 密钥无效")
+    return key
+
+
+def validate_business_fields(data: Mapping[str, Any]) -> None:
+    from server.core.reference import is_county
+
+    errors = []
+    if not is_valid_credit_code(data["credit_code"]):
+        errors.append({"field": "credit_code", "message": "统一社会信用代码无效（18 位，校验码不符）"})
+    if not is_county(data["region_code"]):
+        errors.append({"field": "region_code", "message": "请选择区县级行政区划代码（6 位）"})
+    if errors:
+        raise ValidationFailed(errors)

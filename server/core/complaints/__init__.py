@@ -1,0 +1,1 @@
+"""The complaint lifecycle: transition table, actions that write, routing, visibility, deadlines."""

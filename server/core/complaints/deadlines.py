@@ -1,0 +1,84 @@
+"""Deadlines that pass are acted on by the scheduler, each as an event by `system`, never twice."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Callable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from server.core.complaints.actions import do_system_step
+from server.core.complaints.states import ENDED_STATES
+from server.core.models import Complaint
+
+log = logging.getLogger(__name__)
+
+DUE_STEP = {
+    "submitted": "auto_accept",
+    "forwarded": "response_timeout",
+    "responded": "confirm_timeout",
+    "mediating": "mediation_timeout",
+    **{s: "close" for s in ENDED_STATES},
+}
+
+
+def _claim(session: Session, stmt):
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return list(session.execute(stmt).scalars())
+
+
+def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mapping[str, Any], now: datetime,
+                        batch: int = 100) -> Counter:
+    """Apply every step whose deadline passed by `now`; each step is dated at its deadline.
+
+    Safe with several schedulers at once: rows are claimed with SKIP LOCKED (PostgreSQL) or under
+    SQLite's write lock, and the complaint's version column rejects a step on a stale row.
+    """
+    done: Counter = Counter()
+    while True:
+        progressed = 0
+        with session_factory() as session:
+            rows = _claim(session, select(Complaint)
+                          .where(Complaint.deadline_at <= now, Complaint.status.in_(tuple(DUE_STEP)))
+                          .order_by(Complaint.deadline_at, Complaint.id).limit(batch))
+            if not rows:
+                break
+            batch_done: Counter = Counter()
+            for complaint in rows:
+                step = DUE_STEP[complaint.status]
+                at = min(complaint.deadline_at, now)
+                do_system_step(session, settings, complaint, step, at)
+                batch_done[step] += 1
+                progressed += 1
+            try:
+                session.commit()
+            except StaleDataError:
+                session.rollback()
+                log.info("another scheduler moved these complaints first; retrying")
+                continue
+            done.update(batch_done)
+        if progressed == 0:
+            break
+    # Reminders: once per forwarded complaint, when its response deadline comes near.
+    soon = now + timedelta(hours=int(settings["DEADLINE_SOON_HOURS"]))
+    while True:
+        with session_factory() as session:
+            rows = _claim(session, select(Complaint)
+                          .where(Complaint.status == "forwarded", Complaint.deadline_reminded.is_(False),
+                                 Complaint.deadline_at <= soon, Complaint.deadline_at > now)
+                          .order_by(Complaint.id).limit(batch))
+            if not rows:
+                break
+            for complaint in rows:
+                do_system_step(session, settings, complaint, "deadline_reminder", now)
+            try:
+                session.commit()
+            except StaleDataError:
+                session.rollback()
+                continue
+            done["deadline_reminder"] += len(rows)
+    return +done

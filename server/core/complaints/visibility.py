@@ -1,0 +1,60 @@
+"""Who may see which complaint, in one place; an invisible row answers 404 so ids cannot be probed."""
+from __future__ import annotations
+
+from sqlalchemy import Select, false, select, true
+from sqlalchemy.orm import Session
+
+from server.core.actor import Actor
+from server.core.errors import NotFound
+from server.core.models import Complaint
+
+
+def visibility_clause(actor: Actor):
+    """A SQL condition selecting exactly the complaints the actor may read."""
+    if actor.kind == "admin":
+        return true()
+    if actor.kind == "mediator":
+        if not actor.region_code:
+            return false()
+        return Complaint.region_code.startswith(actor.region_code, autoescape=True)
+    if actor.kind == "business_staff" and actor.api_key_id:
+        return Complaint.business_id.in_(actor.business_ids) if actor.business_ids else false()
+    clauses = []
+    if actor.user_id is not None:
+        clauses.append(Complaint.consumer_id == actor.user_id)
+    if actor.business_ids:
+        # Forwarded and later: a business sees complaints once they reach it, not while under review.
+        clauses.append(Complaint.business_id.in_(actor.business_ids) & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation))
+    if not clauses:
+        return false()
+    cond = clauses[0]
+    for c in clauses[1:]:
+        cond = cond | c
+    return cond
+
+
+def parties(actor: Actor, complaint: Complaint) -> set[str]:
+    """The roles the actor holds in this complaint: consumer, business, mediator."""
+    out: set[str] = set()
+    if actor.user_id is not None and complaint.consumer_id == actor.user_id:
+        out.add("consumer")
+    if complaint.business_id is not None and complaint.business_id in actor.business_ids:
+        if complaint.forwarded_at is not None or complaint.went_to_mediation:
+            out.add("business")
+    if actor.kind in ("mediator", "admin") and actor.in_region(complaint.region_code):
+        out.add("mediator")
+    return out
+
+
+def can_see(actor: Actor, complaint: Complaint) -> bool:
+    return bool(parties(actor, complaint))
+
+
+def get_visible_complaint(session: Session, actor: Actor, complaint_id: int, for_update: bool = False) -> Complaint:
+    stmt: Select = select(Complaint).where(Complaint.id == complaint_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    complaint = session.execute(stmt).scalar_one_or_none()
+    if complaint is None or not can_see(actor, complaint):
+        raise NotFound("投诉不存在或无权查看")
+    return complaint

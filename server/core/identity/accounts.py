@@ -1,0 +1,113 @@
+"""Accounts: staff with passwords (Argon2), consumers from sign-in identities, profile and erasure."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from server.core.errors import Conflict, InvalidCredentials, ValidationFailed
+from server.core.models import User, utcnow
+
+_hasher = PasswordHasher()
+# Verifying against a dummy hash when the user is unknown keeps timing equal for both cases.
+_DUMMY_HASH = _hasher.hash("smart315-dummy-password")
+
+
+def cipher(settings: Mapping[str, Any]):
+    from server.core.privacy import FieldCipher
+
+    return FieldCipher(settings["FIELD_ENCRYPTION_KEY"])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8 or password.isdigit() or password.isalpha():
+        raise ValidationFailed([{"field": "password", "message": "密码至少 8 位，且需同时包含字母和数字"}])
+
+
+def create_staff_user(session: Session, kind: str, username: str, password: str, region_code: str | None = None,
+                      display_name: str | None = None) -> User:
+    if kind not in ("admin", "mediator"):
+        raise ValidationFailed([{"field": "role", "message": "角色只能是 admin 或 mediator"}])
+    if kind == "mediator" and not region_code:
+        raise ValidationFailed([{"field": "region", "message": "调解员必须指定辖区行政区划代码"}])
+    check_password_strength(password)
+    if session.execute(select(User.id).where(User.username == username)).first():
+        raise Conflict(f"用户名 {username} 已存在")
+    user = User(kind=kind, username=username, password_hash=hash_password(password), region_code=region_code,
+                display_name=display_name or username)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate_password(session: Session, username: str, password: str) -> User:
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    try:
+        if user is None or not user.password_hash or not user.is_active or user.deleted_at is not None:
+            _hasher.verify(_DUMMY_HASH, password + "x")
+            raise InvalidCredentials()
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise InvalidCredentials() from exc
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def set_phone(session: Session, settings: Mapping[str, Any], user: User, phone: str) -> None:
+    """Attach a verified phone (already normalised); one phone belongs to one account."""
+    c = cipher(settings)
+    h = c.lookup_hash(phone)
+    other = session.execute(select(User).where(User.phone_hash == h, User.id != user.id)).scalar_one_or_none()
+    if other is not None:
+        raise Conflict("该手机号已绑定其他账号")
+    user.phone_enc = c.encrypt(phone)
+    user.phone_hash = h
+    user.phone_last4 = phone[-4:]
+
+
+def phone_masked(settings: Mapping[str, Any], user: User) -> str | None:
+    if not user.phone_enc:
+        return None
+    from server.core.privacy import mask_phone
+
+    return mask_phone(cipher(settings).decrypt(user.phone_enc))
+
+
+def user_json(settings: Mapping[str, Any], user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "kind": user.kind,
+        "display_name": user.display_name,
+        "phone_masked": phone_masked(settings, user),
+        "region_code": user.region_code,
+    }
+
+
+def find_user_by_phone(session: Session, settings: Mapping[str, Any], phone: str) -> User | None:
+    h = cipher(settings).lookup_hash(phone)
+    return session.execute(select(User).where(User.phone_hash == h)).scalar_one_or_none()
+
+
+def erase_user(session: Session, user: User) -> None:
+    """PIPL erasure: personal data goes, the anonymised complaint records stay for the statistics."""
+    from server.core.identity.tokens import revoke_all_for_user
+
+    revoke_all_for_user(session, user)
+    user.display_name = "已注销用户"
+    user.username = None
+    user.password_hash = None
+    user.phone_enc = None
+    user.phone_hash = None
+    user.phone_last4 = None
+    user.is_active = False
+    user.deleted_at = utcnow()
+    for ident in list(user.identities):
+        session.delete(ident)

@@ -1,0 +1,76 @@
+"""Businesses on the platform, their staff, webhooks, API keys and WeChat OA binding tickets."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.core.models.base import Base, utcnow
+
+
+class Business(Base):
+    __tablename__ = "business"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), index=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    industry_code: Mapped[str] = mapped_column(String(32), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    contact_name: Mapped[str] = mapped_column(String(64), default="")
+    contact_phone_enc: Mapped[str | None] = mapped_column(String(255))
+    contact_phone_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | verified
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    members: Mapped[list[BusinessMember]] = relationship(back_populates="business", cascade="all, delete-orphan")
+
+
+class BusinessMember(Base):
+    __tablename__ = "business_member"
+    __table_args__ = (UniqueConstraint("business_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="agent")  # owner | agent
+    oa_openid: Mapped[str | None] = mapped_column(String(128), index=True)  # WeChat official-account openid
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    business: Mapped[Business] = relationship(back_populates="members")
+
+
+class WechatBinding(Base):
+    """A one-time parametric QR ticket that binds the scanning staff member's OA openid."""
+
+    __tablename__ = "wechat_binding"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scene: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("business_member.id", ondelete="CASCADE"))
+    ticket: Mapped[str | None] = mapped_column(String(255))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class Webhook(Base):
+    __tablename__ = "webhook"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(1024))
+    events: Mapped[list] = mapped_column(default=list)
+    secret_enc: Mapped[str] = mapped_column(String(512))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

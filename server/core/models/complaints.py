@@ -1,0 +1,116 @@
+"""Complaints, their append-only timeline, message threads, evidence uploads and idempotency records."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from server.core.models.base import Base, utcnow
+
+
+class Complaint(Base):
+    __tablename__ = "complaint"
+    __table_args__ = (
+        Index("ix_complaint_status_deadline", "status", "deadline_at"),
+        Index("ix_complaint_business_forwarded", "business_id", "forwarded_at"),
+        Index("ix_complaint_consumer_created", "consumer_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_no: Mapped[str | None] = mapped_column(String(24), unique=True)
+    consumer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="SET NULL"))
+    business_name: Mapped[str] = mapped_column(String(128))
+    industry_code: Mapped[str] = mapped_column(String(32), index=True)
+    region_code: Mapped[str] = mapped_column(String(6), index=True)
+    category: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(Text)
+    purchase_date: Mapped[date | None]
+    order_no: Mapped[str | None] = mapped_column(String(64))
+    amount_claimed_fen: Mapped[int | None] = mapped_column(BigInteger)
+    amount_recovered_fen: Mapped[int | None] = mapped_column(BigInteger)
+    demands: Mapped[list] = mapped_column(default=list)
+    public_consent: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    deadline_at: Mapped[datetime | None]
+    deadline_reminded: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    forwarded_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    response_deadline_at: Mapped[datetime | None]
+    mediating_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]  # reached resolved / unresolved / rejected / withdrawn
+    closed_at: Mapped[datetime | None]
+    settled_directly: Mapped[bool] = mapped_column(default=False)  # responded -> confirm
+    mediation_cooperated: Mapped[bool] = mapped_column(default=False)
+    went_to_mediation: Mapped[bool] = mapped_column(default=False)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # resolved | unresolved | rejected | withdrawn
+    rating: Mapped[int | None]
+    rated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    events: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", order_by="ComplaintEvent.seq", cascade="all, delete-orphan"
+    )
+
+
+class ComplaintEvent(Base):
+    """Append-only timeline; each event's hash chains to the previous event of the same complaint."""
+
+    __tablename__ = "complaint_event"
+    __table_args__ = (UniqueConstraint("complaint_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(20))  # consumer | business_staff | mediator | admin | system
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="events")
+
+
+class Message(Base):
+    __tablename__ = "message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    author_role: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Upload(Base):
+    __tablename__ = "upload"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not enumerable
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"), index=True)
+    storage_name: Mapped[str] = mapped_column(String(80))
+    sha256: Mapped[str] = mapped_column(String(64))
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))  # "user:<id>" or "apikey:<id>"
+    key: Mapped[str] = mapped_column(String(128))
+    endpoint: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -1,0 +1,94 @@
+"""Evidence uploads: type decided by content, images re-encoded without EXIF, stored outside the web root."""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+import filetype
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from server.core.actor import Actor
+from server.core.complaints.visibility import can_see
+from server.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from server.core.models import Complaint, Upload
+
+ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+Image.MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs
+
+
+def sniff(data: bytes) -> str | None:
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    kind = filetype.guess(data[:8192])
+    return kind.mime if kind and kind.mime in ALLOWED else None
+
+
+def _reencode(data: bytes, mime: str) -> bytes:
+    """Decode and re-encode the image: drops EXIF (GPS) and anything smuggled after the pixels."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            out = io.BytesIO()
+            if mime == "image/jpeg":
+                img.convert("RGB").save(out, "JPEG", quality=88, optimize=True)
+            elif mime == "image/png":
+                img.save(out, "PNG", optimize=True)
+            else:
+                img.save(out, "WEBP", quality=88)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise UnsupportedMediaType("图片已损坏或无法识别") from exc
+
+
+def storage_path(settings: Mapping[str, Any], storage_name: str) -> Path:
+    base = Path(settings["UPLOAD_DIR"]).resolve()
+    path = (base / storage_name[:2] / storage_name).resolve()
+    if base not in path.parents:
+        raise NotFound("附件不存在")
+    return path
+
+
+def do_store_upload(session, settings: Mapping[str, Any], actor: Actor, data: bytes) -> Upload:
+    if not data:
+        raise ValidationFailed([{"field": "file", "message": "文件为空"}])
+    if len(data) > int(settings["UPLOAD_MAX_BYTES"]):
+        raise PayloadTooLarge(f"文件不能超过 {int(settings['UPLOAD_MAX_BYTES']) // (1024 * 1024)} MB")
+    mime = sniff(data)
+    if mime is None:
+        raise UnsupportedMediaType("只支持 JPEG、PNG、WebP 图片和 PDF 文件")
+    if mime != "application/pdf":
+        data = _reencode(data, mime)
+    upload_id = secrets.token_hex(16)
+    storage_name = f"{secrets.token_hex(20)}.{ALLOWED[mime]}"
+    path = storage_path(settings, storage_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    upload = Upload(id=upload_id, owner_id=actor.user_id, storage_name=storage_name,
+                    sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data))
+    session.add(upload)
+    session.flush()
+    return upload
+
+
+def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
+    """The owner, or anyone who may see the complaint it belongs to; everyone else gets 404."""
+    upload = session.get(Upload, upload_id) if len(upload_id) <= 32 else None
+    if upload is None or actor is None:
+        raise NotFound("附件不存在")
+    if upload.owner_id is not None and upload.owner_id == actor.user_id:
+        return upload
+    if upload.complaint_id is not None:
+        complaint = session.get(Complaint, upload.complaint_id)
+        if complaint is not None and can_see(actor, complaint):
+            return upload
+    raise NotFound("附件不存在")

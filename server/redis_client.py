@@ -1,0 +1,20 @@
+"""Redis is optional: built in init_app when REDIS_URL is set; callers fall back in-process without it."""
+from __future__ import annotations
+
+from typing import Any
+
+import redis
+
+
+def make_redis(url: str | None) -> redis.Redis | None:
+    if not url:
+        return None
+    return redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=30)
+
+
+def init_redis(app, settings: dict[str, Any]) -> None:
+    app.extensions["smart315.redis"] = make_redis(settings.get("REDIS_URL"))
+
+
+def get_redis(app) -> redis.Redis | None:
+    return app.extensions.get("smart315.redis")

@@ -1,0 +1,1 @@
+"""Process entry points: the notification worker and the scheduler. Jobs take ids, not objects."""

@@ -1,0 +1,87 @@
+"""The scheduler: passed deadlines every tick; periodic jobs (index, disclosure, clean-up) under a lease."""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import delete
+
+from server.core.complaints.deadlines import apply_due_deadlines
+from server.core.models import IdempotencyRecord, utcnow
+from server.db import Database
+from server.tasks.locks import try_acquire
+
+log = logging.getLogger("smart315.scheduler")
+
+# Periodic jobs: name -> (interval seconds, function(db, settings, now) -> None). Other modules register here.
+PERIODIC: dict[str, tuple[int, Callable[[Database, dict[str, Any], datetime], Any]]] = {}
+
+
+def periodic(name: str, every_seconds: int):
+    def register(fn):
+        PERIODIC[name] = (every_seconds, fn)
+        return fn
+
+    return register
+
+
+@periodic("idempotency_cleanup", 3600)
+def _cleanup_idempotency(db: Database, settings: dict[str, Any], now: datetime) -> None:
+    """Keys live at least 24 h (API.md); keep them 48 h."""
+    with db.session() as s:
+        s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=48)))
+        s.commit()
+
+
+def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True) -> Counter:
+    now = now or utcnow()
+    done = apply_due_deadlines(db.Session, settings, now)
+    if run_periodic:
+        _load_job_modules()
+        for name, (every, fn) in sorted(PERIODIC.items()):
+            if try_acquire(db.Session, f"periodic:{name}", every, now):
+                try:
+                    fn(db, settings, now)
+                    done[f"job:{name}"] += 1
+                except Exception:
+                    log.exception("periodic job %s failed", name)
+    return done
+
+
+def _load_job_modules() -> None:
+    """Import modules that register periodic jobs (index recompute, disclosures)."""
+    import importlib
+
+    for mod in ("server.core.scoring.jobs",):
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as exc:
+            if exc.name != mod:
+                raise
+
+
+def run_forever(db: Database, settings: dict[str, Any]) -> None:
+    stop = {"now": False}
+
+    def _stop(*_):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    interval = int(settings["SCHEDULER_INTERVAL_SECONDS"])
+    log.info("scheduler started, every %ss", interval)
+    while not stop["now"]:
+        try:
+            done = tick(db, settings)
+            if done:
+                log.info("scheduler tick: %s", dict(done))
+        except Exception:
+            log.exception("scheduler tick failed; will retry")
+        for _ in range(interval * 10):
+            if stop["now"]:
+                break
+            time.sleep(0.1)

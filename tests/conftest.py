@@ -1,0 +1,137 @@
+"""Fixtures: a real database (SQLite by default, PostgreSQL with TEST_DATABASE_URL), optional real Redis,
+the app and its client, a session, and an `auth` helper that signs in as each role."""
+from __future__ import annotations
+
+import os
+import random
+import secrets
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from server.config import normalize_database_url
+
+SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
+
+
+def _make_test_database() -> tuple[str, callable]:
+    """A fresh database per test run, so parallel runs on one PostgreSQL server never collide."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{SQLITE_DIR / 'test.sqlite3'}", lambda: None
+    url = make_url(normalize_database_url(base))
+    name = f"smart315_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    url, drop = _make_test_database()
+    from server.core.reference import ensure_reference_data
+    from server.db import Database
+    from server.migrate import upgrade
+
+    upgrade(url)
+    db = Database(url)
+    with db.session() as s:
+        ensure_reference_data(s)
+        s.commit()
+    db.dispose()
+    yield url
+    drop()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    base = os.environ.get("TEST_REDIS_URL")
+    if not base:
+        return None
+    # A random logical db per run keeps concurrent runs apart.
+    return f"{base.rstrip('/').rsplit('/', 1)[0] if base.count('/') > 2 else base.rstrip('/')}/{random.randint(1, 15)}"
+
+
+RESET_KEEP = {"region", "industry", "category", "alembic_version"}
+
+
+def reset_database(db) -> None:
+    from server.core.models import Base
+
+    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in RESET_KEEP]
+    with db.engine.begin() as conn:
+        if db.is_postgres:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t.name}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in tables:
+                conn.execute(t.delete())
+            conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
+                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+
+
+@pytest.fixture
+def settings_overrides(database_url, redis_url, tmp_path):
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "test-secret",
+        "FIELD_ENCRYPTION_KEY": "test-field-key",
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "EMBEDDED_WORKER": False,
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
+        "SMART315_TESTING": True,
+    }
+
+
+@pytest.fixture
+def app(settings_overrides):
+    from server.app import create_app
+
+    application = create_app(settings_overrides)
+    db = application.extensions["smart315.db"]
+    reset_database(db)
+    r = application.extensions.get("smart315.redis")
+    if r is not None:
+        r.flushdb()
+    yield application
+    db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def settings(app):
+    return app.config["SMART315"]
+
+
+@pytest.fixture
+def db(app):
+    return app.extensions["smart315.db"]
+
+
+@pytest.fixture
+def session(db):
+    s = db.Session()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def auth(app, client):
+    from tests.factories import AuthActions
+
+    return AuthActions(app, client)
