@@ -59,10 +59,10 @@ def create_sms_simulator(access_keys: dict[str, str], per_phone_per_minute: int 
         if not hmac.compare_digest(expected, params.get("Signature", "")):
             return answer("SignatureDoesNotMatch", "Specified signature is not matched with our calculation.", 400)
         try:
-            ts = dt.datetime.strptime(params.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+            ts = dt.datetime.strptime(params.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
         except ValueError:
             return answer("InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.", 400)
-        if abs((dt.datetime.now(dt.timezone.utc) - ts).total_seconds()) > 900:
+        if abs((dt.datetime.now(dt.UTC) - ts).total_seconds()) > 900:
             return answer("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.", 400)
         with lock:
             nonce = params.get("SignatureNonce", "")

@@ -6,8 +6,9 @@ the test; `SimHandle` drives its /_sim/ controls over HTTP.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests

@@ -14,7 +14,12 @@ from server.core.errors import (
 )
 from server.core.identity.providers.alipay import AlipayMini, generate_dev_keys
 from server.simulators.alipay import open_id_for, user_id_for
-from tests.simulators.fixtures import alipay_keys, alipay_sim, unused_port_url  # noqa: F401
+from tests.simulators import fixtures
+from tests.simulators.fixtures import unused_port_url
+
+# pytest finds fixtures by module attribute; these come from the shared simulator fixtures.
+alipay_keys = fixtures.alipay_keys
+alipay_sim = fixtures.alipay_sim
 
 APPID = "2021000000000000"
 

@@ -9,7 +9,11 @@ import requests
 from server.config import load_config
 from server.core.errors import RateLimited, UpstreamUnavailable, ValidationFailed
 from server.core.identity.providers.sms import AliyunSms, ConsoleSms, get_sms_provider, mask_phone, sign_rpc
-from tests.simulators.fixtures import sms_sim, unused_port_url  # noqa: F401
+from tests.simulators import fixtures
+from tests.simulators.fixtures import unused_port_url
+
+# pytest finds fixtures by module attribute; these come from the shared simulator fixtures.
+sms_sim = fixtures.sms_sim
 
 
 def test_signature_matches_aliyun_documented_example():

@@ -17,7 +17,12 @@ from server.core.errors import (
 )
 from server.core.identity.providers.wechat import WeChatMini, WeChatOA
 from server.simulators.wechat import build_oa_echo, build_oa_event, openid_for, unionid_for
-from tests.simulators.fixtures import redis_db15, unused_port_url, wechat_sim  # noqa: F401
+from tests.simulators import fixtures
+from tests.simulators.fixtures import unused_port_url
+
+# pytest finds fixtures by module attribute; these come from the shared simulator fixtures.
+redis_db15 = fixtures.redis_db15
+wechat_sim = fixtures.wechat_sim
 
 MINI = "wx-mini-dev-appid"
 OA = "wx-oa-dev-appid"

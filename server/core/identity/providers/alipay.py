@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import re
-import socket
 import urllib.error
 from pathlib import Path
 from typing import Any
@@ -66,7 +65,7 @@ class _Gateway(AliPay):
             raw = urlopen(url, timeout=self._config.timeout).read().decode("utf-8")
         except urllib.error.HTTPError as exc:
             raise _Failure("http", str(exc.code)) from None
-        except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError, OSError):
+        except (urllib.error.URLError, TimeoutError, ConnectionError, OSError):
             raise _Failure("unreachable") from None
         try:
             doc = json.loads(raw)

@@ -102,7 +102,7 @@ class AliyunSms:
             "SignatureVersion": "1.0",
             "TemplateCode": self.template_code,
             "TemplateParam": json.dumps({"code": code}, separators=(",", ":")),
-            "Timestamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
         params["Signature"] = sign_rpc(params, self.key_secret, "POST")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from wechatpy import WeChatClient, parse_message
