@@ -1,0 +1,4 @@
+// Smart315 Alipay mini-app.
+App({
+  globalData: {}
+})

@@ -1,0 +1,45 @@
+const fs = require('fs')
+const path = require('path')
+const { XMLValidator } = require('fast-xml-parser')
+
+const ROOT = path.resolve(__dirname, '../..')
+const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'))
+
+describe('Alipay mini-app structure', () => {
+  test.each(app.pages)('%s has .axml, .acss, .js and .json', page => {
+    for (const ext of ['axml', 'acss', 'js', 'json']) {
+      expect(fs.existsSync(path.join(ROOT, page + '.' + ext))).toBe(true)
+    }
+    JSON.parse(fs.readFileSync(path.join(ROOT, page + '.json'), 'utf8'))
+  })
+
+  test.each(app.pages)('%s.axml is well-formed and uses Alipay syntax', page => {
+    const axml = fs.readFileSync(path.join(ROOT, page + '.axml'), 'utf8')
+    // Several root nodes are fine in axml; wrap them so the validator sees one document.
+    const result = XMLValidator.validate('<page>' + axml + '</page>', { allowBooleanAttributes: true })
+    expect(result).toBe(true)
+    expect(axml).not.toMatch(/\bwx:|\bbind[a-z]+=/)
+  })
+
+  test('every event handler named in an axml exists on its page', () => {
+    for (const page of app.pages) {
+      const axml = fs.readFileSync(path.join(ROOT, page + '.axml'), 'utf8')
+      let config = null
+      global.Page = c => { config = c }
+      global.my = {}
+      jest.isolateModules(() => require(path.join(ROOT, page + '.js')))
+      const handlers = [...axml.matchAll(/\bon[A-Z][A-Za-z]*="([A-Za-z]+)"/g)].map(m => m[1])
+      for (const h of handlers) expect([page, h, typeof config[h]]).toEqual([page, h, 'function'])
+    }
+  })
+
+  test('tab bar pages exist', () => {
+    for (const item of app.tabBar.items) expect(app.pages).toContain(item.pagePath)
+  })
+
+  test('the shared core is byte-identical to the WeChat copy', () => {
+    const mine = fs.readFileSync(path.join(ROOT, 'utils/core.js'))
+    const theirs = fs.readFileSync(path.join(ROOT, '../miniprogram/utils/core.js'))
+    expect(mine.equals(theirs)).toBe(true)
+  })
+})
