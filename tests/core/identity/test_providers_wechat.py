@@ -355,3 +355,28 @@ def test_callback_aes_bad_msg_signature_and_wrong_key(wechat_sim):
     # An encrypted event when no key is configured is refused, not guessed at.
     with pytest.raises(BadRequest):
         WeChatOA(wechat_sim.settings).parse_callback(body, args)
+
+
+def test_token_replaced_by_another_process_is_reused_not_refetched(wechat_sim, redis_db15):
+    """Race: our call fails with the old token just after another process stored a new one in Redis."""
+    first = WeChatMini(wechat_sim.settings, redis=redis_db15)
+    second = WeChatMini(wechat_sim.settings, redis=redis_db15)
+    openid = openid_for(MINI, "tess")
+    old = first.get_access_token()
+    wechat_sim.post("/_sim/expire_tokens")
+    attempts = []
+
+    def send():
+        if not attempts:
+            second.client.fetch_access_token()  # the other process refreshes meanwhile
+            token = old  # ... while our request still carries the old token
+        else:
+            token = first.client.access_token
+        attempts.append(token)
+        return first.client.wxa._post("cgi-bin/message/subscribe/send", params={"access_token": token}, data={
+            "touser": openid, "template_id": "tpl-1", "data": {"thing1": {"value": "x"}}})
+
+    first._invoke(send)
+    assert attempts[0] == old and attempts[1] != old
+    assert wechat_sim.stats()["token"] == 2  # first fetch + the other process's; none by us
+    assert len(wechat_sim.messages()) == 1

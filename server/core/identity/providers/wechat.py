@@ -129,13 +129,20 @@ class _WeChatBase:
 
     def _invoke(self, call: Callable[[], Any], uses_token: bool = True) -> dict:
         """Run one wechatpy call; on an invalid/expired token refresh it once and retry."""
+        key = self.client.access_token_key
         try:
             try:
+                used = self.client.session.get(key) if uses_token else None
                 result = call()
             except WeChatClientException as exc:
                 if uses_token and exc.errcode in TOKEN_ERRORS:
                     logger.info("WeChat access token rejected (errcode %s); refreshing once", exc.errcode)
-                    self.client.forget_access_token()
+                    # If another process already replaced the shared token, use theirs rather than
+                    # fetching yet another one (each fetch starts the old token's retirement).
+                    if used is None or self.client.session.get(key) == used:
+                        self.client.forget_access_token()
+                    else:
+                        self.client.expires_at = None
                     result = call()
                 else:
                     raise
