@@ -1,0 +1,119 @@
+"""The AI assistant over HTTP: consumer-rights answers from the law, and complaint classification."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any, Literal
+
+from flask import Blueprint, Response, current_app, stream_with_context
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from server.api.common import db_session, operation, settings
+from server.core.assist.classify import classify
+from server.core.assist.consult import consult, consult_stream
+from server.core.complaints.states import OPEN_STATES
+from server.core.models import Business, Complaint
+
+bp = Blueprint("assist", __name__)
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=4000)
+
+
+class ConsultIn(BaseModel):
+    question: str = Field(max_length=1000)
+    history: list[Turn] | None = Field(None, max_length=20)
+    stream: bool = False
+
+
+class Citation(BaseModel):
+    law: str
+    article: str
+    text: str
+
+
+class ConsultOut(BaseModel):
+    answer: str
+    citations: list[Citation]
+    provider: Literal["local", "llm"]
+
+
+class ClassifyIn(BaseModel):
+    text: str = Field(max_length=5000)
+
+
+class Candidate(BaseModel):
+    id: int
+    name: str
+    score: float
+
+
+class ClassifyOut(BaseModel):
+    industry_code: str
+    category: str
+    confidence: float
+    business_candidates: list[Candidate]
+    duplicate_of: list[dict[str, Any]] = []
+
+
+_names_lock = threading.Lock()
+
+
+def business_names() -> list[tuple[int, str]]:
+    """Names of businesses on the platform, refreshed every minute: fuzzy matching needs them all in memory."""
+    cache = current_app.extensions.setdefault("smart315.business_names", {"at": -1e9, "names": []})
+    with _names_lock:
+        if time.monotonic() - cache["at"] > 60:
+            rows = db_session().execute(select(Business.id, Business.name).where(Business.status == "verified"))
+            cache["names"] = [(r[0], r[1]) for r in rows]
+            cache["at"] = time.monotonic()
+        return cache["names"]
+
+
+@bp.post("/consult")
+@operation(summary="维权咨询：依据法律条文回答并引用条文（stream=true 时以 SSE 流式返回）", body=ConsultIn,
+           response=ConsultOut, auth="optional", tags=("assist",), errors=(503,))
+def consult_view(body: ConsultIn, actor):
+    history = [t.model_dump() for t in body.history] if body.history else None
+    if not body.stream:
+        return consult(body.question, history, settings())
+    meta: dict[str, Any] = {}
+    chunks = consult_stream(body.question, history, settings(), meta)  # validates before the first chunk
+    first = next(chunks, "")
+
+    def events():
+        yield f"event: citations\ndata: {json.dumps(meta.get('citations', []), ensure_ascii=False)}\n\n"
+        for chunk in _chain(first, chunks):
+            yield f"data: {json.dumps({'delta': chunk}, ensure_ascii=False)}\n\n"
+        yield f"event: done\ndata: {json.dumps({'provider': meta.get('provider', 'local')})}\n\n"
+
+    return Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _chain(first: str, rest):
+    if first:
+        yield first
+    yield from rest
+
+
+@bp.post("/assist/classify")
+@operation(summary="根据投诉描述推荐行业、类别和平台上的商家；提示可能的重复投诉", body=ClassifyIn,
+           response=ClassifyOut, auth="optional", tags=("assist",))
+def classify_view(body: ClassifyIn, actor):
+    result = classify(body.text, business_names())
+    result["duplicate_of"] = []
+    if actor is not None and actor.user_id is not None and result["business_candidates"]:
+        ids = [c["id"] for c in result["business_candidates"]]
+        rows = db_session().execute(
+            select(Complaint.id, Complaint.public_no, Complaint.business_id, Complaint.status)
+            .where(Complaint.consumer_id == actor.user_id, Complaint.business_id.in_(ids),
+                   Complaint.status.in_(OPEN_STATES))).all()
+        result["duplicate_of"] = [{"id": r[0], "public_no": r[1], "business_id": r[2], "status": r[3],
+                                   "message": f"您已有一件针对该商家的投诉正在处理中（{r[1]}），请勿重复投诉"}
+                                  for r in rows]
+    return result
