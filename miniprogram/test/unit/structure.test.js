@@ -1,0 +1,29 @@
+const fs = require('fs')
+const path = require('path')
+
+const ROOT = path.resolve(__dirname, '../..')
+const app = JSON.parse(fs.readFileSync(path.join(ROOT, 'app.json'), 'utf8'))
+
+describe('WeChat mini-program structure', () => {
+  test.each(app.pages)('%s has .wxml, .wxss, .js and .json and is a Component', page => {
+    for (const ext of ['wxml', 'wxss', 'js', 'json']) {
+      expect(fs.existsSync(path.join(ROOT, page + '.' + ext))).toBe(true)
+    }
+    JSON.parse(fs.readFileSync(path.join(ROOT, page + '.json'), 'utf8'))
+    expect(fs.readFileSync(path.join(ROOT, page + '.js'), 'utf8')).toMatch(/\bComponent\(\{/)
+  })
+
+  test('tab bar pages exist', () => {
+    for (const item of app.tabBar.list) expect(app.pages).toContain(item.pagePath)
+  })
+
+  test('the API base URL lives in one config module with the local default', () => {
+    expect(require('../../config').DEFAULT_API_BASE_URL).toBe('http://127.0.0.1:8000/api/v1')
+  })
+
+  test('the shared core is byte-identical to the Alipay copy', () => {
+    const mine = fs.readFileSync(path.join(ROOT, 'utils/core.js'))
+    const theirs = fs.readFileSync(path.join(ROOT, '../alipay_miniapp/utils/core.js'))
+    expect(mine.equals(theirs)).toBe(true)
+  })
+})
