@@ -152,7 +152,7 @@ describe('Alipay complaint detail and list', () => {
 
   test('business staff land on their forwarded queue with deadlines', async () => {
     signIn(my, { kind: 'business_staff' })
-    my._route('GET', '/complaints', req => ({ data: { items: [{ id: 1, title: '退款', status: 'forwarded', deadline_at: new Date(Date.now() + 2 * 3600000 + 120000).toISOString() }], total: 1, page: 1, per_page: 20 } }))
+    my._route('GET', '/complaints', req => ({ data: { items: [{ id: 1, title: '退款', status: 'forwarded', deadline_at: new Date(Date.now() + 2 * 3600000 + 150000).toISOString() }], total: 1, page: 1, per_page: 20 } }))
     const page = loadPage('complaint/list', {})
     await page.onShow()
     expect(my._calls.find(c => c.path === '/complaints').query.status).toBe('forwarded')
