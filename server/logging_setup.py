@@ -1,22 +1,77 @@
-"""Logging: human-readable by default, JSON lines with LOG_FORMAT=json (production)."""
+"""Logging: human-readable by default, JSON lines with LOG_FORMAT=json (production).
+
+Every record carries `request_id`: the id of the HTTP request being served (set by server/ops.py from
+the X-Request-Id header or a fresh one), or the id a background job took over from the outbox row it is
+handling (`request_id_context(notification.payload.get("request_id"))`), or "-" outside both.
+"""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import os
+from typing import Iterator
+
+_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("smart315_request_id", default=None)
+
+JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d"
 
 
-def configure_logging() -> None:
-    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+def current_request_id() -> str | None:
+    """The request id of the work in progress, or None (no request, no job)."""
+    return _request_id.get()
+
+
+def set_request_id(value: str | None) -> contextvars.Token:
+    return _request_id.set(value or None)
+
+
+def reset_request_id(token: contextvars.Token) -> None:
+    try:
+        _request_id.reset(token)
+    except ValueError:  # token made in another context (e.g. a streamed response): just clear
+        _request_id.set(None)
+
+
+@contextlib.contextmanager
+def request_id_context(value: str | None) -> Iterator[None]:
+    """For jobs: log under the request id that caused the work (e.g. an outbox row's payload)."""
+    token = set_request_id(value)
+    try:
+        yield
+    finally:
+        reset_request_id(token)
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every record so formatters can print it (never drops a record)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = _request_id.get() or "-"
+        return True
+
+
+def json_formatter() -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                         json_ensure_ascii=False)
+
+
+def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
+    """Configure the root logger once per process; `fmt` "json" or "text" (default from LOG_FORMAT)."""
+    level = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
+    fmt = fmt or os.environ.get("LOG_FORMAT", "text")
     root = logging.getLogger()
     if getattr(root, "_smart315_configured", False):
         return
     handler = logging.StreamHandler()
-    if os.environ.get("LOG_FORMAT") == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    if fmt == "json":
+        handler.setFormatter(json_formatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("jieba").setLevel(logging.WARNING)
