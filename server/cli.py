@@ -158,13 +158,14 @@ def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms
 @click.option("--businesses", default=40, type=int)
 @click.option("--complaints", default=400, type=int)
 @click.option("--seed", default=315, type=int)
-def demo_data(consumers: int, businesses: int, complaints: int, seed: int) -> None:
+@click.option("--if-empty", is_flag=True, help="do nothing when complaints already exist (make run)")
+def demo_data(consumers: int, businesses: int, complaints: int, seed: int, if_empty: bool) -> None:
     """Load a believable demo: Chinese businesses, consumers, complaints in every state."""
     from server.demo import load_demo
 
     settings = load_config()
     summary = load_demo(_db(settings), settings, consumers=consumers, businesses=businesses,
-                        complaints=complaints, seed=seed)
+                        complaints=complaints, seed=seed, if_empty=if_empty)
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
@@ -222,3 +223,7 @@ def disclose(period: str, out: str | None) -> None:
 
 
 logging.getLogger(__name__)
+
+
+if __name__ == "__main__":
+    main()

@@ -135,3 +135,22 @@ def auth(app, client):
     from tests.factories import AuthActions
 
     return AuthActions(app, client)
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests run in the PostgreSQL pass (.ci/run runs both); elsewhere they are deselected, loudly."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return
+    keep, dropped = [], []
+    for item in items:
+        (dropped if item.get_closest_marker("postgres_only") else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+        config._smart315_pg_deselected = len(dropped)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    n = getattr(config, "_smart315_pg_deselected", 0)
+    if n:
+        terminalreporter.write_line(f"{n} PostgreSQL-only tests not run here: set TEST_DATABASE_URL (CI runs them)")

@@ -1,0 +1,58 @@
+# Smart315 — the commands the README gives. Everything installs into .venv from pyproject.toml.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install run test test-python test-js test-e2e-js lint bench eval browser clean demo
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate, load demo data once, serve at http://$(HOST):$(PORT) on the embedded default (SQLite)
+run: install
+	$(BIN)/smart315 db upgrade
+	$(BIN)/smart315 demo-data --if-empty
+	@echo "Smart315 on http://$(HOST):$(PORT)  (demo accounts: admin / admin-pass-315, mediator / mediator-pass-315)"
+	$(BIN)/smart315 serve --bind $(HOST):$(PORT)
+
+## make test: the whole suite (Python on SQLite by default; set TEST_DATABASE_URL / TEST_REDIS_URL for PostgreSQL / Redis)
+test: install browser test-js test-python
+
+test-python: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-js:
+	@for d in miniprogram alipay_miniapp; do \
+	  if [ -f $$d/package.json ]; then \
+	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) || exit 1; \
+	  fi; \
+	done
+
+## Debian's chromium for the browser tests (the Playwright download does not work offline)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+
+lint: install
+	$(BIN)/ruff check server tests bench eval
+
+bench: install
+	bash bench/run_all.sh
+
+eval: install
+	$(BIN)/python eval/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
