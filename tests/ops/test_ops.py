@@ -233,3 +233,33 @@ def test_sentry_receives_an_unhandled_error_only_when_dsn_set(settings_overrides
     finally:
         sentry_sdk.init()  # no DSN: the client goes inactive for the rest of the run
         srv.shutdown()
+
+
+def test_field_key_rotation_keeps_phone_sign_in_and_webhook_secrets(app, auth, session, settings):
+    """deploy/rotate_field_key.py: after rotating, the app on the new key decrypts and looks up as before."""
+    import importlib.util
+    from pathlib import Path
+
+    from server.core.identity.accounts import cipher, find_user_by_phone
+    from server.core.models import Business, User
+
+    spec = importlib.util.spec_from_file_location(
+        "rotate_field_key", Path(__file__).resolve().parents[2] / "deploy" / "rotate_field_key.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+
+    consumer = auth.consumer("李四", "13812345678")
+    owner, biz = auth.business()
+    new_settings = {**settings, "FIELD_ENCRYPTION_KEY": "a-brand-new-field-key"}
+    assert find_user_by_phone(session, new_settings, "13812345678") is None  # new key alone: lost
+    done = mod.rotate(session, settings["FIELD_ENCRYPTION_KEY"], "a-brand-new-field-key")
+    session.commit()
+    assert done["user_phone"] >= 1 and done["business_phone"] == 1
+    user = find_user_by_phone(session, new_settings, "13812345678")
+    assert user is not None and user.id == consumer.user_id
+    assert cipher(new_settings).decrypt(session.get(User, user.id).phone_enc) == "13812345678"
+    b = session.get(Business, biz["id"])
+    assert cipher(new_settings).decrypt(b.contact_phone_enc)
+    # A second run finds nothing left to do.
+    again = mod.rotate(session, settings["FIELD_ENCRYPTION_KEY"], "a-brand-new-field-key")
+    assert again["user_phone"] == 0 and again["business_phone"] == 0
