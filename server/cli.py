@@ -92,7 +92,7 @@ def serve(bind: str | None, workers: int | None) -> None:
     from pathlib import Path
 
     conf = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
-    args = ["gunicorn", "server.wsgi:app"]
+    args = [sys.executable, "-m", "gunicorn", "server.wsgi:app"]  # the venv's gunicorn, activated or not
     if conf.exists():
         args += ["-c", str(conf)]
     args += ["--bind", bind or os.environ.get("BIND", "127.0.0.1:8000")]
