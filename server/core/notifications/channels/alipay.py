@@ -1,0 +1,17 @@
+"""Alipay mini-app subscribe (template) messages to consumers, one grant each."""
+from __future__ import annotations
+
+from server.core.notifications.channels import Outcome, register, template_data
+from server.core.notifications.channels.grants import send_with_grant
+from server.core.notifications.outbox import complaint_page
+
+
+@register("alipay")
+def send(ctx, row) -> Outcome:
+    from server.core.identity.providers.alipay import AlipayMini
+
+    client = ctx.client("alipay_mini", lambda: AlipayMini(ctx.settings))
+    data = {f"keyword{i}": v for i, v in enumerate(template_data(row).values(), start=1)}
+    send_with_grant(ctx, row, "alipay", lambda template_id: client.send_subscribe_message(
+        row.target, template_id, data, page=complaint_page(row.complaint_id)))
+    return Outcome("sent")

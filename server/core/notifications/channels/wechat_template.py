@@ -1,0 +1,18 @@
+"""WeChat official-account template messages to bound business staff, opening the mini-program."""
+from __future__ import annotations
+
+from server.core.notifications.channels import Outcome, Skip, register, template_data
+from server.core.notifications.outbox import complaint_page
+
+
+@register("wechat_template")
+def send(ctx, row) -> Outcome:
+    from server.core.identity.providers.wechat import WeChatOA
+
+    template_id = (row.payload or {}).get("template_id")
+    if not template_id or not row.target:
+        raise Skip("no template or no bound openid")
+    oa = ctx.client("wechat_oa", lambda: WeChatOA(ctx.settings, ctx.redis))
+    miniprogram = {"appid": ctx.settings["WECHAT_MINI_APPID"], "pagepath": complaint_page(row.complaint_id)}
+    oa.send_template_message(row.target, template_id, template_data(row), miniprogram=miniprogram)
+    return Outcome("sent")

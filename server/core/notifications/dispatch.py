@@ -1,0 +1,182 @@
+"""Delivering outbox rows: claim due rows under a lease, send outside the claiming transaction,
+record the result; retry with exponential backoff and jitter, give up into "dead" after a bound.
+
+Claiming. One short transaction selects due rows -- pending ones whose next_attempt_at has come
+and "sending" ones whose lease has expired (their worker died mid-send) -- and marks them
+send_state="sending", lease_until=now+lease, attempts+1. On PostgreSQL the select takes
+`FOR UPDATE SKIP LOCKED`, so concurrent workers take disjoint rows without waiting; on SQLite the
+transaction is BEGIN IMMEDIATE (server/db.py) and the UPDATE repeats the due condition, so a row
+already taken is simply not updated (an atomic conditional claim).
+
+Fencing. The attempt number taken at claim time is the claim's token: a result is written only
+`WHERE send_state='sending' AND attempts=<that number>`, so a worker that overran its lease can
+never overwrite the result of the worker that took the row over. The lease (NOTIFY_LEASE_SECONDS,
+default 60) is far longer than any send can take (every HTTP call times out after 5 s), so a live
+worker always finishes before anyone else may claim its rows: nothing is sent twice except after a
+crash *during* a send, when the receiver may see the same delivery id again.
+
+States: pending -> sending -> sent | pending (retry) | failed (permanent) | dead (gave up after
+NOTIFY_GIVE_UP_SECONDS, default 24 h, from the row's creation) | skipped (by rule, e.g. no grant).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, Mapping
+
+from sqlalchemy import and_, or_, select, update
+
+from server.core.errors import PermanentDeliveryError, TransientDeliveryError
+from server.core.models import Notification, WebhookDelivery, utcnow
+from server.core.notifications.channels import Context, Outcome, Skip, get_sender
+
+log = logging.getLogger("smart315.notifications")
+
+DEFAULTS = {
+    "NOTIFY_LEASE_SECONDS": 60.0,
+    "NOTIFY_BATCH_SIZE": 50,
+    "NOTIFY_CONCURRENCY": 8,
+    "NOTIFY_BACKOFF_BASE_SECONDS": 30.0,
+    "NOTIFY_BACKOFF_MAX_SECONDS": 3600.0,
+    "NOTIFY_GIVE_UP_SECONDS": 24 * 3600.0,
+    "NOTIFY_POLL_SECONDS": 2.0,
+}
+ERROR_CHARS = 1000
+
+
+def setting(settings: Mapping[str, Any], name: str) -> float:
+    """Delivery tuning: settings first, then the environment (so `smart315 worker` honours it), then
+    the default."""
+    value = settings.get(name)
+    if value is None or value == "":
+        value = os.environ.get(name)
+    if value is None or value == "":
+        value = DEFAULTS[name]
+    return float(value)
+
+
+def backoff_seconds(settings: Mapping[str, Any], attempts: int, rng: random.Random | None = None) -> float:
+    """base * 2^(attempts-1), capped, with jitter: a uniform draw in [half, full] of that."""
+    base = setting(settings, "NOTIFY_BACKOFF_BASE_SECONDS")
+    cap = setting(settings, "NOTIFY_BACKOFF_MAX_SECONDS")
+    raw = min(cap, base * (2 ** max(0, min(attempts - 1, 30))))
+    return raw * (0.5 + 0.5 * (rng or random).random())
+
+
+def _due(now: datetime):
+    return or_(and_(Notification.send_state == "pending", Notification.next_attempt_at <= now),
+               and_(Notification.send_state == "sending", Notification.lease_until < now))
+
+
+def claim(db, settings: Mapping[str, Any], now: datetime, limit: int | None = None) -> list[Notification]:
+    """Take up to `limit` due rows for this worker; returns detached rows (attributes loaded)."""
+    limit = int(limit or setting(settings, "NOTIFY_BATCH_SIZE"))
+    lease_until = now + timedelta(seconds=setting(settings, "NOTIFY_LEASE_SECONDS"))
+    with db.session() as s:
+        pick = (select(Notification.id).where(_due(now))
+                .order_by(Notification.next_attempt_at, Notification.id).limit(limit))
+        if db.is_postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(s.execute(pick).scalars())
+        if not ids:
+            s.commit()
+            return []
+        taken = list(s.execute(
+            update(Notification).where(Notification.id.in_(ids), _due(now))
+            .values(send_state="sending", lease_until=lease_until, attempts=Notification.attempts + 1)
+            .returning(Notification.id).execution_options(synchronize_session=False)).scalars())
+        rows = list(s.execute(select(Notification).where(Notification.id.in_(taken))
+                              .order_by(Notification.id)).scalars()) if taken else []
+        s.commit()
+        return rows
+
+
+def send_row(ctx: Context, row: Notification, now: datetime | None = None) -> Outcome:
+    """Call the row's channel; never raises."""
+    now = now or utcnow()
+    give_up_at = row.created_at + timedelta(seconds=setting(ctx.settings, "NOTIFY_GIVE_UP_SECONDS"))
+    if now >= give_up_at:
+        return Outcome("dead", row.last_error or "gave up before sending")
+    sender = get_sender(row.channel)
+    if sender is None:
+        return Outcome("failed", f"unknown channel {row.channel}")
+    try:
+        return sender(ctx, row) or Outcome("sent")
+    except Skip as exc:
+        return Outcome("skipped", str(exc))
+    except PermanentDeliveryError as exc:
+        return Outcome("failed", str(exc))
+    except TransientDeliveryError as exc:
+        return Outcome("retry", str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug or an outage in one channel must not stop the others
+        _forget_broken_redis(ctx, exc)
+        log.exception("notification %s (%s) failed unexpectedly", row.id, row.channel)
+        return Outcome("retry", f"{type(exc).__name__}: {exc}")
+
+
+def _forget_broken_redis(ctx: Context, exc: Exception) -> None:
+    """The WeChat clients keep their access token in Redis; if Redis is gone, keep going without it."""
+    try:
+        import redis
+    except ImportError:  # pragma: no cover
+        return
+    if isinstance(exc, redis.RedisError) and ctx.redis is not None:
+        log.warning("Redis unavailable for provider tokens; continuing with in-process token storage")
+        with ctx.lock:
+            ctx.redis = None
+            ctx.cache.clear()
+
+
+def record(db, settings: Mapping[str, Any], row: Notification, outcome: Outcome, now: datetime | None = None) -> str:
+    """Write the outcome if this worker still holds the row; returns the state written (or "lost")."""
+    now = now or utcnow()
+    values: dict[str, Any] = {"lease_until": None}
+    state = outcome.state
+    error = (outcome.error or None) and outcome.error[:ERROR_CHARS]
+    if state == "sent":
+        values.update(send_state="sent", sent_at=now, last_error=None, next_attempt_at=None)
+    elif state in ("failed", "skipped", "dead"):
+        values.update(send_state=state, last_error=error, next_attempt_at=None)
+    else:
+        next_at = now + timedelta(seconds=backoff_seconds(settings, row.attempts))
+        give_up_at = row.created_at + timedelta(seconds=setting(settings, "NOTIFY_GIVE_UP_SECONDS"))
+        if next_at >= give_up_at:
+            state = "dead"
+            values.update(send_state="dead", last_error=error, next_attempt_at=None)
+        else:
+            state = "pending"
+            values.update(send_state="pending", last_error=error, next_attempt_at=next_at)
+    with db.session() as s:
+        res = s.execute(update(Notification).where(
+            Notification.id == row.id, Notification.send_state == "sending", Notification.attempts == row.attempts,
+        ).values(**values).execution_options(synchronize_session=False))
+        if outcome.record is not None:
+            s.add(WebhookDelivery(notification_id=row.id, attempt=row.attempts, created_at=now, **outcome.record))
+        s.commit()
+    if res.rowcount != 1:
+        log.warning("notification %s: lease lost before the result (%s) was written", row.id, state)
+        return "lost"
+    return state
+
+
+def deliver(ctx: Context, row: Notification) -> str:
+    outcome = send_row(ctx, row)
+    return record(ctx.db, ctx.settings, row, outcome)
+
+
+def run_batch(ctx: Context, pool: ThreadPoolExecutor | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Claim one batch and deliver it; returns counts by resulting state (plus "claimed")."""
+    rows = claim(ctx.db, ctx.settings, now or utcnow())
+    counts: dict[str, int] = {"claimed": len(rows)}
+    if not rows:
+        return counts
+    if pool is None or len(rows) == 1:
+        results = [deliver(ctx, r) for r in rows]
+    else:
+        results = list(pool.map(lambda r: deliver(ctx, r), rows))
+    for state in results:
+        counts[state] = counts.get(state, 0) + 1
+    return counts

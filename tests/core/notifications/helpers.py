@@ -1,0 +1,63 @@
+"""Shared set-up: parties with WeChat/Alipay identities and bound OA openids, a complaint to move."""
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from server.core.models import BusinessMember, Identity, Notification
+from tests.factories import complaint_body
+
+CONSUMER_OPENID = "o-consumer-wx-0001"
+CONSUMER_ALIPAY = "2088000000000001"
+OWNER_OA_OPENID = "o-owner-oa-0001"
+
+
+def give_identities(db, user_id: int, wechat: str | None = CONSUMER_OPENID, alipay: str | None = CONSUMER_ALIPAY):
+    with db.session() as s:
+        if wechat:
+            s.add(Identity(user_id=user_id, provider="wechat_mini", subject=wechat))
+        if alipay:
+            s.add(Identity(user_id=user_id, provider="alipay", subject=alipay))
+        s.commit()
+
+
+def bind_oa(db, user_id: int, openid: str = OWNER_OA_OPENID):
+    with db.session() as s:
+        s.execute(update(BusinessMember).where(BusinessMember.user_id == user_id).values(oa_openid=openid))
+        s.commit()
+
+
+def file_and_forward(client, consumer, mediator, business_id):
+    r = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(business_id))
+    assert r.status_code == 201, r.get_json()
+    cid = r.get_json()["id"]
+    r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=mediator.headers, json={"action": "accept"})
+    assert r.status_code == 200 and r.get_json()["status"] == "forwarded", r.get_json()
+    return cid
+
+
+def act(client, who, cid, action, **fields):
+    r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=who.headers, json={"action": action, **fields})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def rows(db, **where) -> list[Notification]:
+    with db.session() as s:
+        stmt = select(Notification).order_by(Notification.id)
+        for key, value in where.items():
+            stmt = stmt.where(getattr(Notification, key) == value)
+        return list(s.execute(stmt).scalars())
+
+
+def grant(client, login, channel: str, *template_ids: str, accepted=None):
+    r = client.post("/api/v1/me/subscriptions", headers=login.headers, json={
+        "channel": channel, "template_ids": list(template_ids),
+        "accepted": list(template_ids if accepted is None else accepted)})
+    assert r.status_code == 204, r.get_json()
+
+
+def add_webhook(client, owner, business_id, url, events=None):
+    r = client.post(f"/api/v1/businesses/{business_id}/webhooks", headers=owner.headers,
+                    json={"url": url, "events": events or []})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
