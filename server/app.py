@@ -62,5 +62,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.ops import register_ops
 
     register_ops(app)
+    __import__("server.tasks.worker", fromlist=["start_embedded"]).start_embedded(app)  # no-op in tests / with Redis
     logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
     return app

@@ -17,6 +17,7 @@ MODULES = [
     "server.api.complaints",
     "server.api.uploads",
     "server.api.assist",
+    "server.api.notifications",
 ]
 
 
