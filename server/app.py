@@ -53,6 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from server.api import register_api
 
+    from server.security import init_security; init_security(app)  # noqa: E702
     register_api(app)
 
     from server.web import register_web

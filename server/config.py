@@ -101,6 +101,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "WECHAT_SUBSCRIBE_TEMPLATES": _json_obj(env.get("WECHAT_SUBSCRIBE_TEMPLATES"), DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES),
         "WECHAT_OA_TEMPLATES": _json_obj(env.get("WECHAT_OA_TEMPLATES"), DEFAULT_WECHAT_OA_TEMPLATES),
         "ALIPAY_SUBSCRIBE_TEMPLATES": _json_obj(env.get("ALIPAY_SUBSCRIBE_TEMPLATES"), DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES),
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL") or 900),
         "REFRESH_TOKEN_TTL": int(env.get("REFRESH_TOKEN_TTL") or 30 * 24 * 3600),
         "RESPONSE_DEADLINE_WORKING_DAYS": int(env.get("RESPONSE_DEADLINE_WORKING_DAYS") or 10),
