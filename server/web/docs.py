@@ -1,4 +1,4 @@
-"""Human-readable API docs at /docs, rendered from the same OpenAPI document (no CDN, no JS)."""
+"""Human-readable API docs at /docs, rendered from the same OpenAPI document (no CDN, no JS, styles from a static file so the CSP needs no inline style)."""
 from __future__ import annotations
 
 import json
@@ -11,10 +11,7 @@ bp = Blueprint("docs", __name__)
 
 TEMPLATE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1"><title>Smart315 API 文档</title>
-<style>body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}
-.op{border:1px solid #ddd;border-radius:6px;margin:.8em 0;padding:.6em 1em}.m{font-weight:bold;display:inline-block;width:4.5em}
-.get{color:#0a7}.post{color:#06c}.patch{color:#a60}.delete{color:#c00}pre{background:#f6f6f6;padding:.6em;overflow:auto;font-size:12px}
-details summary{cursor:pointer}</style></head><body>
+<link rel="stylesheet" href="/static/css/docs.css"></head><body>
 <h1>Smart315 API v1</h1><p>{{ spec.info.description }} 机器可读文档：<a href="/api/v1/openapi.json">/api/v1/openapi.json</a></p>
 {% for path, ops in spec.paths.items() %}{% for method, op in ops.items() %}
 <div class="op"><span class="m {{ method }}">{{ method|upper }}</span><code>/api/v1{{ path }}</code> — {{ op.summary }}

@@ -1,0 +1,255 @@
+"""Page routes: Jinja shells for every page, role gates for the consoles, and the mediator CSV export.
+
+Pages carry no data of their own except who is signed in; each page's ES module under
+static/js fetches what it shows from /api/v1 with the session cookie (see session.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from functools import wraps
+from typing import Iterable
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context
+from sqlalchemy import select
+
+from server.api.common import db_session
+from server.web.session import csrf_token, session_user
+
+bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+STATUS_NAMES = {
+    "submitted": "待受理", "accepted": "已受理", "forwarded": "待商家处理", "responded": "商家已答复",
+    "mediating": "调解中", "resolved": "已解决", "unresolved": "未解决", "rejected": "不予受理",
+    "withdrawn": "已撤回", "closed": "已结案",
+}
+
+KIND_NAMES = {"consumer": "消费者", "business_staff": "商家", "mediator": "调解员", "admin": "管理员"}
+
+PUBLIC_NAV = [
+    ("/", "首页"), ("/stats", "数据统计"), ("/rankings", "指数排行"), ("/cases", "投诉案例"),
+    ("/disclosures", "信息公开"), ("/index-method", "指数说明"), ("/consult", "维权咨询"),
+]
+
+
+def _user_nav(user) -> list[tuple[str, str]]:
+    if user is None:
+        return [("/complaints/new", "我要投诉")]
+    nav = []
+    if user.kind in ("consumer", "business_staff"):
+        nav += [("/complaints/new", "我要投诉"), ("/my/complaints", "我的投诉")]
+    if user.kind == "business_staff":
+        nav.append(("/console/business", "商家后台"))
+    if user.kind in ("mediator", "admin"):
+        nav.append(("/console/mediator", "调解员后台"))
+    if user.kind == "admin":
+        nav.append(("/admin", "系统管理"))
+    return nav
+
+
+def page(template: str, *, title: str, script: str | None = None, charts: bool = False, **ctx) -> str:
+    user = ctx.pop("user", None) or session_user()
+    return render_template(
+        template, title=title, script=script, charts=charts, user=user, csrf=csrf_token(),
+        kind_name=KIND_NAMES.get(user.kind, "") if user else "", public_nav=PUBLIC_NAV,
+        user_nav=_user_nav(user), path=request.path, **ctx)
+
+
+def require(*kinds: str):
+    """Send signed-out visitors to /login?next=...; answer 403 to a signed-in user of another role."""
+
+    def decorate(fn):
+        @wraps(fn)
+        def wrapper(*args, **kwargs):
+            user = session_user()
+            if user is None:
+                return redirect("/login?next=" + quote(request.full_path.rstrip("?"), safe="/"))
+            if kinds and user.kind not in kinds:
+                return Response(page("forbidden.html", title="没有权限", user=user), status=403)
+            return fn(user, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+# ------------------------------------------------------------------ public
+
+@bp.get("/")
+def home():
+    return page("home.html", title="智慧3·15 消费维权平台", script="home.js", charts=True)
+
+
+@bp.get("/stats")
+def stats():
+    return page("stats.html", title="数据统计", script="stats.js", charts=True)
+
+
+@bp.get("/rankings")
+def rankings():
+    return page("rankings.html", title="投诉处理指数排行", script="rankings.js")
+
+
+@bp.get("/businesses/<int:business_id>")
+def business(business_id: int):
+    return page("business.html", title="商家档案", script="business.js", charts=True, business_id=business_id)
+
+
+@bp.get("/cases")
+def cases():
+    return page("cases.html", title="投诉案例", script="cases.js")
+
+
+def recent_periods(now: datetime, n: int = 12) -> list[str]:
+    """The last n complete months (YYYY-MM), newest first, in Beijing time."""
+    local = now.astimezone(SHANGHAI)
+    y, m = local.year, local.month
+    out = []
+    for _ in range(n):
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+        out.append(f"{y:04d}-{m:02d}")
+    return out
+
+
+@bp.get("/disclosures")
+def disclosures():
+    from server.core.models import Disclosure, utcnow
+
+    s = db_session()
+    published = [d.period for d in s.execute(select(Disclosure).order_by(Disclosure.period.desc()).limit(36)).scalars()]
+    periods = published or recent_periods(utcnow())
+    return page("disclosures.html", title="信息公开", periods=periods, published=bool(published))
+
+
+@bp.get("/index-method")
+def index_method():
+    return page("index_method.html", title="投诉处理指数说明", script="index-method.js")
+
+
+@bp.get("/consult")
+def consult():
+    return page("consult.html", title="维权咨询", script="consult.js")
+
+
+@bp.get("/login")
+def login():
+    nxt = request.args.get("next", "")
+    if not nxt.startswith("/") or nxt.startswith("//"):
+        nxt = ""
+    return page("login.html", title="登录", script="login.js", next_url=nxt)
+
+
+# ------------------------------------------------------------------ consumers
+
+@bp.get("/complaints/new")
+@require("consumer", "business_staff")
+def complaint_new(user):
+    return page("complaint_new.html", title="我要投诉", script="complaint-new.js", user=user)
+
+
+@bp.get("/my/complaints")
+@require()
+def my_complaints(user):
+    return page("my_complaints.html", title="我的投诉", script="my-complaints.js", user=user)
+
+
+@bp.get("/my/complaints/<int:complaint_id>")
+@require()
+def my_complaint(user, complaint_id: int):
+    return page("my_complaint.html", title="投诉详情", script="my-complaint.js", user=user, complaint_id=complaint_id)
+
+
+# ------------------------------------------------------------------ consoles
+
+@bp.get("/console/business")
+@require("business_staff")
+def console_business(user):
+    return page("console_business.html", title="商家后台", script="console-business.js", charts=True, user=user)
+
+
+@bp.get("/console/mediator")
+@require("mediator", "admin")
+def console_mediator(user):
+    return page("console_mediator.html", title="调解员后台", script="console-mediator.js", user=user)
+
+
+@bp.get("/admin")
+@require("admin")
+def admin(user):
+    return page("admin.html", title="系统管理", script="admin.js", user=user)
+
+
+EXPORT_COLUMNS = ("投诉编号", "状态", "标题", "被投诉经营者", "行业", "地区", "类别", "诉求金额（元）",
+                  "挽回金额（元）", "提交时间", "处理期限")
+
+
+def _local(dt) -> str:
+    return dt.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def export_rows(s, actor, status: str | None) -> Iterable[list[str]]:
+    from server.core.assist.taxonomy import INDUSTRY_NAMES
+    from server.core.complaints.states import OPEN_STATES
+    from server.core.complaints.visibility import visibility_clause
+    from server.core.models import Category, Complaint, utcnow
+    from server.core.money import format_yuan
+    from server.core.reference import region_full_name
+
+    categories = dict(s.execute(select(Category.code, Category.name)).all())
+    stmt = select(Complaint).where(visibility_clause(actor))
+    if status == "open":
+        stmt = stmt.where(Complaint.status.in_(OPEN_STATES))
+    elif status == "overdue":
+        stmt = stmt.where(Complaint.status.in_(OPEN_STATES), Complaint.deadline_at < utcnow())
+    elif status:
+        stmt = stmt.where(Complaint.status == status)
+    stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc()).execution_options(yield_per=500)
+    for c in s.execute(stmt).scalars():
+        yield [c.public_no or str(c.id), STATUS_NAMES.get(c.status, c.status), c.title, c.business_name,
+               INDUSTRY_NAMES.get(c.industry_code, c.industry_code), region_full_name(c.region_code),
+               categories.get(c.category, c.category), format_yuan(c.amount_claimed_fen) or "",
+               format_yuan(c.amount_recovered_fen) or "", _local(c.created_at), _local(c.deadline_at)]
+
+
+def _csv_safe(value: str) -> str:
+    """Neutralise spreadsheet formulas in text that consumers wrote (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.get("/console/mediator/export.csv")
+@require("mediator", "admin")
+def mediator_export(user):
+    from server.core.actor import actor_for_user
+    from server.core.complaints.states import ALL_STATES
+
+    status = request.args.get("status") or None
+    if status not in (None, "open", "overdue", *ALL_STATES):
+        abort(400)
+    s = db_session()
+    actor = actor_for_user(s, user)
+
+    def generate():
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        buf.write("\ufeff")  # Excel opens UTF-8 only with a BOM
+        writer.writerow(EXPORT_COLUMNS)
+        for row in export_rows(s, actor, status):
+            writer.writerow([_csv_safe(v) for v in row])
+            if buf.tell() > 16384:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    from server.core.models import utcnow
+
+    name = f"complaints-{user.region_code or 'all'}-{utcnow().astimezone(SHANGHAI):%Y%m%d}.csv"
+    return Response(stream_with_context(generate()), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,195 @@
+// Shared helpers for every page: API calls with the session cookie and CSRF header, a tiny DOM
+// builder (text is always set as text, never parsed as HTML), formatting, charts.
+
+export const STATUS = {
+  submitted: '待受理', accepted: '已受理', forwarded: '待商家处理', responded: '商家已答复',
+  mediating: '调解中', resolved: '已解决', unresolved: '未解决', rejected: '不予受理',
+  withdrawn: '已撤回', closed: '已结案',
+};
+export const ACTIONS = {
+  accept: '受理', reject: '不予受理', respond: '答复并提出方案', propose: '提出调解方案',
+  confirm: '确认解决', dispute: '不满意，申请调解', mediate_success: '调解成功', mediate_fail: '调解失败',
+  withdraw: '撤回投诉', rate: '评价', forward: '转交商家', to_mediation: '转入调解', auto_accept: '自动受理',
+  response_timeout: '商家超期未答复，转入调解', confirm_timeout: '消费者未回复，视为解决',
+  mediation_timeout: '调解期满', close: '结案', deadline_reminder: '期限提醒', create: '提交投诉', submit: '提交投诉',
+};
+export const ROLES = { consumer: '消费者', business: '商家', mediator: '调解员', admin: '管理员', system: '系统' };
+export const DEMANDS = { refund: '退款', return: '退货', exchange: '换货', repair: '维修', compensation: '赔偿', apology: '赔礼道歉', other: '其他' };
+export const COMPONENTS = { response: '按时答复', speed: '答复速度', settlement: '和解成功', cooperation: '配合调解', mediation: '调解成功', satisfaction: '消费者满意度' };
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || `请求失败（${status}）`);
+    this.status = status;
+    this.problem = problem || {};
+    this.code = this.problem.code;
+  }
+}
+
+export function csrfToken() {
+  const m = document.querySelector('meta[name="csrf-token"]');
+  return m ? m.content : '';
+}
+
+export async function api(path, { method = 'GET', body, form, headers = {}, idempotencyKey } = {}) {
+  const h = { Accept: 'application/json', ...headers };
+  if (method !== 'GET' && method !== 'HEAD') h['X-CSRF-Token'] = csrfToken();
+  if (idempotencyKey) h['Idempotency-Key'] = idempotencyKey;
+  let payload;
+  if (form) payload = form;
+  else if (body !== undefined) { h['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
+  const url = path.startsWith('/') && !path.startsWith('/api/') && !path.startsWith('/web/') ? '/api/v1' + path : path;
+  const resp = await fetch(url, { method, headers: h, body: payload, credentials: 'same-origin' });
+  if (resp.status === 204) return null;
+  const type = resp.headers.get('Content-Type') || '';
+  const data = type.includes('json') ? await resp.json().catch(() => null) : await resp.text();
+  if (!resp.ok) {
+    if (resp.status === 401 && document.body.dataset.kind) {
+      location.href = '/login?next=' + encodeURIComponent(location.pathname + location.search);
+    }
+    throw new ApiError(resp.status, typeof data === 'object' ? data : null);
+  }
+  return data;
+}
+
+export function newKey() {
+  return (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+}
+
+// h('div', {class: 'x', onclick: fn}, 'text', child) — children are nodes or text.
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'value') el.value = v;
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function $(sel, root = document) { return root.querySelector(sel); }
+export function $$(sel, root = document) { return Array.from(root.querySelectorAll(sel)); }
+
+export function clear(el, ...children) { el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined)); return el; }
+
+export function say(el, text, ok = false) {
+  if (!el) return;
+  el.textContent = text || '';
+  el.classList.toggle('error', !!text && !ok);
+  el.classList.toggle('ok', !!text && ok);
+}
+
+export function errorText(err) {
+  if (err instanceof ApiError) {
+    const errs = err.problem.errors;
+    if (Array.isArray(errs) && errs.length) return errs.map((e) => `${e.field}：${e.message}`).join('；');
+    return err.message;
+  }
+  return '网络异常，请稍后重试';
+}
+
+const dtf = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
+export function fmtTime(iso) { return iso ? dtf.format(new Date(iso)) : ''; }
+export function fmtDate(iso) { return iso ? fmtTime(iso).slice(0, 10) : ''; }
+export function yuan(s) { return s === null || s === undefined || s === '' ? '—' : `¥${s}`; }
+export function num(n) { return n === null || n === undefined ? '—' : Number(n).toLocaleString('zh-CN'); }
+export function pct(x) { return x === null || x === undefined ? '—' : `${(Number(x) <= 1 ? Number(x) * 100 : Number(x)).toFixed(1)}%`; }
+export function score(x) { return x === null || x === undefined ? '—' : Number(x).toFixed(1); }
+
+export function countdown(deadlineIso, now = Date.now()) {
+  if (!deadlineIso) return { text: '', cls: '' };
+  const ms = new Date(deadlineIso).getTime() - now;
+  const abs = Math.abs(ms);
+  const d = Math.floor(abs / 86400000), hrs = Math.floor((abs % 86400000) / 3600000), min = Math.floor((abs % 3600000) / 60000);
+  const span = d > 0 ? `${d} 天 ${hrs} 小时` : hrs > 0 ? `${hrs} 小时 ${min} 分` : `${min} 分钟`;
+  if (ms < 0) return { text: `已超期 ${span}`, cls: 'late' };
+  return { text: `剩余 ${span}`, cls: ms < 86400000 ? 'soon' : '' };
+}
+
+export function statusBadge(status) { return h('span', { class: `badge s-${status}` }, STATUS[status] || status); }
+
+const refCache = {};
+export async function ref(name) {
+  if (!refCache[name]) refCache[name] = api(`/${name}`).then((d) => d.items || []);
+  return refCache[name];
+}
+export async function refNames(name) {
+  const m = {};
+  for (const it of await ref(name)) m[it.code] = it.name;
+  return m;
+}
+
+export function fillSelect(select, items, { keepFirst = true } = {}) {
+  const first = keepFirst ? select.options[0] : null;
+  clear(select, first, items.map((it) => h('option', { value: it.code }, it.name)));
+}
+
+// ECharts is loaded as a classic deferred script; modules run after it.
+export function chart(el, option) {
+  if (!el || !window.echarts) return null;
+  const c = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: 'canvas' });
+  c.setOption({ textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
+  if (!el.dataset.resize) { el.dataset.resize = '1'; window.addEventListener('resize', () => c.resize()); }
+  return c;
+}
+
+export function pager(el, page, perPage, total, go) {
+  const pages = Math.max(1, Math.ceil(total / perPage));
+  clear(el,
+    h('button', { class: 'button small', type: 'button', disabled: page <= 1, onclick: () => go(page - 1) }, '上一页'),
+    h('span', { class: 'muted' }, `第 ${page} / ${pages} 页，共 ${total} 条`),
+    h('button', { class: 'button small', type: 'button', disabled: page >= pages, onclick: () => go(page + 1) }, '下一页'));
+}
+
+export function tabs(root = document, onShow = () => {}) {
+  const buttons = $$('.tab', root);
+  for (const b of buttons) {
+    b.addEventListener('click', () => {
+      buttons.forEach((x) => x.classList.toggle('active', x === b));
+      $$('[data-panel]', root).forEach((p) => p.classList.toggle('hidden', p.dataset.panel !== b.dataset.tab));
+      onShow(b.dataset.tab, b);
+    });
+  }
+}
+
+export function figures(el, stats) {
+  const items = [
+    ['注册消费者', num(stats.consumers)], ['入驻商家', num(stats.businesses)], ['累计投诉', num(stats.complaints_total)],
+    ['已解决', num(stats.complaints_resolved)], ['解决率', pct(stats.resolution_rate)], ['挽回损失（元）', stats.amount_recovered ?? '—'],
+  ];
+  clear(el, items.map(([label, value]) => h('div', { class: 'figure' }, h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
+}
+
+export function monthlyChart(el, byMonth) {
+  const rows = byMonth || [];
+  return chart(el, {
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    legend: { data: ['投诉', '解决'] },
+    grid: { left: 50, right: 16, bottom: 30, top: 36 },
+    xAxis: { type: 'category', data: rows.map((r) => r.month || r.period) },
+    yAxis: { type: 'value' },
+    series: [
+      { name: '投诉', type: 'bar', data: rows.map((r) => r.complaints ?? r.total ?? 0), itemStyle: { color: '#c8161d' } },
+      { name: '解决', type: 'line', data: rows.map((r) => r.resolved ?? 0), itemStyle: { color: '#0a7d43' } },
+    ],
+  });
+}
+
+export function industriesChart(el, items) {
+  const rows = (items || []).slice().sort((a, b) => (a.complaints ?? a.total ?? 0) - (b.complaints ?? b.total ?? 0));
+  return chart(el, {
+    tooltip: { trigger: 'axis', renderMode: 'richText' },
+    grid: { left: 110, right: 20, bottom: 20, top: 10 },
+    xAxis: { type: 'value' },
+    yAxis: { type: 'category', data: rows.map((r) => r.name || r.industry_name || r.code || r.industry_code) },
+    series: [{ name: '投诉量', type: 'bar', data: rows.map((r) => r.complaints ?? r.total ?? 0), itemStyle: { color: '#c8161d' } }],
+  });
+}

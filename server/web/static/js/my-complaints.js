@@ -1,0 +1,37 @@
+// The consumer's complaints and notification inbox.
+import { api, h, clear, pager, errorText, fmtTime } from './lib.js';
+import { complaintItem } from './complaint-view.js';
+
+let page = 1;
+
+async function loadComplaints() {
+  const out = document.getElementById('complaints');
+  try {
+    const data = await api(`/complaints?page=${page}&per_page=20`);
+    clear(out, data.items.length ? data.items.map((c) => complaintItem(c, { href: `/my/complaints/${c.id}` })) : h('p', { class: 'muted' }, '您还没有提交过投诉。'));
+    pager(document.getElementById('pager'), data.page, data.per_page, data.total, (p) => { page = p; loadComplaints(); });
+  } catch (err) { clear(out, h('p', { class: 'error' }, errorText(err))); }
+}
+
+async function loadNotifications() {
+  const out = document.getElementById('notifications');
+  try {
+    const data = await api('/notifications?per_page=30');
+    const items = data.items || [];
+    clear(out, items.length ? items.map((n) => {
+      const el = h('div', { class: `item notif ${n.read_at ? '' : 'unread'}` },
+        h('div', { class: 'title' }, n.title || '通知'), h('div', {}, n.body || ''),
+        h('div', { class: 'meta' }, fmtTime(n.created_at)),
+        n.complaint_id ? h('a', { href: `/my/complaints/${n.complaint_id}` }, '查看投诉') : null);
+      if (!n.read_at) {
+        el.append(h('button', { type: 'button', class: 'button small', onclick: async () => {
+          try { await api(`/notifications/${n.id}/read`, { method: 'POST' }); el.classList.remove('unread'); el.lastChild.remove(); } catch { /* stays unread */ }
+        } }, '标为已读'));
+      }
+      return el;
+    }) : h('p', { class: 'muted' }, '暂无通知。'));
+  } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
+}
+
+loadComplaints();
+loadNotifications();
