@@ -16,6 +16,7 @@ MODULES = [
     "server.api.businesses",
     "server.api.complaints",
     "server.api.uploads",
+    "server.api.admin",
     "server.api.assist",
     "server.api.notifications",
 ]
