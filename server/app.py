@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from server.config import load_config
-from server.db import Database
+from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
 
 
@@ -35,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         rid = request.headers.get("X-Request-Id", "")
         g.request_id = rid if 0 < len(rid) <= 64 and rid.isprintable() else secrets.token_hex(8)
         g.started = time.perf_counter()
+        sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
     @app.after_request
     def _stamp(resp):
@@ -48,12 +49,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             if exc is not None:
                 s.rollback()
             s.close()
+        for fn in g.pop("after_session", []):
+            fn()
 
     register_error_handlers(app)
+    from server.security import init_security; init_security(app)  # noqa: E702
 
     from server.api import register_api
 
-    from server.security import init_security; init_security(app)  # noqa: E702
     register_api(app)
 
     from server.web import register_web

@@ -2,12 +2,19 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+
+# SQLite: a transaction that may write takes the write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
+# transactions queue on the busy timeout instead of failing on a stale snapshot. Read-only requests keep a
+# plain deferred BEGIN so they neither wait for writers nor block them. Jobs default to write intent.
+sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -27,14 +34,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
-        # Take the write lock at BEGIN so read-then-write transactions serialise instead of failing.
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_conn, _record):
             dbapi_conn.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_write_intent.get() else "BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

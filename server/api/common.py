@@ -138,12 +138,37 @@ def _load_actor() -> Actor | None:
 
         key = authenticate_api_key(db_session(), api_key)
         actor = actor_for_api_key(key.business_id, key.id)
+        _touch_api_key(key)
     else:
         web_loader = current_app.extensions.get("smart315.web_actor")
         if web_loader is not None:
             actor = web_loader()
     g.actor = actor
     return actor
+
+
+def _touch_api_key(key) -> None:
+    """Record when a key was last used, at most every five minutes, outside the request's transaction."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from server.core.models import ApiKey, utcnow
+
+    now = utcnow()
+    if key.last_used_at is not None and now - key.last_used_at <= timedelta(minutes=5):
+        return
+    engine = current_app.extensions["smart315.db"].engine
+    logger = current_app.logger
+
+    def touch():  # runs after the request's session is closed, so it never waits on the request's own lock
+        try:
+            with engine.begin() as conn:
+                conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        except Exception:  # bookkeeping only: never fail the request for it
+            logger.warning("could not record API key use", exc_info=True)
+
+    g.setdefault("after_session", []).append(touch)
 
 
 def current_actor(required: bool = True) -> Actor | None:
