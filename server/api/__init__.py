@@ -18,6 +18,7 @@ MODULES = [
     "server.api.uploads",
     "server.api.admin",
     "server.api.assist",
+    "server.api.identity",
     "server.api.notifications",
 ]
 
@@ -27,3 +28,6 @@ def register_api(app: Flask) -> None:
         module = importlib.import_module(name)
         bp: Blueprint = module.bp
         app.register_blueprint(bp, url_prefix=API_PREFIX)
+        root_bp: Blueprint | None = getattr(module, "root_bp", None)
+        if root_bp is not None:  # URLs fixed by an outside party, e.g. the WeChat OA callback
+            app.register_blueprint(root_bp)

@@ -51,6 +51,6 @@ def patch_me(body: MePatch, actor):
 def delete_me(actor):
     _require_user(actor)
     s = db_session()
-    erase_user(s, actor.user)
+    erase_user(s, actor.user, settings())
     s.commit()
     return "", 204

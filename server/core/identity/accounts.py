@@ -1,14 +1,15 @@
 """Accounts: staff with passwords (Argon2), consumers from sign-in identities, profile and erasure."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.errors import Conflict, InvalidCredentials, ValidationFailed
+from server.core.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from server.core.models import User, utcnow
 
 _hasher = PasswordHasher()
@@ -96,11 +97,48 @@ def find_user_by_phone(session: Session, settings: Mapping[str, Any], phone: str
     return session.execute(select(User).where(User.phone_hash == h)).scalar_one_or_none()
 
 
-def erase_user(session: Session, user: User) -> None:
-    """PIPL erasure: personal data goes, the anonymised complaint records stay for the statistics."""
-    from server.core.identity.tokens import revoke_all_for_user
+def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None = None) -> None:
+    """PIPL erasure: personal data goes, the anonymised complaint records stay for the statistics.
 
-    revoke_all_for_user(session, user)
+    Gone: name, username, password, phone (and its SMS codes), every sign-in identity with its
+    WeChat session key, refresh tokens, subscribe-message grants, business memberships (with the
+    OA openid), inbox and pending notifications addressed to the person, replayable idempotent
+    responses, and uploads not attached to a complaint (their files too, given `settings`).
+    Kept: complaints (consumer_id still points at this now nameless account, so counts, the index
+    and public statistics do not change), their timeline, messages and attached evidence.
+    """
+    from sqlalchemy import delete
+
+    from server.core.identity.tokens import revoke_all_for_user
+    from server.core.models import (
+        BusinessMember,
+        IdempotencyRecord,
+        Notification,
+        RefreshToken,
+        SmsCode,
+        SubscriptionGrant,
+        Upload,
+    )
+
+    revoke_all_for_user(session, user)  # bumps token_version: live access tokens stop working
+    session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+    if user.phone_hash:
+        session.execute(delete(SmsCode).where(SmsCode.phone_hash == user.phone_hash))
+    session.execute(delete(SubscriptionGrant).where(SubscriptionGrant.user_id == user.id))
+    session.execute(delete(BusinessMember).where(BusinessMember.user_id == user.id))
+    session.execute(delete(Notification).where(Notification.recipient_id == user.id))
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope == f"user:{user.id}"))
+    loose = session.execute(select(Upload).where(Upload.owner_id == user.id, Upload.complaint_id.is_(None))
+                            ).scalars().all()
+    for upload in loose:
+        if settings is not None:
+            from server.core.uploads import storage_path
+
+            try:
+                storage_path(settings, upload.storage_name).unlink(missing_ok=True)
+            except (OSError, NotFound):
+                pass  # the row goes anyway; a leftover file is unreachable without it
+        session.delete(upload)
     user.display_name = "已注销用户"
     user.username = None
     user.password_hash = None
@@ -109,5 +147,5 @@ def erase_user(session: Session, user: User) -> None:
     user.phone_last4 = None
     user.is_active = False
     user.deleted_at = utcnow()
-    for ident in list(user.identities):
-        session.delete(ident)
+    user.identities.clear()  # delete-orphan: the rows go, WeChat session keys with them
+    session.flush()
