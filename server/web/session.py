@@ -12,7 +12,7 @@ import hmac
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, current_app, request, session
+from flask import Blueprint, Response, request, session
 
 from server.api.common import db_session, parse_json_body, settings
 from server.core.actor import Actor, actor_for_user
@@ -118,7 +118,9 @@ def close_session():
 
 
 def security_headers(resp: Response) -> Response:
-    """CSP and framing/referrer/sniffing headers on pages, static files and the docs."""
+    """The pages' CSP (scripts and styles from this origin only) and framing/referrer/sniffing headers.
+
+    Runs before server/security.py's hook, which fills the same headers for the API with setdefault."""
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     if request.path.startswith("/api/"):
         return resp
@@ -127,6 +129,4 @@ def security_headers(resp: Response) -> Response:
     resp.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if resp.mimetype == "text/html":
         resp.headers.setdefault("Cache-Control", "no-store")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        resp.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return resp
