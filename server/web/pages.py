@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from datetime import datetime
 from functools import wraps
-from typing import Iterable
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 

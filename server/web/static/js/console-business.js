@@ -95,7 +95,7 @@ async function loadDeliveries(hookId) {
       h('td', {}, d.attempts), h('td', {}, d.last_error || ''),
       h('td', {}, h('button', { type: 'button', class: 'button small', onclick: async () => {
         try {
-          await api(`/businesses/${businessId}/webhooks/${hookId}/deliveries/${d.delivery_id || d.notification_id}/redeliver`, { method: 'POST' });
+          await api(`/businesses/${businessId}/webhooks/deliveries/${d.delivery_id || d.notification_id}/redeliver`, { method: 'POST' });
           say($('#webhook-msg'), '已重新加入投递队列', true);
           loadDeliveries(hookId);
         } catch (err) { say($('#webhook-msg'), errorText(err)); }
