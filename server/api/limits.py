@@ -74,5 +74,6 @@ def check_ip_limit(kind: str) -> None:
 def check_sms_send_limits(phone_hash: str) -> None:
     """SMS sending per phone (look-up hash, never the number) and per IP, per hour."""
     cfg = current_app.config["SMART315"]
-    hit(f"sms:ip:{client_ip()}", int(cfg.get("SMS_SEND_LIMIT_PER_IP") or 20), 3600)
+    # The phone first: a number at its limit must not use up the quota of everyone behind the same NAT.
     hit(f"sms:phone:{phone_hash}", int(cfg.get("SMS_SEND_LIMIT_PER_PHONE") or 5), 3600)
+    hit(f"sms:ip:{client_ip()}", int(cfg.get("SMS_SEND_LIMIT_PER_IP") or 20), 3600)
