@@ -5,8 +5,9 @@ import logging
 import signal
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import delete
 
@@ -57,11 +58,7 @@ def _load_job_modules() -> None:
     import importlib
 
     for mod in ("server.core.scoring.jobs",):
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as exc:
-            if exc.name != mod:
-                raise
+        importlib.import_module(mod)
 
 
 def run_forever(db: Database, settings: dict[str, Any]) -> None:

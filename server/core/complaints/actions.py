@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -265,6 +266,10 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     from server.core.notifications.outbox import enqueue_message
 
     enqueue_message(session, settings, complaint, msg, now)
+    if role == "business_staff" and complaint.status == "mediating":
+        from server.core.scoring.actions import on_complaint_changed
+
+        on_complaint_changed(session, settings, complaint, now)  # cooperation may have changed
     return msg
 
 

@@ -1,14 +1,307 @@
-"""Index maintenance entry points called from the complaint actions (incremental) and the scheduler (full)."""
+"""Index maintenance: the incremental update after each complaint change and the set-based full recompute.
+
+Why the two paths publish the same numbers, by construction:
+
+* Counts: both read :func:`server.core.scoring.stats.collect_stats` (the same SQL, the incremental
+  one with ``WHERE business_id = :id``), and the formula is pure and order-independent.
+* Industry means: shrinkage uses a *snapshot* of the industry means stored in ``IndustryMean``.
+  Both paths read the snapshot; neither changes it. The snapshot is refreshed only by
+  :func:`recompute_all` with ``refresh_means=True`` (the scheduled ``index.refresh`` job, daily),
+  which then recomputes every business from the new snapshot in the same transaction. So at
+  every commit each stored index equals what a full recompute with the stored snapshot gives.
+  An industry without a snapshot yet uses ``NEUTRAL_PRIOR`` for every component, on both paths.
+* Weights: both read the ``index_weights`` Setting (default ``DEFAULT_WEIGHTS``); changing the
+  weights recomputes every business (see :func:`set_weights`).
+* Time: the window is "forwarded in the trailing 365 days" as of ``now``; whether a complaint is
+  still pending depends on its state, not on the clock. Both paths agree for the same ``now``;
+  the scheduled full recompute rolls the window forward for businesses that had no change.
+
+Month-end history: the current month's ``IndexHistory`` row of a business is rewritten by every
+update of its index (incremental and full), so when the month ends its row holds the month-end value.
+"""
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.models import Complaint
+from server.core.cache import mark_changed
+from server.core.errors import ValidationFailed
+from server.core.models import Business, BusinessIndex, Complaint, IndexHistory, IndustryMean, Setting, utcnow
+from server.core.scoring.formula import (
+    COMPONENTS,
+    DEFAULT_DEADLINE_HOURS,
+    DEFAULT_WEIGHTS,
+    FORMULA_VERSION,
+    NEUTRAL_PRIOR,
+    BusinessStats,
+    IndexResult,
+    component_values,
+    compute_index,
+    industry_means,
+    normalize_weights,
+)
+from server.core.scoring.stats import collect_stats
+from server.core.timeutil import SHANGHAI
+
+log = logging.getLogger("smart315.scoring")
+
+WEIGHTS_KEY = "index_weights"
+MEANS_NOTE = (
+    "行业均值为定期快照：每天由定时任务按全部经营者的数据重算一次，并随即用新快照全量重算所有经营者的指数；"
+    "两次快照之间，即时更新和全量重算都使用同一份快照，因此二者结果完全一致。尚无快照的行业各分项取 50。"
+)
+
+
+# ------------------------------------------------------------------ settings and snapshot
+
+def get_weights(session: Session) -> dict[str, float]:
+    """The admin-configured weights (Setting ``index_weights``), else DEFAULT_WEIGHTS."""
+    row = session.get(Setting, WEIGHTS_KEY)
+    if row is None or not isinstance(row.value, dict):
+        return dict(DEFAULT_WEIGHTS)
+    try:
+        normalize_weights(row.value)
+    except (ValueError, TypeError):
+        log.warning("stored index weights are invalid; using the defaults")
+        return dict(DEFAULT_WEIGHTS)
+    return {name: float(row.value.get(name, 0)) for name in COMPONENTS}
+
+
+def validate_weights(weights: Mapping[str, Any]) -> dict[str, float]:
+    """Every component named, each a finite number ≥ 0, not all zero; else ValidationFailed."""
+    errors = []
+    out: dict[str, float] = {}
+    for name in weights:
+        if name not in COMPONENTS:
+            errors.append({"field": f"weights.{name}", "message": f"未知分项，可选 {', '.join(COMPONENTS)}"})
+    for name in COMPONENTS:
+        value = weights.get(name)
+        if value is None:
+            errors.append({"field": f"weights.{name}", "message": "必填"})
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or value in (
+                float("inf"), float("-inf")) or value < 0 or value > 1000:
+            errors.append({"field": f"weights.{name}", "message": "权重应为 0 到 1000 之间的数字"})
+            continue
+        out[name] = float(value)
+    if not errors and sum(out.values()) <= 0:
+        errors.append({"field": "weights", "message": "至少一个分项的权重必须大于 0"})
+    if errors:
+        raise ValidationFailed(errors)
+    return out
+
+
+def set_weights(session: Session, settings: Mapping[str, Any], weights: Mapping[str, Any],
+                now: datetime | None = None) -> dict[str, Any]:
+    """Store validated weights and recompute every business with them (same snapshot of means)."""
+    clean = validate_weights(weights)
+    row = session.get(Setting, WEIGHTS_KEY)
+    if row is None:
+        session.add(Setting(key=WEIGHTS_KEY, value=clean))
+    else:
+        row.value = clean
+    session.flush()
+    return recompute_all(session, settings, now)
+
+
+def load_means(session: Session, industry_code: str) -> dict[str, float]:
+    row = session.get(IndustryMean, industry_code)
+    return _means_of(row.components if row is not None else None)
+
+
+def _means_of(components: Mapping[str, Any] | None) -> dict[str, float]:
+    components = components or {}
+    return {name: float(components.get(name, NEUTRAL_PRIOR)) for name in COMPONENTS}
+
+
+def period_of(now: datetime) -> str:
+    """The Shanghai calendar month of ``now`` as YYYY-MM."""
+    return f"{now.astimezone(SHANGHAI):%Y-%m}"
+
+
+# ------------------------------------------------------------------ one business
+
+def _row_values(business: Business | tuple, stats: BusinessStats, result: IndexResult) -> dict[str, Any]:
+    industry, region = (business.industry_code, business.region_code) if isinstance(business, Business) \
+        else business
+    counts: dict[str, Any] = dict(result.counts)
+    counts.update({
+        "forwarded": stats.n_forwarded, "pending": stats.n_pending, "due": stats.n_due,
+        "answered_on_time": stats.n_answered_on_time, "responded": stats.n_responded,
+        "settled_direct": stats.n_settled_direct, "mediation": stats.n_mediation,
+        "mediation_cooperated": stats.n_mediation_cooperated, "mediation_ended": stats.n_mediation_ended,
+        "mediation_resolved": stats.n_mediation_resolved, "ratings": stats.n_ratings,
+        "rating_sum": stats.rating_sum,
+        "median_response_hours": None if stats.median_response_hours is None
+        else round(stats.median_response_hours, 2),
+        "raw": {name: result.raw[name] for name in COMPONENTS},
+    })
+    return {
+        "industry_code": industry, "region_code": region, "formula_version": result.version,
+        "score": result.score, "grade": result.grade, "insufficient": result.insufficient,
+        "components": dict(result.components), "counts": counts, "n_complaints": stats.n_forwarded,
+    }
+
+
+def compute_business(session: Session, business: Business, now: datetime,
+                     weights: Mapping[str, float] | None = None) -> tuple[BusinessStats, IndexResult]:
+    """The index of one business from its current counts and the stored snapshot of its industry's means."""
+    stats = collect_stats(session, now, [business.id]).get(business.id, BusinessStats())
+    weights = weights if weights is not None else get_weights(session)
+    result = compute_index(stats, load_means(session, business.industry_code), weights, DEFAULT_DEADLINE_HOURS)
+    return stats, result
+
+
+def recompute_business(session: Session, settings: Mapping[str, Any], business_id: int,
+                       now: datetime | None = None) -> BusinessIndex | None:
+    """Recompute and store one business's index and its current-month history row (no commit)."""
+    now = now or utcnow()
+    business = session.get(Business, business_id)
+    if business is None:
+        return None
+    stats, result = compute_business(session, business, now)
+    values = _row_values(business, stats, result)
+    idx = session.get(BusinessIndex, business_id)
+    if idx is None:
+        idx = BusinessIndex(business_id=business_id)
+        session.add(idx)
+    for key, value in values.items():
+        setattr(idx, key, value)
+    idx.computed_at = now
+    period = period_of(now)
+    hist = session.get(IndexHistory, (business_id, period))
+    if hist is None:
+        hist = IndexHistory(business_id=business_id, period=period)
+        session.add(hist)
+    hist.score, hist.grade, hist.n_complaints = result.score, result.grade, stats.n_forwarded
+    session.flush()
+    mark_changed(session, settings)
+    return idx
 
 
 def on_complaint_changed(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime) -> None:
-    """Called in the transaction of every complaint change; the index issue fills in the recompute."""
-    return None
+    """Called in the transaction of every complaint change: refresh the business's index if it counts.
+
+    Only complaints forwarded to a business enter its index; a change before forwarding (submit,
+    accept, reject) or of a complaint against a business not on the platform changes no index.
+    The public read cache is invalidated after commit either way, since public counts move.
+    """
+    mark_changed(session, settings)
+    if complaint.business_id is None or complaint.forwarded_at is None:
+        return
+    recompute_business(session, settings, complaint.business_id, now)
+
+
+# ------------------------------------------------------------------ every business
+
+_COMPARED = ("industry_code", "region_code", "formula_version", "score", "grade", "insufficient", "components",
+             "counts", "n_complaints")
+
+
+def _upsert(session: Session, model, rows: list[dict[str, Any]], keys: tuple[str, ...]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in batches (PostgreSQL and SQLite both support it)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    for start in range(0, len(rows), 5000):
+        batch = rows[start:start + 5000]
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c[k] for k in keys],
+            set_={c: stmt.excluded[c] for c in batch[0] if c not in keys},
+        )
+        session.execute(stmt, batch)
+
+
+def take_means_snapshot(session: Session, stats: Mapping[int, BusinessStats], industry_of: Mapping[int, str],
+                  now: datetime) -> dict[str, dict[str, float]]:
+    """A new snapshot of every industry's means from the given stats (formula.industry_means)."""
+    values_by_industry: dict[str, list] = {}
+    for bid, code in industry_of.items():
+        values_by_industry.setdefault(code, [])
+        s = stats.get(bid)
+        if s is not None:
+            values_by_industry[code].append(component_values(s, DEFAULT_DEADLINE_HOURS))
+    for code in session.execute(select(IndustryMean.industry_code)).scalars():
+        values_by_industry.setdefault(code, [])
+    means = {code: industry_means(vals) for code, vals in values_by_industry.items()}
+    _upsert(session, IndustryMean, [{"industry_code": code, "components": m, "computed_at": now}
+                                    for code, m in sorted(means.items())], ("industry_code",))
+    return means
+
+
+def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime | None = None, *,
+                  refresh_means: bool = False) -> dict[str, Any]:
+    """Recompute every business's index set-based; write only rows that changed. Returns a summary.
+
+    One grouped aggregate query gives every business's counts (plus one ordered query for the
+    medians on SQLite); businesses with no complaint in the window get the empty stats. With
+    ``refresh_means`` the industry-means snapshot is retaken first (the daily job); without it the
+    stored snapshot is used, so the numbers equal the incremental ones (see the module docstring).
+    """
+    now = now or utcnow()
+    t0 = time.perf_counter()
+    businesses = session.execute(select(Business.id, Business.industry_code, Business.region_code)).all()
+    stats = collect_stats(session, now)
+    t_stats = time.perf_counter()
+    industry_of = {b.id: b.industry_code for b in businesses}
+    if refresh_means:
+        stored_means = {code: _means_of(m) for code, m in take_means_snapshot(session, stats, industry_of, now).items()}
+    else:
+        stored_means = {r.industry_code: _means_of(r.components)
+                        for r in session.execute(select(IndustryMean)).scalars()}
+    weights = get_weights(session)
+    neutral = _means_of(None)
+    existing = {r.business_id: r for r in session.execute(
+        select(BusinessIndex.business_id, *[getattr(BusinessIndex, c) for c in _COMPARED]))}
+    period = period_of(now)
+    hist_existing = {r.business_id: (r.score, r.grade, r.n_complaints) for r in session.execute(
+        select(IndexHistory.business_id, IndexHistory.score, IndexHistory.grade, IndexHistory.n_complaints)
+        .where(IndexHistory.period == period))}
+    empty = BusinessStats()
+    changed: list[dict[str, Any]] = []
+    hist_rows: list[dict[str, Any]] = []
+    graded = insufficient = 0
+    for b in businesses:
+        s = stats.get(b.id, empty)
+        result = compute_index(s, stored_means.get(b.industry_code, neutral), weights, DEFAULT_DEADLINE_HOURS)
+        values = _row_values((b.industry_code, b.region_code), s, result)
+        if result.insufficient:
+            insufficient += 1
+        else:
+            graded += 1
+        old = existing.get(b.id)
+        if old is None or any(getattr(old, c) != values[c] for c in _COMPARED):
+            changed.append({"business_id": b.id, **values, "computed_at": now})
+        if hist_existing.get(b.id) != (result.score, result.grade, s.n_forwarded):
+            hist_rows.append({"business_id": b.id, "period": period, "score": result.score,
+                              "grade": result.grade, "n_complaints": s.n_forwarded})
+    t_compute = time.perf_counter()
+    _upsert(session, BusinessIndex, changed, ("business_id",))
+    _upsert(session, IndexHistory, hist_rows, ("business_id", "period"))
+    # Objects already loaded in this session must not shadow what the bulk statements wrote.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, (BusinessIndex, IndexHistory, IndustryMean)):
+            session.expire(obj)
+    mark_changed(session, settings)
+    t_write = time.perf_counter()
+    return {
+        "formula_version": FORMULA_VERSION, "now": now.isoformat(), "period": period,
+        "businesses": len(businesses), "with_complaints": len(stats), "graded": graded,
+        "insufficient": insufficient, "changed": len(changed), "history_rows": len(hist_rows),
+        "means_refreshed": refresh_means, "weights": weights,
+        "seconds": {"stats": round(t_stats - t0, 3), "compute": round(t_compute - t_stats, 3),
+                    "write": round(t_write - t_compute, 3), "total": round(t_write - t0, 3)},
+    }
+
