@@ -36,6 +36,8 @@ _WIDTH_MAP.update({ord("＋"): ord("+"), ord("－"): ord("-"), ord("＠"): ord("
                    ord("\u3000"): ord(" "), ord("—"): ord("-"), ord("–"): ord("-"), ord("＿"): ord("_")})
 
 _MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+# Landline with area code: 010/02x + 8 digits, or a 4-digit area code + 7-8 digits.
+_LANDLINE_RE = re.compile(r"0(?:10|2\d)[1-9]\d{7}|0[3-9]\d{2}[1-9]\d{6,7}")
 
 
 def _narrow(text: str) -> str:
@@ -352,7 +354,7 @@ class _Span:
     token: str
 
 
-def _classify_digits(digits: str, ctx_before: str, letter_adjacent: bool) -> str | None:
+def _classify_digits(digits: str, ctx_before: str, letter_prefixed: bool) -> str | None:
     """Which personal number a separator-free digit string is, if any.
 
     ``ctx_before`` is the text just before the number: when its clause names the number as an
@@ -365,15 +367,14 @@ def _classify_digits(digits: str, ctx_before: str, letter_adjacent: bool) -> str
         return PHONE_TOKEN
     if len(digits) == 15 and digits.startswith("0086") and _MOBILE_RE.fullmatch(digits[4:]):
         return PHONE_TOKEN
-    if not letter_adjacent and len(digits) == 18 and is_valid_id_number(digits):
+    if len(digits) == 18 and is_valid_id_number(digits):  # distinctive enough to go even inside a code
         return ID_TOKEN
-    labelled_other = _labelled_as_other_number(ctx_before)
-    if re.fullmatch(r"0(?:10|2\d)[1-9]\d{7}|0[3-9]\d{2}[1-9]\d{6,7}", digits):
-        return None if labelled_other else PHONE_TOKEN
-    if letter_adjacent:  # part of an alphanumeric code such as DD2026..., not a card
+    if _LANDLINE_RE.fullmatch(digits):
+        return None if _labelled_as_other_number(ctx_before) else PHONE_TOKEN
+    if letter_prefixed:
         return None
-    if 16 <= len(digits) <= 19 and digits.isdigit() and luhn_ok(digits) and _card_prefix(digits):
-        return None if labelled_other else BANK_TOKEN
+    if 16 <= len(digits) <= 19 and digits.isdigit() and _card_prefix(digits) and luhn_ok(digits):
+        return None if _labelled_as_other_number(ctx_before) else BANK_TOKEN
     return None
 
 
@@ -390,39 +391,52 @@ def _card_prefix(digits: str) -> bool:
     return digits[0] in "34569" or 2221 <= int(digits[:4]) <= 2720
 
 
+_MAX_NUMBER_DIGITS = 19  # the longest personal number (a bank card); bounds the work per digit run
+
+
 def _digit_spans(text: str) -> list[_Span]:
     spans: list[_Span] = []
     for m in _DIGITS_RE.finditer(text):
         groups = [(g.start() + m.start(), g.end() + m.start()) for g in _GROUP_RE.finditer(m.group())]
         found: list[tuple[int, int, int, str]] = []  # (-length, start, end, token)
         for i in range(len(groups)):
+            digits = ""
             for j in range(i, len(groups)):
+                if digits.endswith("X"):
+                    break
+                digits += text[groups[j][0]:groups[j][1]].upper()
+                if len(digits) > _MAX_NUMBER_DIGITS:
+                    break
+                if len(digits) < 7:  # shorter than any number redaction looks for
+                    continue
                 start, end = groups[i][0], groups[j][1]
-                digits = "".join(text[a:b] for a, b in groups[i:j + 1]).upper()
-                if "X" in digits[:-1]:
-                    continue
-                before = text[start - 1] if start else ""
-                after = text[end] if end < len(text) else ""
-                adjacent = bool(re.match(r"[A-Za-z]", before) or re.match(r"[A-Za-z]", after))
-                token = _classify_digits(digits, text[max(0, start - 16):start], adjacent)
-                if token is None and digits.endswith("X"):
-                    continue
+                # a letter in front makes it the tail of a code (SF…, DD…): not a card or landline
+                prefixed = start > 0 and text[start - 1].isascii() and text[start - 1].isalpha()
+                token = _classify_digits(digits, text[max(0, start - 16):start], prefixed)
                 if token is None and len(digits) in (7, 8) and digits[0] in "23456789" and \
                         _PHONE_LABEL_RE.search(text[max(0, start - 10):start]):
                     token = PHONE_TOKEN  # a local landline number right after a phone label
                 if token:
                     found.append((-len(digits), start, end, token))
-        taken: list[tuple[int, int]] = []
-        for _neg, start, end, token in sorted(found):
-            if any(start < b and a < end for a, b in taken):
-                continue
-            taken.append((start, end))
+        for start, end, token in _without_overlaps((start, end, token) for _n, start, end, token in sorted(found)):
             if token == PHONE_TOKEN:
                 prefix = _PHONE_PREFIX_RE.search(text[max(0, start - 8):start])
                 if prefix:
                     start -= len(prefix.group())
             spans.append(_Span(start, end, token))
     return spans
+
+
+def _without_overlaps(candidates: Iterable[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Keep each candidate (in the given order of preference) that overlaps none kept before it."""
+    kept: list[tuple[int, int, str]] = []
+    covered: set[int] = set()
+    for start, end, token in candidates:
+        if end <= start or any(p in covered for p in range(start, end)):
+            continue
+        covered.update(range(start, end))
+        kept.append((start, end, token))
+    return kept
 
 
 def _address_spans(text: str) -> list[_Span]:
@@ -492,12 +506,11 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     spans += _name_spans(work, names)
     spans += _address_spans(work)
     # Longest first at each position, then left to right without overlaps.
-    chosen: list[_Span] = []
-    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if span.end <= span.start or any(span.start < c.end and c.start < span.end for c in chosen):
-            continue
-        chosen.append(span)
-    out = text
-    for span in sorted(chosen, reverse=True):
-        out = out[:span.start] + span.token + out[span.end:]
-    return out
+    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), s.start))
+    chosen = sorted(_without_overlaps((s.start, s.end, s.token) for s in ordered))
+    parts, pos = [], 0
+    for start, end, token in chosen:
+        parts += [text[pos:start], token]
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts)
