@@ -1,0 +1,294 @@
+"""The authorization matrix: every /api/v1 endpoint in app.url_map x every role, against own and foreign objects.
+
+RULES is keyed by endpoint name. An endpoint in the route table without a rule fails
+`test_every_endpoint_has_a_rule`, so a new endpoint cannot ship without someone deciding who may call it.
+
+Each rule maps every role to the status it must get. Roles and objects are in tests/security/world.py:
+the consumer's complaint C is against business X (in 1101, forwarded to X); the "other" roles are the
+foreign side (another consumer, staff of another business, a mediator of another region). Objects a
+role may not see answer 404 (their existence is not revealed); operations on a business the caller is
+not allowed to manage answer 403 (businesses are public anyway); no credentials answer 401.
+
+Read-only rules run in one shared world. Rules that change state run the refused roles first in one
+world (a refusal must not change anything), then each allowed role in a fresh world.
+"""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pytest
+
+from tests.conftest import reset_database
+from tests.security.world import ROLES, World, build_world, png_bytes, url_args
+
+UPSTREAM = (502, 503)  # WeChat / Alipay are not running in this test: allowed callers reach the upstream call
+
+
+def everyone(status, **over) -> dict[str, Any]:
+    return {r: over.get(r, status) for r in ROLES}
+
+
+def signed_in(status, **over) -> dict[str, Any]:
+    return {"anonymous": 401, **{r: over.get(r, status) for r in ROLES if r != "anonymous"}}
+
+
+def only(allowed: dict[str, Any], denied=403) -> dict[str, Any]:
+    return {"anonymous": 401, **{r: allowed.get(r, denied) for r in ROLES if r != "anonymous"}}
+
+
+# Who can see complaint C (consumer -> X, forwarded): the consumer, X's staff, the region's mediator, admin.
+SEES_C = {"consumer": 200, "staff": 200, "mediator_in": 200, "admin": 200}
+
+
+@dataclass
+class Rule:
+    expect: dict[str, Any]
+    json: Any = None  # dict or callable(world, role) -> dict
+    data: Callable[[], dict] | None = None  # multipart form
+    query: dict[str, Any] | Callable[[World, str], dict] | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # URL variables: World attribute names or values
+    mutates: bool = False
+    self_only: bool = False  # the change touches only the caller's own account: allowed roles may share a world
+    check: Callable[[World, str, Any], None] | None = None  # extra assertion on an allowed answer
+
+
+def _sees_complaints(expected: dict[str, set[str]]):
+    def check(world: World, role: str, resp):
+        ids = {item["id"] for item in resp.get_json()["items"]}
+        names = {"C": world.complaint, "D": world.other_complaint}
+        assert ids == {names[n] for n in expected[role]}, (role, ids)
+    return check
+
+
+def _inbox_check(world: World, role: str, resp):
+    ids = {n["id"] for n in resp.get_json()["items"]}
+    assert (world.notification in ids) == (role == "consumer"), (role, ids)
+
+
+def _industry_name(world: World, role: str) -> dict:
+    return {"name": world.industry_name}
+
+
+RULES: dict[str, Rule] = {
+    # ---- public reference data and documents
+    "openapi.openapi_json": Rule(everyone(200)),
+    "reference.categories": Rule(everyone(200)),
+    "reference.industries": Rule(everyone(200)),
+    "reference.regions": Rule(everyone(200)),
+    "notifications.client_config": Rule(everyone(200)),
+    "businesses.search": Rule(everyone(200)),
+    "businesses.profile": Rule(everyone(200)),
+    "assist.classify_view": Rule(everyone(200), json={"text": "买的手机屏幕有坏点，商家不给退货"}),
+    "assist.consult_view": Rule(everyone(200), json={"question": "网购七天无理由退货怎么规定的？"}),
+    # ---- sign-in: wrong credentials fail the same way whoever asks
+    "auth.password_login": Rule(everyone(401), json={"username": "med_in", "password": "wrong-password-1"}),
+    "auth.refresh": Rule(everyone(401), json={"refresh_token": "not-a-real-refresh-token"}),
+    "auth.logout": Rule(signed_in(204), json={}, mutates=True, self_only=True),
+    "identity.sms_send": Rule(everyone(202), json=lambda w, role: {"phone": f"1370000{ROLES.index(role):04d}"}),
+    "identity.sms_login": Rule(everyone((400, 401, 422)), json={"phone": "13700009999", "code": "000000"}),
+    "identity.wechat_login": Rule(everyone(UPSTREAM), json={"code": "wx-code-123"}),
+    "identity.alipay_login": Rule(everyone(UPSTREAM), json={"auth_code": "ali-code-123"}),
+    # ---- the signed-in user
+    "me.get_me": Rule(signed_in(200)),
+    "me.patch_me": Rule(signed_in(200), json={"display_name": "新昵称"}),
+    "me.delete_me": Rule(signed_in(204), mutates=True, self_only=True),
+    "identity.bind_phone_wechat": Rule(signed_in(UPSTREAM), json={"phone_code": "wx-phone-code"}),
+    "notifications.report_subscriptions": Rule(signed_in(204), json={
+        "channel": "wechat", "template_ids": ["wx-sub-forwarded-dev"], "accepted": ["wx-sub-forwarded-dev"]}),
+    "notifications.inbox": Rule(signed_in(200), check=_inbox_check),
+    "notifications.mark_read": Rule(only({"consumer": 204}, denied=404)),
+    # ---- complaints
+    "complaints.create": Rule(
+        only({"consumer": 201, "other_consumer": 201, "staff": 201, "other_staff": 201}),
+        json=lambda w, role: {"industry_code": "online_shopping", "region_code": "110105", "category": "quality",
+                              "business_id": w.business_x, "title": "耳机左声道没有声音",
+                              "description": "收到的耳机左声道没有声音，要求退货。", "demands": ["refund"]}),
+    "complaints.list_": Rule(signed_in(200), check=_sees_complaints({
+        "consumer": {"C"}, "other_consumer": {"D"}, "staff": {"C"}, "other_staff": set(),
+        "mediator_in": {"C"}, "mediator_out": {"D"}, "admin": {"C", "D"}})),
+    "complaints.detail": Rule(only(SEES_C, denied=404)),
+    "complaints.list_messages": Rule(only(SEES_C, denied=404)),
+    "complaints.post_message": Rule(only({"consumer": 201, "staff": 201, "mediator_in": 201, "admin": 201},
+                                         denied=404), json={"body": "请问处理进度如何？"}),
+    # Only X's staff may respond now; parties that may see it but may not take this action get 403.
+    "complaints.transition": Rule(only({"staff": 200, "consumer": 403, "mediator_in": 403, "admin": 403},
+                                       denied=404), json={"action": "respond", "note": "同意退货退款"}, mutates=True),
+    # ---- evidence
+    "uploads.upload": Rule(signed_in(201), data=lambda: {"file": (io.BytesIO(png_bytes()), "a.png")}),
+    "uploads.download": Rule(only(SEES_C, denied=404)),
+    # ---- businesses
+    "businesses.register": Rule(
+        only({"consumer": 201, "other_consumer": 201, "staff": 201, "other_staff": 201}),
+        json=lambda w, role: {"name": f"测试商行{ROLES.index(role)}号", "credit_code": _credit(role),
+                              "industry_code": "online_shopping", "region_code": "110105",
+                              "contact_name": "周经理", "contact_phone": "13900002222"}),
+    "businesses.verify": Rule(only({"admin": 200, "mediator_in": 200}), args={"business_id": "business_pending"},
+                              mutates=True),
+    "businesses.create_key": Rule(only({"staff": 201, "admin": 201}), json={"name": "pos"}),
+    "businesses.list_keys": Rule(only({"staff": 200, "admin": 200})),
+    "businesses.revoke_key": Rule(only({"staff": 204, "admin": 204}), mutates=True),
+    "businesses.add_member": Rule(only({"staff": 201, "admin": 201}), json={"phone": "13600001234", "role": "agent"},
+                                  mutates=True),
+    "businesses.list_members": Rule(only({"staff": 200, "admin": 200})),
+    "identity.create_wechat_binding": Rule(only({"staff": UPSTREAM})),
+    # Without a binding made through WeChat the allowed callers get "expired"; the others never get that far.
+    "identity.wechat_binding_qr": Rule(only({"staff": 404, "admin": 404}), query={"scene": "bind_0000000000000000"}),
+    "notifications.create_webhook": Rule(only({"staff": 201, "admin": 201}),
+                                         json={"url": "http://127.0.0.1:9/other", "events": []}),
+    "notifications.list_webhooks": Rule(only({"staff": 200, "admin": 200})),
+    "notifications.delete_webhook": Rule(only({"staff": 204, "admin": 204}), mutates=True),
+    "notifications.deliveries": Rule(only({"staff": 200, "admin": 200})),
+    "notifications.redeliver": Rule(only({"staff": 202, "admin": 202})),
+    # ---- platform administration
+    "admin.list_staff": Rule(only({"admin": 200})),
+    "admin.create_staff": Rule(only({"admin": 201}), json=lambda w, role: {
+        "username": f"new_{role}", "password": "Str0ng-pass-2026", "role": "mediator", "region_code": "1101"}),
+    "admin.rename_industry": Rule(only({"admin": 200}), json=_industry_name),
+}
+
+
+def _credit(role: str) -> str:
+    from tests.factories import credit_code
+
+    return credit_code(900_000 + ROLES.index(role))
+
+
+def api_endpoints(app) -> dict[str, tuple[str, str]]:
+    out = {}
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/") or rule.rule == "/api/v1":
+            methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
+            assert len(methods) == 1, f"{rule.endpoint}: one method per endpoint expected, got {methods}"
+            out[rule.endpoint] = (methods[0], rule.rule)
+    return out
+
+
+def _path(app, endpoint: str, world: World, rule: Rule) -> str:
+    from flask import url_for
+
+    url_rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = url_args(world, rule.args)
+    missing = url_rule.arguments - set(args)
+    assert not missing, f"{endpoint}: world.py has no object for URL variable(s) {missing}"
+    with app.test_request_context():
+        return url_for(endpoint, **{k: args[k] for k in url_rule.arguments})
+
+
+def call(app, client, world: World, endpoint: str, role: str):
+    method, _ = api_endpoints(app)[endpoint]
+    rule = RULES[endpoint]
+    kwargs: dict[str, Any] = {"headers": world.headers(role)}
+    if rule.json is not None:
+        kwargs["json"] = rule.json(world, role) if callable(rule.json) else rule.json
+    if rule.data is not None:
+        kwargs["data"] = rule.data()
+        kwargs["content_type"] = "multipart/form-data"
+    if rule.query is not None:
+        kwargs["query_string"] = rule.query(world, role) if callable(rule.query) else rule.query
+    return client.open(_path(app, endpoint, world, rule), method=method, **kwargs)
+
+
+def _expected(rule: Rule, role: str) -> tuple[int, ...]:
+    e = rule.expect[role]
+    return e if isinstance(e, tuple) else (e,)
+
+
+def _allowed(rule: Rule, role: str) -> bool:
+    return any(200 <= s < 300 for s in _expected(rule, role))
+
+
+def check_role(app, client, world: World, endpoint: str, role: str) -> str | None:
+    rule = RULES[endpoint]
+    resp = call(app, client, world, endpoint, role)
+    want = _expected(rule, role)
+    if resp.status_code not in want:
+        body = resp.get_json(silent=True) or {}
+        return f"{endpoint} as {role}: got {resp.status_code} ({body.get('code')}: {body.get('detail')}), want {want}"
+    if 200 <= resp.status_code < 300 and rule.check is not None:
+        try:
+            rule.check(world, role, resp)
+        except AssertionError as exc:
+            return f"{endpoint} as {role}: {exc}"
+    if resp.status_code in (401, 403, 404):
+        assert resp.headers["Content-Type"].startswith("application/problem+json"), endpoint
+    return None
+
+
+def fresh_world(app, client) -> World:
+    reset_database(app.extensions["smart315.db"])
+    r = app.extensions.get("smart315.redis")
+    if r is not None:
+        r.flushdb()
+    app.extensions.pop("smart315.limits_local", None)
+    world = build_world(app, client)
+    world.industry_name = _industry(client)
+    return world
+
+
+def _industry(client) -> str:
+    items = client.get("/api/v1/industries").get_json()["items"]
+    return next(i["name"] for i in items if i["code"] == "online_shopping")
+
+
+# ------------------------------------------------------------------ the tests
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides):
+    # Upstreams on a closed loopback port: refused at once, so allowed callers get a quick 502/503.
+    return {**settings_overrides, "WECHAT_API_BASE_URL": "http://127.0.0.1:9",
+            "ALIPAY_GATEWAY_URL": "http://127.0.0.1:9/gateway.do", "SMS_PROVIDER": "console"}
+
+
+def test_every_endpoint_has_a_rule(app):
+    endpoints = api_endpoints(app)
+    missing = sorted(set(endpoints) - set(RULES))
+    assert not missing, ("API endpoints without an authorization rule in tests/security/test_authz_matrix.py "
+                         f"RULES: {missing}")
+    stale = sorted(set(RULES) - set(endpoints))
+    assert not stale, f"rules for endpoints that no longer exist: {stale}"
+    for name, rule in RULES.items():
+        assert set(rule.expect) == set(ROLES), f"{name}: a rule must say what every role gets"
+
+
+def test_matrix_read_only_endpoints(app, client):
+    world = fresh_world(app, client)
+    failures = []
+    endpoints = api_endpoints(app)
+    # GETs first: the POSTs that are safe to share a world (filing, uploading) add objects the lists would see.
+    for endpoint in sorted(endpoints, key=lambda e: (endpoints[e][0] != "GET", e)):
+        rule = RULES.get(endpoint)
+        if rule is None or rule.mutates:
+            continue
+        for role in ROLES:
+            problem = check_role(app, client, world, endpoint, role)
+            if problem:
+                failures.append(problem)
+    assert not failures, "\n".join(failures)
+
+
+MUTATING = sorted(name for name, rule in RULES.items() if rule.mutates)
+
+
+@pytest.mark.parametrize("endpoint", MUTATING)
+def test_matrix_state_changing_endpoints(app, client, endpoint):
+    if endpoint not in api_endpoints(app):
+        pytest.fail(f"{endpoint} has a rule but is not in the route table")
+    rule = RULES[endpoint]
+    failures = []
+    world = fresh_world(app, client)
+    for role in ROLES:  # refusals first, all in one world: a refusal must leave it as it was
+        if not _allowed(rule, role):
+            problem = check_role(app, client, world, endpoint, role)
+            if problem:
+                failures.append(problem)
+    for role in ROLES:
+        if _allowed(rule, role):
+            if not rule.self_only:
+                world = fresh_world(app, client)
+            problem = check_role(app, client, world, endpoint, role)
+            if problem:
+                failures.append(problem)
+    assert not failures, "\n".join(failures)
