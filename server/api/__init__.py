@@ -18,6 +18,7 @@ MODULES = [
     "server.api.uploads",
     "server.api.admin",
     "server.api.assist",
+    "server.api.public",
     "server.api.identity",
     "server.api.notifications",
 ]
