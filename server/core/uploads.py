@@ -31,6 +31,10 @@ def _reencode(data: bytes, mime: str) -> bytes:
     """Decode and re-encode the image: drops EXIF (GPS) and anything smuggled after the pixels."""
     try:
         with Image.open(io.BytesIO(data)) as img:
+            # Pillow only raises past 2x MAX_IMAGE_PIXELS (it merely warns in between): refuse at 1x,
+            # from the header, before a few KB of PNG inflate into hundreds of MB of pixels.
+            if img.width * img.height > Image.MAX_IMAGE_PIXELS:
+                raise Image.DecompressionBombError(f"{img.width}x{img.height} pixels")
             img.load()
             img = ImageOps.exif_transpose(img)
             out = io.BytesIO()
