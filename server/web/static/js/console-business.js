@@ -42,7 +42,14 @@ async function select(id, el) {
   await renderComplaint($('#detail'), id, { onChange: loadQueue });
 }
 
-function weightsOf(idx) { return (idx && idx.weights) || DEFAULT_WEIGHTS; }
+async function publishedWeights() {
+  try {
+    const m = await api('/public/index-method');
+    const w = {};
+    for (const c of m.components || []) w[c.name] = c.weight;
+    return Object.keys(w).length ? w : DEFAULT_WEIGHTS;
+  } catch { return DEFAULT_WEIGHTS; }
+}
 
 async function loadIndex() {
   try {
@@ -50,7 +57,7 @@ async function loadIndex() {
     indexBox($('#own-index'), b.index);
     componentsChart($('#chart-own-components'), b.index);
     const comps = (b.index && b.index.components) || {};
-    const w = weightsOf(b.index);
+    const w = await publishedWeights();
     const val = (k) => { const v = comps[k]; return v === null || v === undefined ? null : Number(typeof v === 'object' ? v.value ?? v.score : v); };
     const total = Object.values(w).reduce((a, x) => a + Number(x), 0) || 100;
     const gains = Object.keys(COMPONENTS).map((k) => ({ k, v: val(k), gain: val(k) === null ? null : (100 - val(k)) * Number(w[k] || 0) / total }))

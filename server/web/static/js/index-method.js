@@ -1,25 +1,26 @@
-// The index method from /public/index-method, shown in words and numbers.
-import { api, h, clear, errorText, COMPONENTS } from './lib.js';
+// The index method from /public/index-method (server/core/scoring/formula.py describe_method), in words and numbers.
+import { api, h, clear, errorText } from './lib.js';
 
-function block(key, value) {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'number') return h('p', {}, value);
-  if (Array.isArray(value)) return h('ul', {}, value.map((v) => h('li', {}, typeof v === 'object' ? JSON.stringify(v) : v)));
-  return h('dl', { class: 'file' }, Object.entries(value).flatMap(([k, v]) => [h('dt', {}, COMPONENTS[k] || k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v, null, 1) : String(v))]));
-}
+function section(title, ...children) { return h('section', { class: 'card' }, h('h2', {}, title), ...children); }
 
 async function main() {
   const out = document.getElementById('method');
   try {
     const m = await api('/public/index-method');
-    const nodes = [];
-    if (m.version || m.formula_version) nodes.push(h('p', {}, `公式版本：${m.version || m.formula_version}`));
-    const titles = { description: '说明', summary: '说明', window: '统计窗口', components: '分项', weights: '权重', shrinkage: '小样本处理', min_complaints: '最少投诉数', insufficient: '数据不足', grades: '等级' };
-    for (const [k, v] of Object.entries(m)) {
-      if (k === 'version' || k === 'formula_version') continue;
-      nodes.push(h('section', { class: 'card' }, h('h2', {}, titles[k] || k), block(k, v)));
-    }
-    clear(out, nodes);
+    const comps = m.components || [];
+    const shrink = m.shrinkage || {};
+    clear(out,
+      h('p', {}, `公式版本 ${m.version || ''}。${m.score || ''}`),
+      section('统计范围', h('p', {}, m.window || ''), m.window_rule ? h('p', { class: 'muted' }, m.window_rule) : null,
+        m.deadline_hours ? h('p', { class: 'muted' }, `默认答复期限约 ${Math.round(m.deadline_hours / 24)} 天（${m.deadline_hours} 小时，按工作日计算）。`) : null),
+      section('分项与权重', h('div', { class: 'table-wrap' }, h('table', { id: 'components' },
+        h('thead', {}, h('tr', {}, h('th', {}, '分项'), h('th', {}, '含义'), h('th', {}, '权重'), h('th', {}, '占比'))),
+        h('tbody', {}, comps.map((c) => h('tr', {}, h('td', {}, c.label || c.name), h('td', {}, c.description || ''),
+          h('td', {}, c.weight), h('td', {}, `${c.weight_share}%`))))))),
+      section('小样本处理', h('p', {}, shrink.description || ''), shrink.formula ? h('p', {}, h('code', {}, shrink.formula)) : null,
+        m.industry_means ? h('p', { class: 'muted' }, m.industry_means) : null),
+      section('等级与数据不足', h('p', {}, m.grades_text || ''), h('p', {}, m.insufficient || '')),
+      m.update ? section('更新', h('p', {}, m.update)) : null);
   } catch (err) { clear(out, h('p', { class: 'error' }, errorText(err))); }
 }
 
