@@ -93,8 +93,8 @@ def test_lifecycle_reaches_wechat_alipay_oa_webhook_and_inbox(client, auth, db, 
 
     sent = wechat_sim.messages()
     subs = [m for m in sent if m["kind"] == "subscribe"]
-    assert [(m["touser"], m["template_id"]) for m in subs] == [
-        (CONSUMER_OPENID, wx_sub["complaint.forwarded"]), (CONSUMER_OPENID, wx_sub["complaint.responded"])]
+    assert sorted((m["touser"], m["template_id"]) for m in subs) == sorted([
+        (CONSUMER_OPENID, wx_sub["complaint.forwarded"]), (CONSUMER_OPENID, wx_sub["complaint.responded"])])
     assert all(m["page"] == f"pages/complaint/detail?id={cid}" for m in subs)
     [oa] = [m for m in sent if m["kind"] == "template"]
     assert oa["touser"] == OWNER_OA_OPENID and oa["template_id"] == settings["WECHAT_OA_TEMPLATES"]["complaint.forwarded"]

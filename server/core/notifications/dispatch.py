@@ -162,9 +162,10 @@ def record(db, settings: Mapping[str, Any], row: Notification, outcome: Outcome,
     return state
 
 
-def deliver(ctx: Context, row: Notification) -> str:
-    outcome = send_row(ctx, row)
-    return record(ctx.db, ctx.settings, row, outcome)
+def deliver(ctx: Context, row: Notification, now: datetime | None = None) -> str:
+    """Send one claimed row and record the result (`now`: act as if it were this time, for tests)."""
+    outcome = send_row(ctx, row, now)
+    return record(ctx.db, ctx.settings, row, outcome, now)
 
 
 def run_batch(ctx: Context, pool: ThreadPoolExecutor | None = None, now: datetime | None = None) -> dict[str, int]:
@@ -174,9 +175,9 @@ def run_batch(ctx: Context, pool: ThreadPoolExecutor | None = None, now: datetim
     if not rows:
         return counts
     if pool is None or len(rows) == 1:
-        results = [deliver(ctx, r) for r in rows]
+        results = [deliver(ctx, r, now) for r in rows]
     else:
-        results = list(pool.map(lambda r: deliver(ctx, r), rows))
+        results = list(pool.map(lambda r: deliver(ctx, r, now), rows))
     for state in results:
         counts[state] = counts.get(state, 0) + 1
     return counts

@@ -63,10 +63,17 @@ def register(channel: str):
     return deco
 
 
+_loaded = threading.Event()
+_load_lock = threading.Lock()
+
+
 def get_sender(channel: str) -> Sender | None:
-    if not SENDERS:
-        for name in _MODULES:
-            importlib.import_module(f"{__name__}.{name}")
+    if not _loaded.is_set():
+        with _load_lock:  # worker threads ask at once: load every channel module exactly once, first
+            if not _loaded.is_set():
+                for name in _MODULES:
+                    importlib.import_module(f"{__name__}.{name}")
+                _loaded.set()
     return SENDERS.get(channel)
 
 
