@@ -167,7 +167,7 @@ def test_disclosure_frozen_reproducible_and_served(client, auth, db, settings):
     assert r.headers["X-Content-SHA256"] == hashlib.sha256(frozen).hexdigest()
     table = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert table[0][:3] == ["统计期", "经营者名称", "统一社会信用代码"]
-    row = dict(zip(table[0], table[1]))
+    row = dict(zip(table[0], table[1], strict=True))
     assert row["经营者名称"] == "戊旅行社有限公司" and row["转交投诉数"] == "2" and row["已解决数"] == "2"
     assert row["解决率(%)"] == "100.0" and row["挽回经济损失(元)"] == "201.00" and row["等级"] == "数据不足"
     doc = json.loads(client.get(f"/api/v1/public/disclosures/{period}.json").data)
@@ -185,3 +185,35 @@ def test_openapi_documents_public_responses(client):
         ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
         assert ok.get("$ref")
     assert "text/csv" in spec["paths"]["/public/disclosures/{period}.csv"]["get"]["responses"]["200"]["content"]
+
+
+def test_profile_is_cached_and_invalidated_by_commits(app, client, auth):
+    owner, biz = auth.business("己数码专营店", industry="appliance")
+    consumer = auth.consumer("孙八")
+    mediator = auth.admin("cache-admin")
+    first = client.get(f"/api/v1/businesses/{biz['id']}").get_json()
+    assert first["index"] is None and first["counts"]["total"] == 0
+    cache = app.extensions["smart315.public_cache"]
+    hits = cache.hits
+    assert client.get(f"/api/v1/businesses/{biz['id']}").get_json() == first
+    assert cache.hits == hits + 1  # served from the cache
+    settle(client, consumer, mediator, owner, biz["id"])
+    fresh = client.get(f"/api/v1/businesses/{biz['id']}").get_json()
+    assert fresh["counts"]["total"] == 1 and fresh["index"]["n_complaints"] == 1
+    assert client.get("/api/v1/businesses/999999").status_code == 404
+
+
+def test_cache_survives_redis_outage():
+    from server.core.cache import PublicCache
+    from server.redis_client import make_redis
+
+    dead = PublicCache(make_redis("redis://127.0.0.1:1/0"))
+    calls = []
+    assert dead.get_or_set("k", lambda: calls.append(1) or {"v": 1}) == {"v": 1}
+    assert dead.get_or_set("k", lambda: calls.append(1) or {"v": 1}) == {"v": 1}
+    assert len(calls) == 2  # computed each time, never an error
+    local = PublicCache(None, local_ttl=60)
+    assert local.get_or_set("k", lambda: {"v": 1}) == {"v": 1}
+    assert local.get_or_set("k", lambda: {"v": 2}) == {"v": 1}
+    local.bump()
+    assert local.get_or_set("k", lambda: {"v": 3}) == {"v": 3}
