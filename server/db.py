@@ -1,6 +1,7 @@
 """Engine and session factory; one session per request (or per job), closed on teardown."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -17,8 +18,27 @@ from sqlalchemy.orm import Session, sessionmaker
 sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
 
 
+class _NoRowData(logging.Filter):
+    """SQLAlchemy logs every fetched row at DEBUG: complaint texts, encrypted phones. Never let it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in ("Row %r", "Col %r")
+
+
+def _quiet_engine_logs() -> None:
+    logger = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoRowData) for f in logger.filters):
+        logger.addFilter(_NoRowData())
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys so concurrent writers wait."""
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys so concurrent writers wait.
+
+    SQL parameters are hidden from logs and from error messages (they hold personal data), and
+    result rows are never logged, whatever the log level (see _NoRowData).
+    """
+    kwargs.setdefault("hide_parameters", True)
+    _quiet_engine_logs()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -14,8 +14,11 @@ from typing import Any
 
 from flask import Flask, Response, abort, request
 
+from server.core.errors import NotFound
+
 # JSON bodies are small (a complaint is at most a few KB); 256 KB leaves room and stops memory abuse.
 JSON_BODY_LIMIT = 256 * 1024
+MAX_ID = 2**31 - 1  # integer primary keys are 32-bit on PostgreSQL
 UPLOAD_PATHS = ("/api/v1/uploads",)
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -55,6 +58,11 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def _limit_and_preflight():
+        # An integer URL id beyond 32 bits names nothing; without this the database raises on it
+        # (SQLite OverflowError, PostgreSQL "integer out of range") and the client would see a 500.
+        for value in (request.view_args or {}).values():
+            if isinstance(value, int) and not 0 <= value <= MAX_ID:
+                raise NotFound()
         # CORS preflight from an allowed origin: answered here, before routing and auth.
         if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
             origin = allowed_origin(settings, request.headers.get("Origin"))

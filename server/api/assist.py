@@ -95,6 +95,11 @@ def consult_view(body: ConsultIn, actor):
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
+# stream=true: Server-Sent Events; each event is described as OpenAPI 3.2 does (event name, JSON text in data).
+consult_view._openapi["alt_content"] = {"text/event-stream": {"type": "object", "required": ["data"], "properties": {
+    "event": {"type": "string"}, "data": {"type": "string"}}}}
+
+
 def _chain(first: str, rest):
     if first:
         yield first

@@ -17,7 +17,7 @@ def tokens_response(user, tokens: dict) -> dict:
 
 @bp.post("/auth/password")
 @operation(summary="员工、调解员、管理员用户名密码登录", body=PasswordLogin, response=TokensOut, auth="none",
-           tags=("auth",))
+           tags=("auth",), errors=(401,))
 def password_login(body: PasswordLogin):
     from server.api.limits import check_login_limits
 
@@ -31,7 +31,7 @@ def password_login(body: PasswordLogin):
 
 @bp.post("/auth/refresh")
 @operation(summary="用刷新令牌换取新的令牌对（刷新令牌轮换）", body=RefreshIn, response=TokensOut, auth="none",
-           tags=("auth",))
+           tags=("auth",), errors=(401,))
 def refresh(body: RefreshIn):
     s = db_session()
     try:

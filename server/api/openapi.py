@@ -63,6 +63,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             schema: dict[str, Any] = {"type": kind}
             if kind == "integer":
                 schema["minimum"] = 0
+                schema["maximum"] = 2**31 - 1  # ids are 32-bit; larger ones are answered 404 (server/security.py)
             elif m.group(1) is None and "." not in rule.rule.split(m.group(0))[1][:1]:
                 schema["pattern"] = "^[^/]+$"
             params.append({"name": m.group(2), "in": "path", "required": True, "schema": schema})
@@ -93,6 +94,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
                     ok["content"] = {"application/json": {"schema": _schema(components, meta["response"]) or {}}}
                 else:
                     ok["content"] = {meta["content_type"]: {"schema": {"type": "string"}}}
+                # Alternative representations of the same answer, e.g. an SSE stream (set on view._openapi).
+                for ctype, alt_schema in (meta.get("alt_content") or {}).items():
+                    ok.setdefault("content", {})[ctype] = {"schema": alt_schema}
             op["responses"][str(meta["status"])] = ok
             for status, model in meta["extra_responses"].items():
                 op["responses"][str(status)] = {"description": "OK", "content": {

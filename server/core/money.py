@@ -18,9 +18,15 @@ def parse_yuan(value: object) -> int:
         raise ValueError("金额格式不正确")
     if dec < 0:
         raise ValueError("金额不能为负数")
-    if dec.as_tuple().exponent < -2 and dec != dec.quantize(Decimal("0.01")):
-        raise ValueError("金额最多两位小数")
-    fen = int((dec * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    # Before any quantize: a huge value (1e300) makes quantize raise InvalidOperation, not ValueError.
+    if dec > Decimal(MAX_FEN) / 100:
+        raise ValueError("金额过大")
+    try:
+        if dec.as_tuple().exponent < -2 and dec != dec.quantize(Decimal("0.01")):
+            raise ValueError("金额最多两位小数")
+        fen = int((dec * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:
+        raise ValueError("金额格式不正确") from exc
     if fen > MAX_FEN:
         raise ValueError("金额过大")
     return fen
