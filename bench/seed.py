@@ -6,7 +6,7 @@ forwarded, responded or timed out, confirmed/disputed/timed out, mediated, rated
 with realistic delays, so the state mix follows from each complaint's age. Every event carries the same
 hash chain as the app writes (`smart315 audit verify` passes on the result).
 
-    .venv/bin/python -m bench.seed --admin-url postgresql://root@127.0.0.1/postgres --db smart315_bench [--scale 0.01]
+    .venv/bin/python -m bench.seed --admin-url postgresql://root@127.0.0.1/postgres --db smart315_seedyear [--scale 0.01]
 
 Prints a JSON summary (rows, seconds per table, total seconds, database size) and writes it to --out.
 Outbox rows for these historical events are not generated (they would have been delivered long ago).
@@ -422,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Generate and COPY the seed platform's year into a fresh PostgreSQL database.")
     p.add_argument("--admin-url", default="postgresql://root@127.0.0.1/postgres",
                    help="a URL on the server with the right to create databases")
-    p.add_argument("--db", default="smart315_bench", help="database to (re)create")
+    p.add_argument("--db", default="smart315_seedyear", help="database to (re)create (not bench_index.py's smart315_bench)")
     p.add_argument("--scale", type=float, default=1.0, help="1.0 = the full seed year")
     p.add_argument("--seed", type=int, default=315)
     p.add_argument("--out", default=None, help="write the JSON summary here too")
