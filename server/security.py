@@ -10,15 +10,18 @@ no wildcard, no credentials) and keeping them here lets the tests read the whole
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, Response, abort, request
 
-from server.core.errors import NotFound
+from server.core.errors import BadRequest, NotFound
 
 # JSON bodies are small (a complaint is at most a few KB); 256 KB leaves room and stops memory abuse.
 JSON_BODY_LIMIT = 256 * 1024
 MAX_ID = 2**31 - 1  # integer primary keys are 32-bit on PostgreSQL
+# A JSON \u0000 escape (not preceded by an escaped backslash) or a raw NUL byte.
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000|\x00")
 UPLOAD_PATHS = ("/api/v1/uploads",)
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -58,6 +61,10 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def _limit_and_preflight():
+        # NUL is never meaningful in this API's text and PostgreSQL refuses it in text columns
+        # (DataError -> 500): refuse it at the edge, in the path, the query string and JSON bodies.
+        if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
+            raise BadRequest("请求中包含不允许的空字符（NUL）")
         # An integer URL id beyond 32 bits names nothing; without this the database raises on it
         # (SQLite OverflowError, PostgreSQL "integer out of range") and the client would see a 500.
         for value in (request.view_args or {}).values():
@@ -91,6 +98,8 @@ def init_security(app: Flask) -> None:
                 request.max_content_length = JSON_BODY_LIMIT + 1
                 if len(request.get_data(cache=True)) > JSON_BODY_LIMIT:
                     abort(413)
+            if request.is_json and _JSON_NUL.search(request.get_data(cache=True)):
+                raise BadRequest("请求中包含不允许的空字符（NUL）")
         return None
 
     @app.after_request

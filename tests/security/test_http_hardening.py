@@ -139,3 +139,22 @@ def test_max_content_length_is_a_problem(settings_overrides):
     assert r.status_code == 413
     assert r.get_json()["code"] == "payload_too_large"
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_nul_characters_and_huge_ids_are_client_errors(client, auth):
+    """PostgreSQL refuses NUL in text and 32-bit columns refuse huge ids: both were 500s found by fuzzing."""
+    consumer = auth.consumer()
+    r = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(title="坏\u0000标题"))
+    assert r.status_code == 400 and r.get_json()["code"] == "bad_request"
+    assert client.get("/api/v1/businesses?q=%00abc").status_code == 400
+    assert client.get("/api/v1/uploads/%00", headers=consumer.headers).status_code == 400
+    # An escaped backslash followed by "u0000" is ordinary text.
+    r = client.post("/api/v1/complaints", headers=consumer.headers,
+                    json=complaint_body(description="路径写作 C:\\u0000\\file，商家拒绝处理退货"))
+    assert r.status_code == 201, r.get_json()
+    for path in ("/api/v1/complaints/2147483648", "/api/v1/complaints/99999999999999999999999",
+                 "/api/v1/businesses/9223372036854775809"):
+        r = client.get(path, headers=consumer.headers)
+        assert r.status_code == 404, path
+    r = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(amount_claimed="1e300"))
+    assert r.status_code == 422
