@@ -27,7 +27,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Float, and_, case, cast, func, not_, or_, select
+from sqlalchemy import Float, and_, case, cast, func, not_, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.core.models import Complaint
@@ -87,6 +87,9 @@ def collect_stats(session: Session, now: datetime, business_ids: Iterable[int] |
     stmt = select(*columns).where(_in_window(now)).group_by(Complaint.business_id)
     if ids is not None:
         stmt = stmt.where(Complaint.business_id.in_(ids))
+    if postgres and ids is None:
+        # One sort per business for the medians: keep it in memory for the full recompute.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
     rows = session.execute(stmt).all()
 
     medians: dict[int, float | None] = {}
