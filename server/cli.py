@@ -146,9 +146,23 @@ def scheduler(once: bool, now_: str | None) -> None:
 @click.option("--sms-port", default=9104, type=int)
 def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms_port: int) -> None:
     """Run local WeChat, Alipay, SMS and LLM simulators for demos."""
+    import time
+
+    from server.simulators.llm import create_llm_simulator
     from server.simulators.runner import main as run_sims
 
-    run_sims(host=host, ports={"wechat": wechat_port, "alipay": alipay_port, "llm": llm_port, "sms": sms_port})
+    api_key = "sim-llm-key"
+    running = run_sims(host=host, ports={"wechat": wechat_port, "alipay": alipay_port, "sms": sms_port},
+                       extra={"llm": (create_llm_simulator(api_key=api_key), llm_port)}, block=False)
+    click.echo(f"  export LLM_BASE_URL={running['urls']['llm']}/v1")
+    click.echo(f"  export LLM_API_KEY={api_key}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running["shutdown"]()
 
 
 # ------------------------------------------------------------------ data

@@ -94,6 +94,28 @@ def _redis():
     return get_redis(current_app)
 
 
+def _provider(cls, *keys: str):
+    """One client per app and configuration: without Redis its in-memory WeChat access token is then
+    shared by every request of this process instead of being fetched again for each one."""
+    cfg = settings()
+    cache = current_app.extensions.setdefault("smart315.identity_clients", {})
+    key = (cls.__name__,) + tuple(str(cfg.get(k)) for k in keys)
+    client = cache.get(key)
+    if client is None:
+        client = cache[key] = cls(cfg, _redis())
+    return client
+
+
+def wechat_mini() -> WeChatMini:
+    return _provider(WeChatMini, "WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL",
+                     "WECHAT_TIMEOUT_SECONDS")
+
+
+def wechat_oa() -> WeChatOA:
+    return _provider(WeChatOA, "WECHAT_OA_APPID", "WECHAT_OA_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS",
+                     "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY")
+
+
 def _current_user(actor):
     """The account to link to, or None; an API key is not a person."""
     if actor is None:
@@ -144,7 +166,7 @@ def _cached_qr_url(scene: str) -> str | None:
 def wechat_login(body: WechatLoginIn, actor):
     current = _current_user(actor)
     check_ip_limit("wechat")
-    info = WeChatMini(settings(), _redis()).code_to_session(body.code)
+    info = wechat_mini().code_to_session(body.code)
     s = db_session()
     user = signin.do_sign_in_wechat(s, settings(), info, current=current)
     tokens = signin_tokens(s, user)
@@ -211,7 +233,7 @@ def sms_login(body: SmsLoginIn):
            tags=("me",), errors=(401, 403, 409, 502, 503))
 def bind_phone_wechat(body: PhoneWechatIn, actor):
     user = _current_user(actor)
-    phone = WeChatMini(settings(), _redis()).get_phone_number(body.phone_code)
+    phone = wechat_mini().get_phone_number(body.phone_code)
     try:
         phone = normalize_phone(phone)
     except ValueError:
@@ -237,7 +259,7 @@ def create_wechat_binding(business_id: int, actor):
     business = biz.get_business(s, business_id)
     biz.require_staff(actor, business)
     binding = signin.do_create_wechat_binding(s, user, business)
-    oa = WeChatOA(settings(), _redis())
+    oa = wechat_oa()
     result = oa.create_qr_ticket(binding.scene, signin.BINDING_TTL_SECONDS)
     binding.ticket = result["ticket"]
     binding.expires_at = min(binding.expires_at, utcnow() + timedelta(seconds=result["expire_seconds"]))
@@ -285,14 +307,14 @@ EXPIRED_REPLY = "二维码已过期或已被使用，请在商家后台重新生
 @root_bp.get("/wechat/oa/callback")
 def oa_echo():
     """WeChat's URL verification: answer echostr when the signature is ours."""
-    echo = WeChatOA(settings(), _redis()).verify_echo(request.args.to_dict())
+    echo = wechat_oa().verify_echo(request.args.to_dict())
     return Response(echo, mimetype="text/plain")
 
 
 @root_bp.post("/wechat/oa/callback")
 def oa_event():
     """Events from the official account; a QR scan with a live binding scene binds the staff member."""
-    oa = WeChatOA(settings(), _redis())
+    oa = wechat_oa()
     parsed = oa.parse_callback(request.get_data(), request.args.to_dict())
     s = db_session()
     event, scene, openid = parsed["event"], parsed["scene"], parsed["openid"]
