@@ -141,7 +141,19 @@ RULES: dict[str, Rule] = {
     "notifications.delete_webhook": Rule(only({"staff": 204, "admin": 204}), mutates=True),
     "notifications.deliveries": Rule(only({"staff": 200, "admin": 200})),
     "notifications.redeliver": Rule(only({"staff": 202, "admin": 202})),
+    # ---- the public index and disclosures (anyone, signed in or not)
+    "public.stats": Rule(everyone(200)),
+    "public.rankings": Rule(everyone(200)),
+    "public.industries": Rule(everyone(200)),
+    "public.public_complaints": Rule(everyone(200)),
+    "public.index_method": Rule(everyone(200)),
+    "public.disclosures": Rule(everyone(200)),
+    "public.disclosure_csv": Rule(everyone(200)),
+    "public.disclosure_json": Rule(everyone(200)),
     # ---- platform administration
+    "public.get_index_weights": Rule(only({"admin": 200})),
+    # The same weights back: only the permission is under test, the index stays as it was.
+    "public.put_index_weights": Rule(only({"admin": 200}), json=lambda w, role: {"weights": w.index_weights}),
     "admin.list_staff": Rule(only({"admin": 200})),
     "admin.create_staff": Rule(only({"admin": 201}), json=lambda w, role: {
         "username": f"new_{role}", "password": "Str0ng-pass-2026", "role": "mediator", "region_code": "1101"}),

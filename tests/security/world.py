@@ -13,7 +13,7 @@ Roles (each a signed-in account, or none):
 Objects: business X (verified, 110105), business Y (verified, 310101), business P (pending, 110105),
 complaint C (consumer -> X, forwarded to X, with a message and an attachment), complaint D
 (other_consumer -> Y), an API key and a webhook of X (with a delivery row), the consumer's inbox
-notification.
+notification, a published monthly disclosure (2026-10).
 """
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class World:
     delivery_ref: str
     notification: int
     industry_name: str = ""
+    disclosure_period: str = ""
+    index_weights: dict | None = None
 
     def headers(self, role: str) -> dict[str, str]:
         login = self.logins[role]
@@ -124,6 +126,13 @@ def build_world(app, client) -> World:
         delivery = s.execute(select(Notification.id).where(Notification.channel == "webhook",
                                                            Notification.business_id == biz_x["id"])
                              .order_by(Notification.id)).scalars().first()
+    from server.core.scoring.actions import get_weights
+    from server.core.scoring.disclosure import publish_disclosure
+
+    with db.session() as s:
+        period = publish_disclosure(s, app.config["SMART315"], "2026-10").period
+        weights = get_weights(s)
+        s.commit()
     assert note is not None, "the consumer should have an inbox notification after the complaint was forwarded"
     assert delivery is not None, "business X's webhook should have a delivery row"
 
@@ -133,7 +142,8 @@ def build_world(app, client) -> World:
     }
     return World(logins=logins, business_x=biz_x["id"], business_y=biz_y["id"], business_pending=biz_p["id"],
                  complaint=c["id"], other_complaint=d["id"], upload=up["id"], api_key_x=key["id"],
-                 api_key_raw=key["key"], webhook_x=hook["id"], delivery_ref=str(delivery), notification=note)
+                 api_key_raw=key["key"], webhook_x=hook["id"], delivery_ref=str(delivery), notification=note,
+                 disclosure_period=period, index_weights=weights)
 
 
 def url_args(world: World, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -141,7 +151,7 @@ def url_args(world: World, overrides: dict[str, Any] | None = None) -> dict[str,
     args = {
         "complaint_id": world.complaint, "business_id": world.business_x, "key_id": world.api_key_x,
         "upload_id": world.upload, "webhook_id": world.webhook_x, "ref": world.delivery_ref,
-        "notification_id": world.notification, "code": "online_shopping",
+        "notification_id": world.notification, "code": "online_shopping", "period": world.disclosure_period,
     }
     for name, value in (overrides or {}).items():
         args[name] = getattr(world, value) if isinstance(value, str) and hasattr(world, value) else value
