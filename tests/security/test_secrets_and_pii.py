@@ -199,3 +199,35 @@ def test_phones_are_encrypted_at_rest_with_keyed_lookup_and_masked_when_shown(ap
 
 def _debug_where(caplog, needle):  # pragma: no cover - debugging aid
     return [(r.name, r.getMessage()[:300]) for r in caplog.records if needle in r.getMessage() or needle in repr(r.args)]
+
+
+def test_passwords_are_stored_as_argon2id(app, db):
+    with db.session() as s:
+        user = create_staff_user(s, "admin", "argon_admin", STAFF_PASSWORD)
+        s.commit()
+        uid = user.id
+    with db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM user_account WHERE id = :i"), {"i": uid}).scalar_one()
+    assert stored.startswith("$argon2id$") and STAFF_PASSWORD not in stored
+    from argon2 import PasswordHasher
+
+    assert PasswordHasher().verify(stored, STAFF_PASSWORD)
+
+
+def test_personal_data_in_complaint_text_is_masked_on_public_pages(app, client, auth):
+    consumer = auth.consumer("孙悟空")
+    mediator = auth.mediator("1101")
+    text_with_pii = f"本人孙悟空，电话{PHONE_IN_TEXT}，身份证{ID_NUMBER}，要求商家退款。"
+    c = client.post("/api/v1/complaints", headers=consumer.headers,
+                    json=complaint_body(description=text_with_pii, public_consent=True)).get_json()
+    assert client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=mediator.headers,
+                       json={"action": "accept"}).status_code == 200
+    page = client.get("/api/v1/public/complaints")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert c["public_no"] in body
+    for secret in (PHONE_IN_TEXT, ID_NUMBER, ID_NUMBER[6:14], "孙悟空"):
+        assert secret not in body, secret
+    # The parties still see what the consumer wrote.
+    mine = client.get(f"/api/v1/complaints/{c['id']}", headers=consumer.headers).get_json()
+    assert PHONE_IN_TEXT in mine["description"]
