@@ -23,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from server.core.models import utcnow
 from server.core.notifications.channels import Context
 from server.core.notifications.dispatch import run_batch, setting
 from server.core.notifications.outbox import LOCAL_WAKE, WAKE_KEY

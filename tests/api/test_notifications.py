@@ -19,7 +19,12 @@ from tests.core.notifications.helpers import (
     rows,
 )
 from tests.core.notifications.receiver import running_receiver
-from tests.simulators.fixtures import alipay_keys, alipay_sim, wechat_sim  # noqa: F401
+from tests.simulators import fixtures
+
+# pytest finds fixtures by module attribute; these come from the shared simulator fixtures.
+alipay_keys = fixtures.alipay_keys
+alipay_sim = fixtures.alipay_sim
+wechat_sim = fixtures.wechat_sim
 
 
 def _setup(client, auth, db):
@@ -165,7 +170,7 @@ def test_inbox_pages_marks_read_and_hides_others(client, auth, db):
     assert client.post(f"/api/v1/notifications/{nid}/read", headers=consumer.headers).status_code == 204
     unread = client.get("/api/v1/notifications?unread=true", headers=consumer.headers).get_json()
     assert unread["total"] == 1 and nid not in [n["id"] for n in unread["items"]]
-    read = client.get(f"/api/v1/notifications", headers=consumer.headers).get_json()
+    read = client.get("/api/v1/notifications", headers=consumer.headers).get_json()
     assert [n["read"] for n in read["items"] if n["id"] == nid] == [True]
     assert client.get("/api/v1/notifications").status_code == 401
 

@@ -13,7 +13,9 @@ from server.core.models import Notification, utcnow
 from tests.core.notifications.helpers import add_webhook
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
-from tests.simulators.fixtures import wechat_sim  # noqa: F401
+from tests.simulators import fixtures
+
+wechat_sim = fixtures.wechat_sim  # pytest finds fixtures by module attribute
 
 N = int(os.environ.get("NOTIFY_LOAD_N") or 2000)
 

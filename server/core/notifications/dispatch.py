@@ -23,9 +23,10 @@ from __future__ import annotations
 import logging
 import os
 import random
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 

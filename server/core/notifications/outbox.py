@@ -22,8 +22,9 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select

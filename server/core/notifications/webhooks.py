@@ -16,8 +16,9 @@ import json
 import secrets
 import socket
 import time
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
