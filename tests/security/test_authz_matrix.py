@@ -15,8 +15,9 @@ world (a refusal must not change anything), then each allowed role in a fresh wo
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

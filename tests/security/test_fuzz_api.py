@@ -20,7 +20,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.security.world import build_world
-from tests.simulators.fixtures import alipay_keys, alipay_sim, wechat_sim  # noqa: F401  (fixtures)
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

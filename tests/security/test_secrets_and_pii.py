@@ -11,7 +11,6 @@ from sqlalchemy import text
 from server.core.identity.accounts import create_staff_user
 from server.core.privacy import id_check_digit
 from tests.factories import complaint_body
-from tests.simulators.fixtures import sms_sim  # noqa: F401  (fixture)
 
 PHONE = "13912345678"  # signs in by SMS
 PHONE_IN_TEXT = "15087654321"  # written in the complaint
@@ -178,8 +177,8 @@ def test_phones_are_encrypted_at_rest_with_keyed_lookup_and_masked_when_shown(ap
             assert PHONE not in blob and "13900001111" not in blob, table
 
     # Another key gives another look-up hash: the hash is bound to FIELD_ENCRYPTION_KEY.
-    from server.core.privacy import FieldCipher
     from server.core.identity.accounts import cipher
+    from server.core.privacy import FieldCipher
     assert cipher(settings).lookup_hash(PHONE) == row["phone_hash"]
     other = cipher({**settings, "FIELD_ENCRYPTION_KEY": "another-key"})
     assert isinstance(other, FieldCipher) and other.lookup_hash(PHONE) != row["phone_hash"]
