@@ -331,3 +331,23 @@ def test_delete_me_erases_personal_data_and_keeps_the_anonymised_complaint(clien
     again = wx(client, sim_code(wechat_sim, "olivia")).get_json()
     assert again["user"]["id"] != uid and again["user"]["phone_masked"] is None
     assert ali(client, "openid-olivia").get_json()["user"]["id"] not in (uid, again["user"]["id"])
+
+
+def test_sign_in_attempts_are_limited_per_ip_with_retry_after(client, settings):
+    settings["LOGIN_LIMIT_PER_IP"] = 2
+    assert wx(client, "ok-pat").status_code == 200
+    assert wx(client, "bogus").status_code == 401
+    r = wx(client, "ok-quinn")
+    assert r.status_code == 429 and r.get_json()["code"] == "rate_limited"
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    other_ip = client.post("/api/v1/auth/wechat", json={"code": "ok-quinn"}, environ_base={"REMOTE_ADDR": "10.1.2.3"})
+    assert other_ip.status_code == 200
+
+
+def test_the_wechat_access_token_is_fetched_once_and_shared(client, wechat_sim):
+    first = wx(client, "ok-rose").get_json()
+    second = wx(client, "ok-sam").get_json()
+    for body, code in ((first, "phone-13311112222"), (second, "phone-13311113333")):
+        r = client.post("/api/v1/me/phone/wechat", json={"phone_code": code}, headers=bearer(body))
+        assert r.status_code == 200
+    assert wechat_sim.stats()["token"] == 1
