@@ -53,7 +53,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             fn()
 
     register_error_handlers(app)
-    from server.security import init_security; init_security(app)  # noqa: E702
+
+    from server.security import init_security
+
+    init_security(app)
 
     from server.api import register_api
 
@@ -66,6 +69,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.ops import register_ops
 
     register_ops(app)
-    __import__("server.tasks.worker", fromlist=["start_embedded"]).start_embedded(app)  # no-op in tests / with Redis
+    # Embedded default (no Redis): deliver notifications and apply deadlines in-process. No-op in tests.
+    from server.tasks import scheduler, worker
+
+    worker.start_embedded(app)
+    scheduler.start_embedded(app)
     logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
     return app

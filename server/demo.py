@@ -115,7 +115,6 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
 
         admin_actor = actor_for_user(s, admin)
         med_actor = actor_for_user(s, mediator)
-        counts: dict[str, int] = {}
         for i in range(complaints):
             consumer = rng.choice(people)
             b = rng.choice(biz_rows) if rng.random() < 0.9 else None
@@ -134,14 +133,18 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
             c = actions.do_create_complaint(s, settings, c_actor, data, t0)
             _walk(s, settings, rng, c, c_actor, admin_actor if not region.startswith("11") else med_actor,
                   actor_for_user(s, owners[b.id]) if b else None, t0, now, amount)
-            counts[c.status] = counts.get(c.status, 0) + 1
             if i % 50 == 49:
                 s.commit()
         s.commit()
+        # Deadlines that passed while the demo year unfolded are applied, as the scheduler would have.
+        from server.core.complaints.deadlines import apply_due_deadlines
+
+        apply_due_deadlines(db.Session, settings, utcnow())
         from server.core.scoring.actions import recompute_all
 
         recompute_all(s, settings)
         s.commit()
+        counts = dict(s.execute(select(Complaint.status, func.count()).group_by(Complaint.status)).all())
         return {"businesses": len(biz_rows), "consumers": len(people), "complaints": complaints, "by_status": counts}
 
 
@@ -155,6 +158,9 @@ def _walk(s, settings, rng: random.Random, c: Complaint, consumer, mediator, own
         return t if t < now else None
 
     if rng.random() < 0.05 or not later(2, 72):
+        return
+    if rng.random() < 0.03:
+        actions.do_transition(s, settings, consumer, c, "withdraw", now=t)
         return
     if rng.random() < 0.07:
         actions.do_transition(s, settings, mediator, c, "reject", note="不属于消费者权益争议，建议向有关部门反映", now=t)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -82,3 +83,31 @@ def run_forever(db: Database, settings: dict[str, Any]) -> None:
             if stop["now"]:
                 break
             time.sleep(0.1)
+
+
+def start_embedded(app) -> threading.Thread | None:
+    """The embedded default also runs the scheduler in-process, so `make run` moves deadlines by itself.
+
+    Same conditions as the embedded worker (no Redis, EMBEDDED_WORKER on, not in tests); several
+    processes doing this is safe for the same reasons several `smart315 scheduler` processes are.
+    """
+    settings = app.config["SMART315"]
+    if settings.get("SMART315_TESTING") or settings.get("REDIS_URL") or not settings.get("EMBEDDED_WORKER"):
+        return None
+    if app.extensions.get("smart315.scheduler") is not None:
+        return app.extensions["smart315.scheduler"]
+    db = app.extensions["smart315.db"]
+    interval = int(settings["SCHEDULER_INTERVAL_SECONDS"])
+
+    def loop():
+        while True:
+            try:
+                tick(db, settings)
+            except Exception:
+                log.exception("embedded scheduler tick failed; will retry")
+            time.sleep(interval)
+
+    thread = threading.Thread(target=loop, name="smart315-embedded-scheduler", daemon=True)
+    thread.start()
+    app.extensions["smart315.scheduler"] = thread
+    return thread
