@@ -121,9 +121,10 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
             industry = b.industry_code if b else rng.choice(INDUSTRIES)[0]
             title, desc, category = rng.choice(STORIES[industry])
             region = b.region_code if b else rng.choice(beijing)
-            # A third of the demo is recent, so every state of the lifecycle is on show, not only closed files.
-            age = rng.uniform(1, 360) if rng.random() < 0.65 else rng.uniform(0.1, 20)
-            t0 = now - timedelta(days=age, hours=rng.uniform(0, 2))
+            # A growing platform: filings get more frequent towards today, so recent months show every
+            # lifecycle state while the older ones have run their course.
+            age = 360 * (1 - rng.random() ** 0.5)
+            t0 = now - timedelta(days=max(age, 0.05))
             amount = rng.choice([59, 199, 399, 899, 1299, 2999, 4999, 12800])
             data = {"business_id": b.id if b else None, "business_name": None if b else f"{rng.choice(BRANDS)}小店",
                     "industry_code": industry, "region_code": region, "category": category, "title": title,
