@@ -322,7 +322,7 @@ def oa_event():
         outcome = signin.do_complete_wechat_binding(s, scene, openid)
         s.commit()
         if outcome in ("bound", "already"):
-            log.info("WeChat OA binding completed for scene of binding (%s)", outcome)
+            log.info("WeChat OA binding QR scanned: %s", outcome)  # no openid, no scene: they identify people
             return Response(oa.reply_text(parsed, BOUND_REPLY), mimetype="application/xml")
         if outcome == "expired":
             return Response(oa.reply_text(parsed, EXPIRED_REPLY), mimetype="application/xml")
