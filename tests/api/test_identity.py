@@ -351,3 +351,15 @@ def test_the_wechat_access_token_is_fetched_once_and_shared(client, wechat_sim):
         r = client.post("/api/v1/me/phone/wechat", json={"phone_code": code}, headers=bearer(body))
         assert r.status_code == 200
     assert wechat_sim.stats()["token"] == 1
+
+
+def test_last_owner_must_hand_over_before_erasure(client, auth):
+    owner, biz = auth.business()
+    r = client.delete("/api/v1/me", headers=owner.headers)
+    assert r.status_code == 409 and "唯一的管理员" in r.get_json()["detail"]
+    assert client.get("/api/v1/me", headers=owner.headers).status_code == 200  # nothing was erased
+    r = client.post(f"/api/v1/businesses/{biz['id']}/members", headers=owner.headers,
+                    json={"phone": "13700001234", "role": "owner"})
+    assert r.status_code == 201
+    assert client.delete("/api/v1/me", headers=owner.headers).status_code == 204
+    assert client.get("/api/v1/me", headers=owner.headers).status_code == 401

@@ -97,6 +97,22 @@ def find_user_by_phone(session: Session, settings: Mapping[str, Any], phone: str
     return session.execute(select(User).where(User.phone_hash == h)).scalar_one_or_none()
 
 
+def check_can_erase(session: Session, user: User) -> None:
+    """The last owner of a business must hand it over first, or the business would be left unmanaged."""
+    from sqlalchemy import func
+
+    from server.core.models import Business, BusinessMember
+
+    owned = session.execute(select(BusinessMember.business_id).where(
+        BusinessMember.user_id == user.id, BusinessMember.role == "owner")).scalars().all()
+    for business_id in owned:
+        owners = session.execute(select(func.count()).select_from(BusinessMember).where(
+            BusinessMember.business_id == business_id, BusinessMember.role == "owner")).scalar_one()
+        if owners <= 1:
+            name = session.get(Business, business_id).name
+            raise Conflict(f"您是「{name}」唯一的管理员，请先在商家后台添加另一位管理员（owner）再注销账号")
+
+
 def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None = None) -> None:
     """PIPL erasure: personal data goes, the anonymised complaint records stay for the statistics.
 
@@ -120,6 +136,7 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
         Upload,
     )
 
+    check_can_erase(session, user)
     revoke_all_for_user(session, user)  # bumps token_version: live access tokens stop working
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     if user.phone_hash:
