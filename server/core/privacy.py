@@ -315,7 +315,7 @@ ACCOUNT_TOKEN = "[账号已隐藏]"
 
 _EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A run of digit groups joined by one space or dash ("138 1234 5678", "6222-0212-...").
-_DIGITS_RE = re.compile(r"(?<!\d)\d+(?:(?:[ \t]?-[ \t]?|[ \t])\d+)*(?:[Xx](?![A-Za-z]))?")
+_DIGITS_RE = re.compile(r"(?<!\d)\d+(?:(?:[ \t]?-[ \t]?|[ \t])\d+)*[Xx]?")
 _GROUP_RE = re.compile(r"\d+[Xx]?")
 _LANDLINE_PAREN_RE = re.compile(r"[（(]\s*0\d{2,3}\s*[)）]\s*-?\s*[1-9]\d{2,3}[ \-]?\d{4}(?!\d)")
 _PHONE_PREFIX_RE = re.compile(r"(?:\+|00)?86[ \t\-]?$|[（(](?:\+|00)?86[)）][ \t\-]?$|\+$")
@@ -413,6 +413,12 @@ def _digit_spans(text: str) -> list[_Span]:
                 # a letter in front makes it the tail of a code (SF…, DD…): not a card or landline
                 prefixed = start > 0 and text[start - 1].isascii() and text[start - 1].isalpha()
                 token = _classify_digits(digits, text[max(0, start - 16):start], prefixed)
+                if token is None and digits.endswith("X"):
+                    # "…091XiPhone" may be an identity number glued to a word, "…5678Xiaomi" a phone
+                    # glued to one: the X belongs to whichever reading is a personal number.
+                    token = _classify_digits(digits[:-1], text[max(0, start - 16):start], prefixed)
+                    if token is not None and token != ID_TOKEN:
+                        end -= 1
                 if token is None and len(digits) in (7, 8) and digits[0] in "23456789" and \
                         _PHONE_LABEL_RE.search(text[max(0, start - 10):start]):
                     token = PHONE_TOKEN  # a local landline number right after a phone label

@@ -370,3 +370,10 @@ def test_adversarial_input_stays_fast():
     for text in hostile:
         redact(text, ["张三"])
     assert time.perf_counter() - started < 10
+
+
+def test_numbers_glued_to_a_word_starting_with_x():
+    """Found by the property test: an identity number ending in X glued to "iPhone" leaked."""
+    assert redact("问题，13107119510101091XiPhone 15 Pro") == f"问题，{ID_TOKEN}iPhone 15 Pro"
+    assert redact("手机13812345678Xiaomi客服") == f"手机{PHONE_TOKEN}Xiaomi客服"
+    assert redact("型号A2846X，金额1999元") == "型号A2846X，金额1999元"
