@@ -67,7 +67,8 @@ def profile(business_id: int):
     from server.api.public import cached
 
     s = db_session()
-    return cached(f"business:{business_id}", lambda: business_json(s, core.get_business(s, business_id), full=True))
+    return cached("profile", lambda: business_json(s, core.get_business(s, business_id), full=True),
+                  scope=f"business:{business_id}")
 
 
 @bp.post("/businesses/<int:business_id>/verify")

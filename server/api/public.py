@@ -49,12 +49,14 @@ def cache() -> public_cache.PublicCache:
     app = current_app
     c = app.extensions.get("smart315.public_cache")
     if c is None:
-        c = app.extensions["smart315.public_cache"] = public_cache.PublicCache(app.extensions.get("smart315.redis"))
+        c = app.extensions["smart315.public_cache"] = public_cache.PublicCache(
+            app.extensions.get("smart315.redis"),
+            fresh_seconds=float(app.config["SMART315"].get("PUBLIC_CACHE_SECONDS", 30)))
     return c
 
 
-def cached(key: str, compute):
-    return cache().get_or_set(key, compute)
+def cached(key: str, compute, scope: str | None = None):
+    return cache().get_or_set(key, compute, scope=scope)
 
 
 # ------------------------------------------------------------------ schemas

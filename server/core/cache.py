@@ -1,14 +1,25 @@
-"""Public read cache: Redis keyed by a generation counter bumped after commits that change public data.
+"""Public read cache: aggregates refresh on a short timer, business profiles are invalidated by commits.
 
-With Redis, entries live under ``smart315:public:<generation>:<key>``; a commit that changed
-complaints, businesses, their index, users, settings or disclosures increments the generation,
-so every process sees fresh data at once and old entries simply expire. Without Redis, an
-in-process cache with a short TTL is used; commits in the same process still invalidate it at
-once, commits in other processes (scheduler, worker) within the TTL.
+Two kinds of entries, because they are read and changed differently:
 
-Invalidation is wired to SQLAlchemy session events, so it follows every writer (API, scheduler,
-CLI) without each one remembering to call it: ``after_flush`` notes that public data changed and
-``after_commit`` bumps the generation (a rolled-back transaction bumps nothing).
+- Aggregates (stats, industries, rankings, cases, the index method, disclosure lists) change with
+  every complaint anywhere. Invalidating them on every commit means that under any write load
+  every read recomputes them (at the seed platform's size `stats` alone takes seconds). They are
+  instead fresh for ``PUBLIC_CACHE_SECONDS`` (default 30); after that the first reader to take a
+  short lock recomputes while every other reader is served the previous value, so no burst of
+  readers recomputes at once and no reader waits on a slow aggregate it already has.
+- Business profiles (``scope="business:<id>"``) change when that business's complaints, record or
+  index change; a commit touching any of those bumps that business's generation, so the next read
+  of that profile is fresh at once, and other profiles keep their entries.
+
+A global generation, bumped by commits that change settings (index weights), industry means or
+disclosures, is part of every key. With Redis, entries and generations are shared by all
+processes; without Redis, each process keeps its own entries (generations local to the process,
+so other processes' commits reach it through the freshness window). Redis errors never fail a
+read: the value is computed instead.
+
+Invalidation follows SQLAlchemy session events, so every writer (API, scheduler, CLI) is covered
+without remembering to call it; a rolled-back transaction bumps nothing.
 """
 from __future__ import annotations
 
@@ -25,11 +36,11 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger("smart315.cache")
 
-GEN_KEY = "smart315:public:gen"
-DIRTY = "smart315.public_cache_dirty"
+PREFIX = "smart315:public"
+GLOBAL_GEN = f"{PREFIX}:gen"
+CHANGES = "smart315.public_cache_changes"  # session.info: set of business ids, or "*" for everything
 URLS = "smart315.public_cache_urls"
-PUBLIC_MODELS = ("Business", "BusinessIndex", "Complaint", "Disclosure", "IndexHistory", "IndustryMean", "Setting",
-                 "User")
+GLOBAL_MODELS = ("Setting", "IndustryMean", "Disclosure")
 
 _local_caches: weakref.WeakSet[PublicCache] = weakref.WeakSet()
 _clients: dict[str, Any] = {}
@@ -47,129 +58,200 @@ def _client(url: str):
         return client
 
 
-class PublicCache:
-    """get_or_set(key, compute) for JSON-serialisable public payloads."""
+def _scope_gen_key(scope: str) -> str:
+    return f"{PREFIX}:gen:{scope}"
 
-    def __init__(self, redis_client: Any = None, local_ttl: float = 30.0, redis_ttl: int = 600,
-                 max_local: int = 4096):
+
+class PublicCache:
+    """get_or_set(key, compute, scope=None) for JSON-serialisable public payloads."""
+
+    def __init__(self, redis_client: Any = None, fresh_seconds: float = 30.0, keep_seconds: int = 3600,
+                 max_local: int = 4096, clock: Callable[[], float] = time.time):
         self.redis = redis_client
-        self.local_ttl = local_ttl
-        self.redis_ttl = redis_ttl
+        self.fresh_seconds = fresh_seconds
+        self.keep_seconds = keep_seconds
         self.max_local = max_local
-        self._local: dict[str, tuple[float, int, Any]] = {}
-        self._local_gen = 0
+        self.clock = clock
+        self._local: dict[str, tuple[float, str]] = {}  # key -> (computed at, json)
+        self._local_gens: dict[str, int] = {}
+        self._refreshing: set[str] = set()
         self._mutex = threading.Lock()
         self.hits = 0
         self.misses = 0
         _local_caches.add(self)
 
-    # -------------------------------------------------------------- generation
+    # -------------------------------------------------------------- generations
 
-    def generation(self) -> int | None:
-        """Redis generation, or None when Redis is unreachable (then nothing is cached)."""
+    def _generations(self, scope: str | None) -> str | None:
+        """The generations that make up a key; None when Redis is unreachable (then nothing is cached)."""
+        if self.redis is None:
+            with self._mutex:
+                g = self._local_gens.get("*", 0)
+                return f"{g}.{self._local_gens.get(scope, 0)}" if scope else str(g)
         try:
-            value = self.redis.get(GEN_KEY)
+            if scope:
+                g, s = self.redis.mget(GLOBAL_GEN, _scope_gen_key(scope))
+                return f"{int(g or 0)}.{int(s or 0)}"
+            return str(int(self.redis.get(GLOBAL_GEN) or 0))
         except Exception:  # redis down: serve uncached rather than fail the request
             log.warning("redis unavailable for the public cache", exc_info=True)
             return None
-        return int(value or 0)
 
-    def bump_local(self) -> None:
+    def bump_local(self, scopes: set[str] | None = None) -> None:
+        """Forget this process's entries for these scopes (None: everything)."""
         with self._mutex:
-            self._local_gen += 1
-            self._local.clear()
+            if scopes is None:
+                self._local_gens["*"] = self._local_gens.get("*", 0) + 1
+                self._local.clear()
+                return
+            for scope in scopes:
+                self._local_gens[scope] = self._local_gens.get(scope, 0) + 1
 
-    def bump(self) -> None:
-        self.bump_local()
+    def bump(self, scopes: set[str] | None = None) -> None:
+        self.bump_local(scopes)
         if self.redis is not None:
-            try:
-                self.redis.incr(GEN_KEY)
-            except Exception:
-                log.warning("could not bump the public cache generation", exc_info=True)
+            _bump_redis(self.redis, scopes)
 
     # -------------------------------------------------------------- reads
 
-    def get_or_set(self, key: str, compute: Callable[[], Any]) -> Any:
-        if self.redis is not None:
-            gen = self.generation()
-            if gen is None:
-                return compute()
-            rkey = f"smart315:public:{gen}:{key}"
-            try:
-                raw = self.redis.get(rkey)
-            except Exception:
-                raw = None
-            if raw is not None:
+    def _get(self, key: str) -> tuple[float, str] | None:
+        if self.redis is None:
+            with self._mutex:
+                return self._local.get(key)
+        try:
+            raw = self.redis.get(key)
+        except Exception:
+            return None
+        if raw is None:
+            return None
+        at, _, payload = raw.partition(b"|")
+        return float(at), payload.decode("utf-8")
+
+    def _put(self, key: str, payload: str, at: float) -> None:
+        if self.redis is None:
+            with self._mutex:
+                if len(self._local) >= self.max_local:
+                    self._local.clear()
+                self._local[key] = (at, payload)
+            return
+        try:
+            self.redis.set(key, f"{at}|{payload}".encode("utf-8"), ex=self.keep_seconds)
+        except Exception:
+            log.warning("could not store a public cache entry", exc_info=True)
+
+    def _claim_refresh(self, key: str) -> bool:
+        """One reader refreshes a stale entry; the rest keep serving the previous value meanwhile."""
+        if self.redis is None:
+            with self._mutex:
+                if key in self._refreshing:
+                    return False
+                self._refreshing.add(key)
+                return True
+        try:
+            return bool(self.redis.set(f"{key}:refreshing", b"1", nx=True, ex=30))
+        except Exception:
+            return True
+
+    def _release_refresh(self, key: str) -> None:
+        if self.redis is None:
+            with self._mutex:
+                self._refreshing.discard(key)
+            return
+        try:
+            self.redis.delete(f"{key}:refreshing")
+        except Exception:
+            pass
+
+    def get_or_set(self, key: str, compute: Callable[[], Any], scope: str | None = None) -> Any:
+        gens = self._generations(scope)
+        if gens is None:
+            return compute()
+        full_key = f"{PREFIX}:{gens}:{scope or 'all'}:{key}"
+        now = self.clock()
+        entry = self._get(full_key)
+        if entry is not None:
+            at, payload = entry
+            # Scoped entries are exact (invalidated by commits); aggregates are fresh for a window.
+            if scope is not None or now - at < self.fresh_seconds or not self._claim_refresh(full_key):
                 self.hits += 1
-                return json.loads(raw)
-            self.misses += 1
-            value = compute()
+                return json.loads(payload)
             try:
-                self.redis.set(rkey, json.dumps(value, ensure_ascii=False, separators=(",", ":")), ex=self.redis_ttl)
-            except Exception:
-                log.warning("could not store a public cache entry", exc_info=True)
-            return value
-        now = time.monotonic()
-        with self._mutex:
-            hit = self._local.get(key)
-            gen = self._local_gen
-            if hit is not None and hit[0] > now and hit[1] == gen:
-                self.hits += 1
-                return json.loads(hit[2])
+                return self._compute_and_store(full_key, compute, now)
+            finally:
+                self._release_refresh(full_key)
+        return self._compute_and_store(full_key, compute, now)
+
+    def _compute_and_store(self, full_key: str, compute: Callable[[], Any], now: float) -> Any:
         self.misses += 1
         value = compute()
-        with self._mutex:
-            if len(self._local) >= self.max_local:
-                self._local.clear()
-            if gen == self._local_gen:  # not invalidated while we computed
-                self._local[key] = (now + self.local_ttl, gen, json.dumps(value, ensure_ascii=False))
+        self._put(full_key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), now)
         return value
 
 
 # ------------------------------------------------------------------ invalidation
 
+def _bump_redis(client: Any, scopes: set[str] | None) -> None:
+    try:
+        if scopes is None:
+            client.incr(GLOBAL_GEN)
+        elif scopes:
+            pipe = client.pipeline()
+            for scope in scopes:
+                pipe.incr(_scope_gen_key(scope))
+            pipe.execute()
+    except Exception:
+        log.warning("could not bump the public cache generation", exc_info=True)
+
+
 def configure(settings: Mapping[str, Any]) -> None:
-    """Remember this process's Redis URL so that any commit touching public data bumps its generation."""
+    """Remember this process's Redis URL so that any commit touching public data bumps its generations."""
     url = settings.get("REDIS_URL")
     if url:
         _configured_urls.add(url)
 
 
-def mark_changed(session: Session, settings: Mapping[str, Any] | None = None) -> None:
-    """Note that this transaction changes public data; the generation is bumped after it commits."""
-    session.info[DIRTY] = True
+def mark_changed(session: Session, settings: Mapping[str, Any] | None = None, business_id: int | None = None) -> None:
+    """Note that this transaction changes a business's public profile (None: every public entry)."""
+    changes = session.info.setdefault(CHANGES, set())
+    changes.add("*" if business_id is None else business_id)
     url = (settings or {}).get("REDIS_URL")
     if url:
         session.info.setdefault(URLS, set()).add(url)
 
 
-def bump_all(urls: set[str] | frozenset[str] = frozenset()) -> None:
+def bump_all(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> None:
+    scopes = None if "*" in changes else {f"business:{b}" for b in changes}
     for cache in list(_local_caches):
-        cache.bump_local()
+        cache.bump_local(scopes)
     for url in set(urls) | _configured_urls:
-        try:
-            _client(url).incr(GEN_KEY)
-        except Exception:
-            log.warning("could not bump the public cache generation", exc_info=True)
+        _bump_redis(_client(url), scopes)
 
 
 @event.listens_for(Session, "after_flush")
 def _note_public_changes(session: Session, _ctx) -> None:
-    if session.info.get(DIRTY):
+    changes = session.info.setdefault(CHANGES, set())
+    if "*" in changes:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
-        if type(obj).__name__ in PUBLIC_MODELS:
-            session.info[DIRTY] = True
+        name = type(obj).__name__
+        if name in GLOBAL_MODELS:
+            changes.add("*")
             return
+        if name == "Business":
+            changes.add(obj.id)
+        elif name in ("BusinessIndex", "Complaint", "IndexHistory") and getattr(obj, "business_id", None):
+            changes.add(obj.business_id)
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session: Session) -> None:
-    if session.info.pop(DIRTY, False):
-        bump_all(session.info.pop(URLS, set()))
+    changes = session.info.pop(CHANGES, None)
+    urls = session.info.pop(URLS, set())
+    if changes:
+        bump_all(changes, urls)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session: Session) -> None:
-    session.info.pop(DIRTY, None)
+    session.info.pop(CHANGES, None)
     session.info.pop(URLS, None)

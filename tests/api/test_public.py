@@ -78,14 +78,17 @@ def test_profile_rankings_and_insufficient_data(client, auth):
     assert [i["name"] for i in hist["items"]] == ["甲电器有限公司", "乙电器有限公司"]
 
 
-def test_stats_industries_and_cache_invalidation(client, auth):
+def test_stats_industries_and_cache_invalidation(app, client, auth):
     owner, biz = auth.business("丁餐饮管理有限公司", industry="catering")
     consumer = auth.consumer("赵六")
     mediator = auth.admin("stats-admin")
     before = client.get("/api/v1/public/stats").get_json()
     settle(client, consumer, mediator, owner, biz["id"], industry_code="catering")
+    # Aggregates are fresh for a short window: within it the previous figures are served ...
+    assert client.get("/api/v1/public/stats").get_json() == before
+    # ... and once it has passed, the next read has the committed change.
+    app.extensions["smart315.public_cache"].fresh_seconds = 0
     after = client.get("/api/v1/public/stats").get_json()
-    # The cached figures moved as soon as the change was committed.
     assert after["complaints_total"] == before["complaints_total"] + 1
     assert after["complaints_resolved"] == before["complaints_resolved"] + 1
     assert after["amount_recovered"] == "100.50" and after["resolution_rate"] == 1.0
@@ -212,8 +215,33 @@ def test_cache_survives_redis_outage():
     assert dead.get_or_set("k", lambda: calls.append(1) or {"v": 1}) == {"v": 1}
     assert dead.get_or_set("k", lambda: calls.append(1) or {"v": 1}) == {"v": 1}
     assert len(calls) == 2  # computed each time, never an error
-    local = PublicCache(None, local_ttl=60)
+    local = PublicCache(None, fresh_seconds=60)
     assert local.get_or_set("k", lambda: {"v": 1}) == {"v": 1}
     assert local.get_or_set("k", lambda: {"v": 2}) == {"v": 1}
     local.bump()
     assert local.get_or_set("k", lambda: {"v": 3}) == {"v": 3}
+
+
+def test_stale_aggregates_are_refreshed_by_one_reader_while_others_get_the_old_value():
+    from server.core.cache import PublicCache
+
+    now = [1000.0]
+    cache = PublicCache(None, fresh_seconds=30, clock=lambda: now[0])
+    assert cache.get_or_set("stats", lambda: {"v": 1}) == {"v": 1}
+    now[0] += 31
+    seen = []
+
+    def slow_refresh():
+        # While this reader recomputes, a concurrent reader is served the previous value.
+        seen.append(cache.get_or_set("stats", lambda: {"v": "should not compute"}))
+        return {"v": 2}
+
+    assert cache.get_or_set("stats", slow_refresh) == {"v": 2}
+    assert seen == [{"v": 1}]
+    assert cache.get_or_set("stats", lambda: {"v": 3}) == {"v": 2}
+    # A business's profile is invalidated by a bump of its own scope only.
+    assert cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1") == {"b": 1}
+    assert cache.get_or_set("profile", lambda: {"b": 7}, scope="business:2") == {"b": 7}
+    cache.bump({"business:1"})
+    assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:1") == {"b": 2}
+    assert cache.get_or_set("profile", lambda: {"b": 8}, scope="business:2") == {"b": 7}

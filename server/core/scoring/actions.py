@@ -182,7 +182,7 @@ def recompute_business(session: Session, settings: Mapping[str, Any], business_i
         session.add(hist)
     hist.score, hist.grade, hist.n_complaints = result.score, result.grade, stats.n_forwarded
     session.flush()
-    mark_changed(session, settings)
+    mark_changed(session, settings, business_id)
     return idx
 
 
@@ -191,9 +191,11 @@ def on_complaint_changed(session: Session, settings: Mapping[str, Any], complain
 
     Only complaints forwarded to a business enter its index; a change before forwarding (submit,
     accept, reject) or of a complaint against a business not on the platform changes no index.
-    The public read cache is invalidated after commit either way, since public counts move.
+    The business's cached profile is invalidated after commit either way, since its counts move;
+    public aggregates refresh on their own short timer (server/core/cache.py).
     """
-    mark_changed(session, settings)
+    if complaint.business_id is not None:
+        mark_changed(session, settings, complaint.business_id)
     if complaint.business_id is None or complaint.forwarded_at is None:
         return
     recompute_business(session, settings, complaint.business_id, now)
