@@ -94,7 +94,8 @@ RULES: dict[str, Rule] = {
     # ---- the signed-in user
     "me.get_me": Rule(signed_in(200)),
     "me.patch_me": Rule(signed_in(200), json={"display_name": "新昵称"}),
-    "me.delete_me": Rule(signed_in(204), mutates=True, self_only=True),
+    # The only owner of a business must hand it over before erasing the account (409).
+    "me.delete_me": Rule(signed_in(204, staff=409, other_staff=409), mutates=True, self_only=True),
     "identity.bind_phone_wechat": Rule(signed_in(UPSTREAM), json={"phone_code": "wx-phone-code"}),
     "notifications.report_subscriptions": Rule(signed_in(204), json={
         "channel": "wechat", "template_ids": ["wx-sub-forwarded-dev"], "accepted": ["wx-sub-forwarded-dev"]}),
