@@ -162,6 +162,9 @@ def test_request_id_echoed_logged_and_stamped_on_outbox_rows(app, client, auth, 
     owner, biz = auth.business()
     consumer = auth.consumer()
     mediator = auth.mediator("1101")
+    hook = client.post(f"/api/v1/businesses/{biz['id']}/webhooks", headers=owner.headers,
+                       json={"url": "http://127.0.0.1:9/hook", "events": ["complaint.forwarded"]})
+    assert hook.status_code == 201
     cid = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(biz["id"])).get_json()["id"]
     r = client.post(f"/api/v1/complaints/{cid}/transitions", headers={**mediator.headers, "X-Request-Id": "accept-42"},
                     json={"action": "accept"})
@@ -169,6 +172,24 @@ def test_request_id_echoed_logged_and_stamped_on_outbox_rows(app, client, auth, 
     rows = session.query(Notification).filter(Notification.complaint_id == cid).all()
     assert rows, "forwarding notifies the business"
     assert {n.payload.get("request_id") for n in rows} == {"accept-42"}
+
+    # ... and the worker logs each delivery under that id.
+    from server.tasks.worker import run_once
+
+    session.rollback()  # end the test's read transaction: on SQLite it would hold the write lock
+    cap = _Capture()
+    worker_log = logging.getLogger("smart315.notifications")
+    old_level = worker_log.level
+    worker_log.setLevel(logging.INFO)
+    logging.getLogger().addHandler(cap)
+    try:
+        run_once(app.extensions["smart315.db"], app.config["SMART315"])
+    finally:
+        logging.getLogger().removeHandler(cap)
+        worker_log.setLevel(old_level)
+    delivered = [rec for rec in cap.records if rec.name.startswith("smart315.notifications")
+                 and "via" in rec.getMessage()]
+    assert delivered and {rec.request_id for rec in delivered} == {"accept-42"}
 
 
 def test_json_log_format():

@@ -96,7 +96,16 @@ def claim(db, settings: Mapping[str, Any], now: datetime, limit: int | None = No
 
 
 def send_row(ctx: Context, row: Notification, now: datetime | None = None) -> Outcome:
-    """Call the row's channel; never raises."""
+    """Call the row's channel under the request id that caused it (for the logs); never raises."""
+    from server.logging_setup import request_id_context
+
+    with request_id_context((row.payload or {}).get("request_id")):
+        outcome = _send_row(ctx, row, now)
+        log.info("notification %s via %s: %s", row.id, row.channel, outcome.state)
+        return outcome
+
+
+def _send_row(ctx: Context, row: Notification, now: datetime | None = None) -> Outcome:
     now = now or utcnow()
     give_up_at = row.created_at + timedelta(seconds=setting(ctx.settings, "NOTIFY_GIVE_UP_SECONDS"))
     if now >= give_up_at:
