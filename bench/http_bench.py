@@ -248,7 +248,6 @@ def main(argv: list[str] | None = None) -> int:
                               stdout=worker_log, stderr=subprocess.STDOUT)
     try:
         app.wait("/readyz")
-        s = info["sample"]
         results["endpoint_latency"] = {
             "rankings": endpoint_latency(app.base, [f"/api/v1/public/rankings?industry={i}" for i in
                                                     ("online_shopping", "food", "travel", "finance")], 200),

@@ -19,13 +19,14 @@ import math
 import random
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from server.config import normalize_database_url
+from server.core.businesses import CREDIT_CHARS, credit_code_check_char
 from server.core.complaints.actions import GENESIS_HASH, event_hash, public_no_for
 from server.core.privacy import FieldCipher
 from server.core.reference import CATEGORIES, INDUSTRIES, region_rows
@@ -57,8 +58,6 @@ BIZ_SUFFIX = {"online_shopping": "电子商务有限公司", "telecom_service": 
               "education": "教育科技有限公司", "travel": "国际旅行社有限公司", "catering": "餐饮管理有限公司",
               "beauty": "美容美发店", "housing": "物业服务有限公司", "finance": "金融信息服务有限公司", "insurance": "保险代理有限公司",
               "telecom_device": "通讯器材有限公司", "medical": "医疗美容门诊部", "culture_sports": "文化体育发展有限公司", "other": "商贸有限公司"}
-CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 DEMANDS = ["refund", "return", "exchange", "repair", "compensation", "apology", "other"]
 
 HOUR = timedelta(hours=1)
@@ -67,8 +66,7 @@ DAY = timedelta(days=1)
 
 def credit_code(n: int, region: str) -> str:
     body = "91" + region + "".join(CREDIT_CHARS[(n // 31 ** i) % 31] for i in range(9))
-    total = sum(CREDIT_CHARS.index(c) * w for c, w in zip(body, CREDIT_WEIGHTS))
-    return body + CREDIT_CHARS[(31 - total % 31) % 31]
+    return body + credit_code_check_char(body)
 
 
 def person_name(rng: random.Random) -> str:
@@ -252,7 +250,7 @@ def load(url: str, scale: float = 1.0, seed: int = 315, now: datetime | None = N
     n_biz = max(10, round(FULL["businesses"] * scale))
     n_comp = max(50, round(FULL["complaints"] * scale))
     rng = random.Random(seed)
-    now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
     year_ago = now - 365 * DAY
     t_start = time.perf_counter()
     upgrade(url)

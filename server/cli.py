@@ -105,7 +105,7 @@ def serve(bind: str | None, workers: int | None) -> None:
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
 def worker(once: bool) -> None:
     """Deliver notifications from the outbox."""
-    from server.tasks.worker import run_once, run_forever
+    from server.tasks.worker import run_forever, run_once
 
     settings = load_config()
     database = _db(settings)

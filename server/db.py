@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-
 
 # SQLite: a transaction that may write takes the write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
 # transactions queue on the busy timeout instead of failing on a stale snapshot. Read-only requests keep a

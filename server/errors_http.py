@@ -79,7 +79,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         _rollback()
-        from sqlalchemy.exc import OperationalError, InterfaceError, TimeoutError as PoolTimeout
+        from sqlalchemy.exc import InterfaceError, OperationalError
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
 
         if isinstance(exc, (OperationalError, InterfaceError, PoolTimeout)):
             log.warning("database unavailable: %s", type(exc).__name__)

@@ -10,7 +10,7 @@ import contextlib
 import contextvars
 import logging
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("smart315_request_id", default=None)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError

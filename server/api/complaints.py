@@ -1,7 +1,6 @@
 """Complaints: filing (idempotent), listing and detail by visibility, transitions, the message thread."""
 from __future__ import annotations
 
-
 from flask import Blueprint
 from sqlalchemy import or_, select
 

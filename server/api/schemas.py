@@ -237,7 +237,7 @@ class ComplaintIn(Strict):
         return v
 
     @model_validator(mode="after")
-    def _business(self) -> "ComplaintIn":
+    def _business(self) -> ComplaintIn:
         if self.business_id is None and not self.business_name:
             raise ValueError("请选择平台上的商家（business_id）或填写商家名称（business_name）")
         return self

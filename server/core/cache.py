@@ -135,7 +135,7 @@ class PublicCache:
                 self._local[key] = (at, payload)
             return
         try:
-            self.redis.set(key, f"{at}|{payload}".encode("utf-8"), ex=self.keep_seconds)
+            self.redis.set(key, f"{at}|{payload}".encode(), ex=self.keep_seconds)
         except Exception:
             log.warning("could not store a public cache entry", exc_info=True)
 

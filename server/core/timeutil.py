@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -32,7 +32,7 @@ def add_working_days(start: datetime, n: int) -> datetime:
         day += timedelta(days=1)
         if is_workday(day):
             counted += 1
-    return datetime.combine(day, local.timetz()).astimezone(timezone.utc)
+    return datetime.combine(day, local.timetz()).astimezone(UTC)
 
 
 def to_iso(value: datetime | None) -> str | None:
@@ -47,7 +47,7 @@ def parse_iso(value: str) -> datetime:
     dt = datetime.fromisoformat(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=SHANGHAI)
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 def local_today(now: datetime) -> date:

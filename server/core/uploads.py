@@ -5,8 +5,9 @@ import hashlib
 import io
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError

@@ -5,7 +5,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,7 +53,7 @@ def test_every_deadline_applied_by_the_scheduler(client, auth, settings, db):
     act(client, mediator, answered["id"], "accept")
     act(client, owner, answered["id"], "respond", note="退款")
 
-    far = datetime.now(timezone.utc).replace(microsecond=0)
+    far = datetime.now(UTC).replace(microsecond=0)
     far = far.replace(year=far.year + 1).astimezone(SHANGHAI).isoformat()
     done = run_scheduler(settings, far)
     assert done["auto_accept"] == 1 and done["response_timeout"] >= 2 and done["confirm_timeout"] == 1
@@ -83,7 +83,7 @@ def test_two_schedulers_at_once_apply_each_step_once(client, auth, settings, db)
     env = {**os.environ, "DATABASE_URL": settings["DATABASE_URL"], "SECRET_KEY": "test-secret",
            "FIELD_ENCRYPTION_KEY": "test-field-key"}
     env.pop("REDIS_URL", None)
-    far = datetime.now(timezone.utc).astimezone(SHANGHAI).replace(microsecond=0)
+    far = datetime.now(UTC).astimezone(SHANGHAI).replace(microsecond=0)
     far = far.replace(year=far.year + 1).isoformat()
     procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler", "--once", "--now", far], cwd=ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]

@@ -9,7 +9,6 @@ import logging
 import threading
 
 import pytest
-
 from prometheus_client.parser import text_string_to_metric_families
 
 from server.logging_setup import RequestIdFilter, json_formatter

@@ -79,8 +79,12 @@ def _add(session: Session, *, event_type: str, source: str, complaint: Complaint
          target: str | None = None) -> Notification | None:
     who = f"u{recipient_id}" if recipient_id is not None else f"b{business_id}"
     dedupe = f"{source}:{who}:{channel}:{target or ''}"[:160]
-    if session.execute(select(Notification.id).where(Notification.dedupe_key == dedupe)).first():
+    # The source (an event or a message) was created in this transaction, so no earlier row can
+    # carry its key: only a repeat within this fan-out (someone both consumer and staff) is possible.
+    written = session.info.setdefault("smart315.outbox_keys", set())
+    if dedupe in written:
         return None
+    written.add(dedupe)
     inbox = channel == "inbox"
     row = Notification(
         event_type=event_type, complaint_id=complaint.id, recipient_id=recipient_id, business_id=business_id,
@@ -230,3 +234,10 @@ def wake_after_commit(session: Session, settings: Mapping[str, Any]) -> None:
 
     sa_event.listen(session, "after_commit", _after_commit)
     sa_event.listen(session, "after_soft_rollback", _after_rollback)
+
+
+@sa_event.listens_for(Session, "after_commit")
+@sa_event.listens_for(Session, "after_rollback")
+def _forget_outbox_keys(session: Session) -> None:
+    """The in-transaction dedupe set lives exactly as long as the transaction (ids may be reused after a rollback)."""
+    session.info.pop("smart315.outbox_keys", None)

@@ -1,13 +1,13 @@
 """initial schema
 
 Revision ID: 0001_initial
-Revises: 
+Revises: (none)
 Create Date: 2026-11-28 03:08:34.160976
 """
-from alembic import op
 import sqlalchemy as sa
-import server.core.models.base
+from alembic import op
 
+import server.core.models.base
 
 revision = '0001_initial'
 down_revision = None
