@@ -133,6 +133,14 @@ def test_complaint_journey_across_roles(auth, new_context, browser_errors):
     assert "统计期内 1 件投诉" in index_after
     assert re.fullmatch(r"\d+\.\d", public.locator("#index-score").inner_text())
 
+    # Home: the headline figures count it, with the money written the way reports write it.
+    public.goto("/")
+    public.wait_for_selector("#figures .figure")
+    figures = dict(zip(public.locator("#figures .label").all_inner_texts(),
+                       public.locator("#figures .num").all_inner_texts(), strict=True))
+    assert figures["累计投诉"] == "1" and figures["已解决"] == "1" and figures["解决率"] == "100.0%"
+    assert figures["挽回损失"] == "2,999.00 元", figures
+
     csp = [m for m in browser_errors.messages if "Content Security Policy" in m or "Refused to" in m]
     assert not csp, csp
     assert not browser_errors.page_errors, browser_errors.page_errors

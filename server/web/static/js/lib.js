@@ -100,6 +100,14 @@ const dtf = new Intl.DateTimeFormat('zh-CN', { timeZone: 'Asia/Shanghai', year: 
 export function fmtTime(iso) { return iso ? dtf.format(new Date(iso)) : ''; }
 export function fmtDate(iso) { return iso ? fmtTime(iso).slice(0, 10) : ''; }
 export function yuan(s) { return s === null || s === undefined || s === '' ? '—' : `¥${s}`; }
+/** Headline money: "41,000.00 元" below 10,000 yuan, "52.56 万元" / "4.10 亿元" above, as Chinese reports write it. */
+export function bigYuan(s) {
+  if (s === null || s === undefined || s === '') return '—';
+  const v = Number(s);
+  if (v >= 1e8) return `${(v / 1e8).toFixed(2)} 亿元`;
+  if (v >= 1e4) return `${(v / 1e4).toFixed(2)} 万元`;
+  return `${v.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} 元`;
+}
 export function num(n) { return n === null || n === undefined ? '—' : Number(n).toLocaleString('zh-CN'); }
 export function pct(x) { return x === null || x === undefined ? '—' : `${(Number(x) <= 1 ? Number(x) * 100 : Number(x)).toFixed(1)}%`; }
 export function score(x) { return x === null || x === undefined ? '—' : Number(x).toFixed(1); }
@@ -163,7 +171,7 @@ export function tabs(root = document, onShow = () => {}) {
 export function figures(el, stats) {
   const items = [
     ['注册消费者', num(stats.consumers)], ['入驻商家', num(stats.businesses)], ['累计投诉', num(stats.complaints_total)],
-    ['已解决', num(stats.complaints_resolved)], ['解决率', pct(stats.resolution_rate)], ['挽回损失（元）', stats.amount_recovered ?? '—'],
+    ['已解决', num(stats.complaints_resolved)], ['解决率', pct(stats.resolution_rate)], ['挽回损失', bigYuan(stats.amount_recovered)],
   ];
   clear(el, items.map(([label, value]) => h('div', { class: 'figure' }, h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
 }
