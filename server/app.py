@@ -13,15 +13,6 @@ from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
 
 
-def _warm_assistant() -> None:
-    """Build the law retrieval index (about a second, mostly jieba) off the request path."""
-    import threading
-
-    from server.core.assist.retrieval import get_index
-
-    threading.Thread(target=get_index, name="smart315-warm-assistant", daemon=True).start()
-
-
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
     app = Flask(__name__, static_folder=None)
@@ -83,7 +74,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     worker.start_embedded(app)
     scheduler.start_embedded(app)
-    if not settings.get("SMART315_TESTING"):
-        _warm_assistant()
     logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
     return app

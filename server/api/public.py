@@ -3,6 +3,7 @@ disclosures; plus the admin's index weights. Public reads go through the public 
 from __future__ import annotations
 
 import statistics
+import threading
 from datetime import datetime
 from typing import Any, Literal
 
@@ -55,8 +56,21 @@ def cache() -> public_cache.PublicCache:
     return c
 
 
+def _in_background(fn) -> None:
+    """Run a stale aggregate's refresh in a thread with its own app context (and so its own session)."""
+    app = current_app._get_current_object()
+
+    def run() -> None:
+        with app.app_context():
+            fn()
+
+    threading.Thread(target=run, name="smart315-cache-refresh", daemon=True).start()
+
+
 def cached(key: str, compute, scope: str | None = None):
-    return cache().get_or_set(key, compute, scope=scope)
+    """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded)."""
+    text = cache().get_or_set_text(key, compute, scope=scope, background=_in_background)
+    return current_app.response_class(text, mimetype="application/json")
 
 
 # ------------------------------------------------------------------ schemas

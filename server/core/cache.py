@@ -163,9 +163,18 @@ class PublicCache:
             pass
 
     def get_or_set(self, key: str, compute: Callable[[], Any], scope: str | None = None) -> Any:
+        return json.loads(self.get_or_set_text(key, compute, scope))
+
+    def get_or_set_text(self, key: str, compute: Callable[[], Any], scope: str | None = None,
+                        background: Callable[[Callable[[], None]], None] | None = None) -> str:
+        """The entry as JSON text, so a hit can be sent as it is stored, without decoding and re-encoding.
+
+        With `background` (a function that runs a callable elsewhere), a stale aggregate is refreshed
+        there and this reader gets the previous value at once: no request waits on a refresh.
+        """
         gens = self._generations(scope)
         if gens is None:
-            return compute()
+            return _dump(compute())
         full_key = f"{PREFIX}:{gens}:{scope or 'all'}:{key}"
         now = self.clock()
         entry = self._get(full_key)
@@ -174,18 +183,34 @@ class PublicCache:
             # Scoped entries are exact (invalidated by commits); aggregates are fresh for a window.
             if scope is not None or now - at < self.fresh_seconds or not self._claim_refresh(full_key):
                 self.hits += 1
-                return json.loads(payload)
+                return payload
+            if background is not None:
+                def refresh() -> None:
+                    try:
+                        self._compute_and_store(full_key, compute, self.clock())
+                    except Exception:
+                        log.warning("background refresh of %s failed; the previous value stays", key, exc_info=True)
+                    finally:
+                        self._release_refresh(full_key)
+
+                self.hits += 1
+                background(refresh)
+                return payload
             try:
                 return self._compute_and_store(full_key, compute, now)
             finally:
                 self._release_refresh(full_key)
         return self._compute_and_store(full_key, compute, now)
 
-    def _compute_and_store(self, full_key: str, compute: Callable[[], Any], now: float) -> Any:
+    def _compute_and_store(self, full_key: str, compute: Callable[[], Any], now: float) -> str:
         self.misses += 1
-        value = compute()
-        self._put(full_key, json.dumps(value, ensure_ascii=False, separators=(",", ":")), now)
-        return value
+        payload = _dump(compute())
+        self._put(full_key, payload, now)
+        return payload
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 # ------------------------------------------------------------------ invalidation

@@ -236,17 +236,22 @@ def mediator_export(user):
     actor = actor_for_user(s, user)
 
     def generate():
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        buf.write("\ufeff")  # Excel opens UTF-8 only with a BOM
-        writer.writerow(EXPORT_COLUMNS)
-        for row in export_rows(s, actor, status):
-            writer.writerow([_csv_safe(v) for v in row])
-            if buf.tell() > 16384:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
+        try:
+            buf = io.StringIO()
+            writer = csv.writer(buf)
+            buf.write("\ufeff")  # Excel opens UTF-8 only with a BOM
+            writer.writerow(EXPORT_COLUMNS)
+            for row in export_rows(s, actor, status):
+                writer.writerow([_csv_safe(v) for v in row])
+                if buf.tell() > 16384:
+                    yield buf.getvalue()
+                    buf.seek(0)
+                    buf.truncate()
+            yield buf.getvalue()
+        finally:
+            # End the read transaction with the stream, not when the server gets round to closing the
+            # response: an open transaction holds locks (and, on PostgreSQL, blocks TRUNCATE and DDL).
+            s.close()
 
     from server.core.models import utcnow
 
