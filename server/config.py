@@ -114,7 +114,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "MEDIATION_DEADLINE_DAYS": int(env.get("MEDIATION_DEADLINE_DAYS") or 60),
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
-        "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 30),
+        "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
