@@ -17,7 +17,7 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 20
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
 # Recycle workers now and then so a slow leak never becomes an outage; jitter avoids all restarting at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 5000)
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 100000)
 max_requests_jitter = max(1, max_requests // 10)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 proxy_allow_ips = forwarded_allow_ips
