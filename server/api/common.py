@@ -86,6 +86,9 @@ def parse_json_body() -> Any:
         return json.loads(request.get_data(cache=True))
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadRequest("请求体不是合法的 JSON") from exc
+    except RecursionError:
+        # Deeply nested arrays/objects exhaust the decoder's stack: hostile input, not a server fault.
+        raise BadRequest("请求体 JSON 嵌套层数过深") from None
 
 
 def validate(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:

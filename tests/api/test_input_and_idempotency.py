@@ -235,3 +235,12 @@ def test_lists_follow_visibility(client, auth):
     assert ids(admin) == {a1["id"], b1["id"]}
     assert ids(admin, "?status=submitted") == {b1["id"]}
     assert client.get(f"/api/v1/complaints/{b1['id']}", headers=bj.headers).status_code == 404
+
+
+def test_deeply_nested_json_is_a_400_not_a_500(client, auth, db):
+    consumer = auth.consumer()
+    deep = "[" * 100_000 + "]" * 100_000  # 200 KB: under the body limit, over the decoder's stack
+    for path in ("/api/v1/complaints", "/api/v1/consult", "/api/v1/auth/password"):
+        r = client.post(path, headers=consumer.headers, data=deep, content_type="application/json")
+        assert_problem(r, 400, "bad_request")
+    assert count_complaints(db) == 0
