@@ -35,6 +35,7 @@ from server.core.scoring.disclosure import check_period, get_disclosure
 from server.core.scoring.formula import DEFAULT_DEADLINE_HOURS, FORMULA_VERSION, describe_method
 from server.core.scoring.stats import window_start
 from server.core.timeutil import SHANGHAI, to_iso
+from server.db import sqlite_write_intent
 
 bp = Blueprint("public", __name__)
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -61,6 +62,7 @@ def _in_background(fn) -> None:
     app = current_app._get_current_object()
 
     def run() -> None:
+        sqlite_write_intent.set(False)  # a read-only refresh must not take SQLite's write lock
         with app.app_context():
             fn()
 
