@@ -5,6 +5,7 @@ from flask import Blueprint
 
 from server.api.common import db_session, operation, settings
 from server.api.schemas import LogoutIn, PasswordLogin, RefreshIn, TokensOut
+from server.core.errors import InvalidToken
 from server.core.identity.accounts import authenticate_password, user_json
 from server.core.identity.tokens import issue_tokens, revoke_refresh_token, rotate_refresh_token
 
@@ -36,7 +37,7 @@ def refresh(body: RefreshIn):
     s = db_session()
     try:
         user, tokens = rotate_refresh_token(s, settings(), body.refresh_token)
-    except Exception:
+    except InvalidToken:
         s.commit()  # keep the family revocation that reuse detection wrote
         raise
     s.commit()
