@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import timedelta
 
 from click.testing import CliRunner
@@ -30,14 +31,17 @@ def test_concurrent_claims_never_overlap(db, settings):
     _pending(db, 300)
     taken: list[list[int]] = [[] for _ in range(4)]
     errors: list[BaseException] = []
+    start = threading.Barrier(4)
 
     def grab(i: int) -> None:
         try:
+            start.wait(10)  # all four claim from the first batch on, not one after another's start-up
             while True:
                 got = claim(db, settings, utcnow(), limit=7)
                 if not got:
                     return
                 taken[i].extend(r.id for r in got)
+                time.sleep(0.001)  # hand the GIL (and SQLite's lock) over, as a worker sending a batch would
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
