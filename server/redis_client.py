@@ -1,6 +1,7 @@
 """Redis is optional: built in init_app when REDIS_URL is set; callers fall back in-process without it."""
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import redis
@@ -18,3 +19,16 @@ def init_redis(app, settings: dict[str, Any]) -> None:
 
 def get_redis(app) -> redis.Redis | None:
     return app.extensions.get("smart315.redis")
+
+
+_shared: dict[str, redis.Redis] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_redis(url: str) -> redis.Redis:
+    """One client (and connection pool) per URL per process, for code that has settings but no app."""
+    with _shared_lock:
+        client = _shared.get(url)
+        if client is None:
+            client = _shared[url] = make_redis(url)
+        return client

@@ -44,19 +44,7 @@ URLS = "smart315.public_cache_urls"
 GLOBAL_MODELS = ("Setting", "IndustryMean", "Disclosure")
 
 _local_caches: weakref.WeakSet[PublicCache] = weakref.WeakSet()
-_clients: dict[str, Any] = {}
 _configured_urls: set[str] = set()
-_lock = threading.Lock()
-
-
-def _client(url: str):
-    with _lock:
-        client = _clients.get(url)
-        if client is None:
-            from server.redis_client import make_redis
-
-            client = _clients[url] = make_redis(url)
-        return client
 
 
 def _scope_gen_key(scope: str) -> str:
@@ -250,7 +238,9 @@ def bump_all(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> Non
     for cache in list(_local_caches):
         cache.bump_local(scopes)
     for url in set(urls) | _configured_urls:
-        _bump_redis(_client(url), scopes)
+        from server.redis_client import shared_redis
+
+        _bump_redis(shared_redis(url), scopes)
 
 
 @event.listens_for(Session, "after_flush")

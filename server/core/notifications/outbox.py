@@ -181,20 +181,8 @@ def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Co
 # ------------------------------------------------------------------ wake-ups
 
 LOCAL_WAKE = threading.Event()  # the embedded loop waits on this
-_redis_clients: dict[str, Any] = {}
 _redis_down_until: dict[str, float] = {}
-_redis_lock = threading.Lock()
 REDIS_RETRY_AFTER_SECONDS = 5.0
-
-
-def _redis_for(url: str):
-    with _redis_lock:
-        client = _redis_clients.get(url)
-        if client is None:
-            from server.redis_client import make_redis
-
-            client = _redis_clients[url] = make_redis(url)
-        return client
 
 
 def wake_workers(settings: Mapping[str, Any]) -> None:
@@ -207,7 +195,9 @@ def wake_workers(settings: Mapping[str, Any]) -> None:
     if _redis_down_until.get(url, 0) > time.monotonic():
         return  # Redis failed a moment ago: do not make every request wait on it
     try:
-        client = _redis_for(url)
+        from server.redis_client import shared_redis
+
+        client = shared_redis(url)
         pipe = client.pipeline()
         pipe.lpush(WAKE_KEY, "1")
         pipe.ltrim(WAKE_KEY, 0, 99)
