@@ -19,6 +19,14 @@ processes; without Redis, each process keeps its own entries (generations local 
 so other processes' commits reach it through the freshness window). Redis errors never fail a
 read: the value is computed instead.
 
+Near cache (with Redis): a hit costs no Redis round trip. Each process mirrors the generations it
+has read (`_Mirror`) and keeps recent entries in memory; commits publish the scopes they bump on a
+channel every process subscribes to, so a mirrored generation is dropped as soon as it changes (at
+once in the committing process, within milliseconds elsewhere). The mirror is trusted only while the
+subscription is up, each mirrored value is re-read after MIRROR_SECONDS whatever happens (a lost
+message or a flushed Redis is healed by then), and keys carry a random epoch stored in Redis, so
+entries from before a Redis restart or flush can never be mistaken for current ones.
+
 Invalidation follows SQLAlchemy session events, so every writer (API, scheduler, CLI) is covered
 without remembering to call it; a rolled-back transaction bumps nothing.
 """
@@ -26,6 +34,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
 import threading
 import time
 import weakref
@@ -39,6 +49,10 @@ log = logging.getLogger("smart315.cache")
 
 PREFIX = "smart315:public"
 GLOBAL_GEN = f"{PREFIX}:gen"
+EPOCH = f"{PREFIX}:epoch"
+BUMPS = f"{PREFIX}:bumps"  # pub/sub channel (suffixed with the Redis db: channels are server-wide)
+MIRROR_SECONDS = 5.0
+MIRROR_MAX = 100_000  # mirrored generations per process (one per business read); cleared beyond
 CHANGES = "smart315.public_cache_changes"  # session.info: set of business ids, or "*" for everything
 URLS = "smart315.public_cache_urls"
 GLOBAL_MODELS = ("Setting", "IndustryMean", "Disclosure")
@@ -49,6 +63,125 @@ _configured_urls: set[str] = set()
 
 def _scope_gen_key(scope: str) -> str:
     return f"{PREFIX}:gen:{scope}"
+
+
+def _redis_identity(client: Any) -> tuple:
+    kw = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {}) or {}
+    return kw.get("host"), kw.get("port"), kw.get("path"), int(kw.get("db") or 0)
+
+
+class _Mirror:
+    """This process's copy of the generations it has read from one Redis database, kept exact by pub/sub.
+
+    One per Redis database per process (shared by every PublicCache on it). A daemon thread, started
+    lazily in each process (so after gunicorn forks), subscribes to the bumps channel; while the
+    subscription is confirmed (`live`), `get` answers from memory. Any bump received (or applied here by
+    a local commit) drops the mirrored values it changes and advances `version`, so a value read from
+    Redis concurrently with a bump is not stored (`put` compares versions). A lost connection empties the
+    mirror and every near cache on it until the subscription is back.
+    """
+
+    _all: dict[tuple, _Mirror] = {}
+    _all_lock = threading.Lock()
+
+    @classmethod
+    def for_client(cls, client: Any) -> _Mirror:
+        key = _redis_identity(client)
+        with cls._all_lock:
+            m = cls._all.get(key)
+            if m is None:
+                m = cls._all[key] = cls(client, key[3])
+            return m
+
+    def __init__(self, client: Any, db: int):
+        self.client = client
+        self.channel = f"{BUMPS}:{db}"
+        self.lock = threading.Lock()
+        self.values: dict[str, tuple[float, str]] = {}  # redis key -> (read at, value)
+        self.version = 0
+        self.live = False
+        self.caches: weakref.WeakSet[PublicCache] = weakref.WeakSet()
+        self._pid: int | None = None
+
+    def ensure_running(self) -> None:
+        pid = os.getpid()
+        if self._pid == pid:
+            return
+        with self.lock:
+            if self._pid == pid:
+                return
+            self._pid = pid
+            self._reset(live=False)
+        threading.Thread(target=self._run, args=(pid,), name="smart315-cache-bumps", daemon=True).start()
+
+    def _reset(self, live: bool) -> None:  # with self.lock held
+        self.live = live
+        self.version += 1
+        self.values.clear()
+        for cache in list(self.caches):
+            cache.forget_near()
+
+    def _run(self, pid: int) -> None:
+        backoff = 0.2
+        while self._pid == pid:
+            pubsub = None
+            try:
+                pubsub = self.client.pubsub()
+                pubsub.subscribe(self.channel)
+                while self._pid == pid:
+                    msg = pubsub.get_message(timeout=1.0)
+                    if msg is None:
+                        continue
+                    if msg["type"] == "subscribe":
+                        with self.lock:
+                            self._reset(live=True)
+                        backoff = 0.2
+                    elif msg["type"] == "message":
+                        data = msg["data"]
+                        self.drop(None if data in (b"*", "*") else
+                                  set((data.decode() if isinstance(data, bytes) else data).split("\n")))
+            except Exception:
+                log.debug("public cache subscription lost; retrying", exc_info=True)
+            finally:
+                with self.lock:
+                    self._reset(live=False)
+                if pubsub is not None:
+                    try:
+                        pubsub.close()
+                    except Exception:
+                        pass
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    def drop(self, scopes: set[str] | None) -> None:
+        """Forget mirrored generations these scopes changed (None: all of them)."""
+        with self.lock:
+            self.version += 1
+            if scopes is None:
+                self.values.clear()
+            else:
+                for scope in scopes:
+                    self.values.pop(_scope_gen_key(scope), None)
+
+    def get(self, keys: tuple[str, ...], now: float) -> list[str] | None:
+        if not self.live:
+            return None
+        out = []
+        for k in keys:
+            v = self.values.get(k)
+            if v is None or now - v[0] > MIRROR_SECONDS:
+                return None
+            out.append(v[1])
+        return out
+
+    def put(self, keys: tuple[str, ...], vals: list[str], version: int, now: float) -> None:
+        with self.lock:
+            if not self.live or self.version != version:
+                return
+            if len(self.values) > MIRROR_MAX:
+                self.values.clear()
+            for k, v in zip(keys, vals, strict=True):
+                self.values[k] = (now, v)
 
 
 class PublicCache:
@@ -64,10 +197,24 @@ class PublicCache:
         self._local: dict[str, tuple[float, str]] = {}  # key -> (computed at, json)
         self._local_gens: dict[str, int] = {}
         self._refreshing: set[str] = set()
+        self._near: dict[str, tuple[float, str]] = {}  # with Redis: entries this process read or wrote
         self._mutex = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._mirror = _Mirror.for_client(redis_client) if redis_client is not None else None
+        if self._mirror is not None:
+            self._mirror.caches.add(self)
         _local_caches.add(self)
+
+    def forget_near(self) -> None:
+        with self._mutex:
+            self._near.clear()
+
+    def _near_put(self, key: str, at: float, payload: str) -> None:
+        with self._mutex:
+            if len(self._near) >= self.max_local:
+                self._near.pop(next(iter(self._near)))
+            self._near[key] = (at, payload)
 
     # -------------------------------------------------------------- generations
 
@@ -77,14 +224,24 @@ class PublicCache:
             with self._mutex:
                 g = self._local_gens.get("*", 0)
                 return f"{g}.{self._local_gens.get(scope, 0)}" if scope else str(g)
-        try:
-            if scope:
-                g, s = self.redis.mget(GLOBAL_GEN, _scope_gen_key(scope))
-                return f"{int(g or 0)}.{int(s or 0)}"
-            return str(int(self.redis.get(GLOBAL_GEN) or 0))
-        except Exception:  # redis down: serve uncached rather than fail the request
-            log.warning("redis unavailable for the public cache", exc_info=True)
-            return None
+        keys = (EPOCH, GLOBAL_GEN, _scope_gen_key(scope)) if scope else (EPOCH, GLOBAL_GEN)
+        mirror = self._mirror
+        mirror.ensure_running()
+        now = time.monotonic()
+        vals = mirror.get(keys, now)
+        if vals is None:
+            version = mirror.version
+            try:
+                raw = self.redis.mget(keys)
+                if raw[0] is None:  # a new (or flushed, or restarted) Redis: a new epoch for every key
+                    self.redis.set(EPOCH, secrets.token_hex(4), nx=True)
+                    raw[0] = self.redis.get(EPOCH)
+            except Exception:  # redis down: serve uncached rather than fail the request
+                log.warning("redis unavailable for the public cache", exc_info=True)
+                return None
+            vals = [raw[0].decode() if isinstance(raw[0], bytes) else str(raw[0])] + [str(int(v or 0)) for v in raw[1:]]
+            mirror.put(keys, vals, version, now)
+        return ".".join(vals)
 
     def bump_local(self, scopes: set[str] | None = None) -> None:
         """Forget this process's entries for these scopes (None: everything)."""
@@ -114,7 +271,9 @@ class PublicCache:
         if raw is None:
             return None
         at, _, payload = raw.partition(b"|")
-        return float(at), payload.decode("utf-8")
+        entry = float(at), payload.decode("utf-8")
+        self._near_put(key, *entry)
+        return entry
 
     def _put(self, key: str, payload: str, at: float) -> None:
         if self.redis is None:
@@ -123,6 +282,7 @@ class PublicCache:
                     self._local.clear()
                 self._local[key] = (at, payload)
             return
+        self._near_put(key, at, payload)
         try:
             self.redis.set(key, f"{at}|{payload}".encode(), ex=self.keep_seconds)
         except Exception:
@@ -166,6 +326,11 @@ class PublicCache:
             return _dump(compute())
         full_key = f"{PREFIX}:{gens}:{scope or 'all'}:{key}"
         now = self.clock()
+        if self.redis is not None:
+            near = self._near.get(full_key)
+            if near is not None and (scope is not None or now - near[0] < self.fresh_seconds):
+                self.hits += 1
+                return near[1]
         entry = self._get(full_key)
         if entry is not None:
             at, payload = entry
@@ -205,16 +370,19 @@ def _dump(value: Any) -> str:
 # ------------------------------------------------------------------ invalidation
 
 def _bump_redis(client: Any, scopes: set[str] | None) -> None:
+    """INCR the generations, then tell every process (PUBLISH) so their mirrors drop the old values."""
+    if scopes is not None and not scopes:
+        return
+    mirror = _Mirror.for_client(client)
     try:
-        if scopes is None:
-            client.incr(GLOBAL_GEN)
-        elif scopes:
-            pipe = client.pipeline()
-            for scope in scopes:
-                pipe.incr(_scope_gen_key(scope))
-            pipe.execute()
+        pipe = client.pipeline(transaction=False)
+        for k in ([GLOBAL_GEN] if scopes is None else [_scope_gen_key(sc) for sc in sorted(scopes)]):
+            pipe.incr(k)
+        pipe.publish(mirror.channel, "*" if scopes is None else "\n".join(sorted(scopes)))
+        pipe.execute()
     except Exception:
         log.warning("could not bump the public cache generation", exc_info=True)
+    mirror.drop(scopes)  # this process at once, without waiting for its own message
 
 
 def configure(settings: Mapping[str, Any]) -> None:

@@ -236,6 +236,7 @@ def fresh_world(app, client) -> World:
     if r is not None:
         r.flushdb()
     app.extensions.pop("smart315.limits_local", None)
+    app.extensions.pop("smart315.public_cache", None)  # its near entries belong to the previous world
     world = build_world(app, client)
     world.industry_name = _industry(client)
     return world
