@@ -41,8 +41,9 @@ def create(body: ComplaintIn, actor):
     data["amount_claimed_fen"] = parse_yuan(body.amount_claimed) if body.amount_claimed not in (None, "") else None
 
     def do():
-        c = actions.do_create_complaint(s, settings(), actor, data, now)
-        return complaint_json(s, actor, c, with_timeline=True), 201
+        filed = actions.file_complaint(s, settings(), actor, data, now)
+        return complaint_json(s, actor, filed.complaint, with_timeline=True, attachments=filed.attachments,
+                              timeline=filed.timeline), 201
 
     return run_idempotent(actor, "POST /complaints", do)
 

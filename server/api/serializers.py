@@ -21,7 +21,9 @@ def event_json(ev: ComplaintEvent) -> dict[str, Any]:
 
 
 def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
-                   attachments: list[Upload] | None = None) -> dict[str, Any]:
+                   attachments: list[Upload] | None = None,
+                   timeline: list[ComplaintEvent] | None = None) -> dict[str, Any]:
+    """attachments / timeline: when the caller already holds them (ordered by created_at / seq), else read."""
     out: dict[str, Any] = {
         "id": c.id, "public_no": c.public_no, "status": c.status, "business_id": c.business_id,
         "business_name": c.business_name, "industry_code": c.industry_code, "region_code": c.region_code,
@@ -38,9 +40,10 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
             attachments = list(session.execute(select(Upload).where(Upload.complaint_id == c.id)
                                                .order_by(Upload.created_at)).scalars())
         out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments]
-        events = session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
-                                 .order_by(ComplaintEvent.seq)).scalars()
-        out["timeline"] = [event_json(e) for e in events]
+        if timeline is None:
+            timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
+                                            .order_by(ComplaintEvent.seq)).scalars())
+        out["timeline"] = [event_json(e) for e in timeline]
     return out
 
 

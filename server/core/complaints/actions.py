@@ -5,7 +5,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -40,8 +40,13 @@ def event_hash(complaint_id: int, seq: int, actor_id: int | None, actor_role: st
 
 def _append_event(session: Session, complaint: Complaint, actor: Actor, role: str, action: str,
                   from_status: str | None, to_status: str, note: str | None, data: dict | None,
-                  now: datetime) -> ComplaintEvent:
-    last = session.execute(
+                  now: datetime, first: bool = False) -> ComplaintEvent:
+    """Append the next event of the complaint's chain.
+
+    first=True: the complaint was created in this transaction and has no event yet, so the chain
+    starts at the genesis hash without asking the database for a previous event it cannot have.
+    """
+    last = None if first else session.execute(
         select(ComplaintEvent.seq, ComplaintEvent.hash)
         .where(ComplaintEvent.complaint_id == complaint.id)
         .order_by(ComplaintEvent.seq.desc())
@@ -74,9 +79,23 @@ def _after_change(session: Session, settings: Mapping[str, Any], complaint: Comp
 
 # ---------------------------------------------------------------- creation
 
+class Filed(NamedTuple):
+    """A complaint just created, with what its detail shows, known without reading it back."""
+
+    complaint: Complaint
+    attachments: list[Upload]  # ordered by created_at, as complaint_json's query would list them
+    timeline: list[ComplaintEvent]  # the submit event: a new complaint has no other
+
+
 def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
                         now: datetime | None = None) -> Complaint:
     """Create a submitted complaint from validated data (see api schemas) and write its first event."""
+    return file_complaint(session, settings, actor, data, now).complaint
+
+
+def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
+                   now: datetime | None = None) -> Filed:
+    """do_create_complaint, also returning the new complaint's attachments and timeline."""
     now = now or utcnow()
     business: Business | None = None
     errors = []
@@ -121,9 +140,13 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
     complaint.public_no = public_no_for(complaint.id, now)
     for u in uploads:
         u.complaint_id = complaint.id
-    ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now)
+    ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True)
     _after_change(session, settings, complaint, ev, None, now)
-    return complaint
+    # The uploads now attached are exactly those of the new complaint (its id is new); list them in the
+    # request's order, then by created_at, as a query ordered by created_at would.
+    order = {aid: i for i, aid in enumerate(attachment_ids)}
+    attached = sorted(sorted(uploads, key=lambda u: order[u.id]), key=lambda u: u.created_at)
+    return Filed(complaint, attached, [ev])
 
 
 # ---------------------------------------------------------------- transitions
@@ -285,6 +308,6 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 
 __all__ = [
-    "allowed_actions", "check_transition", "do_create_complaint", "do_post_message", "do_system_step",
-    "do_transition", "event_hash", "public_no_for",
+    "Filed", "allowed_actions", "check_transition", "do_create_complaint", "do_post_message", "do_system_step",
+    "do_transition", "event_hash", "file_complaint", "public_no_for",
 ]
