@@ -1,6 +1,7 @@
 """Business time: the platform works on Asia/Shanghai dates and the official working-day calendar."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,8 +13,13 @@ log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
 
 
+@functools.lru_cache(maxsize=4096)
 def is_workday(day: date) -> bool:
-    """Official calendar with adjusted working days; beyond the library's years, Monday to Friday."""
+    """Official calendar with adjusted working days; beyond the library's years, Monday to Friday.
+
+    Memoized: the answer for a date never changes while the process runs, and chinese_calendar scans
+    its whole holiday table (min/max of the keys) on every call, about 20 µs, ten calls per deadline.
+    """
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
