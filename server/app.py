@@ -54,6 +54,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     register_error_handlers(app)
 
+    from server.fastpath import install as install_fast_path
+
+    install_fast_path(app)
+
     from server.security import init_security
 
     init_security(app)

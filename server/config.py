@@ -115,6 +115,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
+        "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,

@@ -7,7 +7,7 @@ import threading
 from datetime import datetime
 from typing import Any, Literal
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
@@ -70,8 +70,13 @@ def _in_background(fn) -> None:
 
 
 def cached(key: str, compute, scope: str | None = None):
-    """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded)."""
+    """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded).
+
+    The request is marked with its cache key, so the fast path in front of Flask (server/fastpath.py)
+    can answer the same anonymous request from memory next time."""
     text = cache().get_or_set_text(key, compute, scope=scope, background=_in_background)
+    rule = request.url_rule.rule if request.url_rule is not None else request.path
+    request.environ["smart315.cached"] = (key, scope, rule)
     return current_app.response_class(text, mimetype="application/json")
 
 

@@ -16,7 +16,8 @@ Two kinds of entries, because they are read and changed differently:
 A global generation, bumped by commits that change settings (index weights), industry means or
 disclosures, is part of every key. With Redis, entries and generations are shared by all
 processes; without Redis, each process keeps its own entries (generations local to the process,
-so other processes' commits reach it through the freshness window). Redis errors never fail a
+so other processes' commits reach it through the freshness window, at most LOCAL_SCOPED_SECONDS for
+a business profile). Redis errors never fail a
 read: the value is computed instead.
 
 Near cache (with Redis): a hit costs no Redis round trip. Each process mirrors the generations it
@@ -52,6 +53,7 @@ GLOBAL_GEN = f"{PREFIX}:gen"
 EPOCH = f"{PREFIX}:epoch"
 BUMPS = f"{PREFIX}:bumps"  # pub/sub channel (suffixed with the Redis db: channels are server-wide)
 MIRROR_SECONDS = 5.0
+LOCAL_SCOPED_SECONDS = 5.0  # without Redis: how long a business profile is served from one process's memory
 MIRROR_MAX = 100_000  # mirrored generations per process (one per business read); cleared beyond
 CHANGES = "smart315.public_cache_changes"  # session.info: set of business ids, or "*" for everything
 URLS = "smart315.public_cache_urls"
@@ -63,6 +65,18 @@ _configured_urls: set[str] = set()
 
 def _scope_gen_key(scope: str) -> str:
     return f"{PREFIX}:gen:{scope}"
+
+
+_origins: dict[int, str] = {}
+
+
+def _origin() -> str:
+    """This process's name on the bumps channel (a forked child gets its own)."""
+    pid = os.getpid()
+    name = _origins.get(pid)
+    if name is None:
+        name = _origins[pid] = f"{pid}-{secrets.token_hex(4)}"
+    return name
 
 
 def _redis_identity(client: Any) -> tuple:
@@ -138,8 +152,9 @@ class _Mirror:
                         backoff = 0.2
                     elif msg["type"] == "message":
                         data = msg["data"]
-                        self.drop(None if data in (b"*", "*") else
-                                  set((data.decode() if isinstance(data, bytes) else data).split("\n")))
+                        origin, _, scopes = (data.decode() if isinstance(data, bytes) else data).partition("|")
+                        if origin != _origin():  # this process's own bumps were applied when it made them
+                            self.drop(None if scopes == "*" else set(scopes.split("\n")))
             except Exception:
                 log.debug("public cache subscription lost; retrying", exc_info=True)
             finally:
@@ -311,6 +326,36 @@ class PublicCache:
         except Exception:
             pass
 
+    def _current(self, at: float, scope: str | None, now: float) -> bool:
+        """Scoped entries are exact (invalidated by commits) with Redis; without it, commits in other
+        processes cannot reach this one, so they are trusted for LOCAL_SCOPED_SECONDS at most.
+        Aggregates are fresh for the freshness window."""
+        if scope is None:
+            return now - at < self.fresh_seconds
+        return self.redis is not None or now - at < min(self.fresh_seconds, LOCAL_SCOPED_SECONDS)
+
+    def peek_text(self, key: str, scope: str | None = None) -> str | None:
+        """The current entry from this process's memory only, or None (no Redis command, no computing).
+
+        Current means: its generations are the mirrored (or, without Redis, local) ones, and an
+        aggregate is inside its freshness window. Anything else is None and the caller takes the full
+        path (get_or_set_text), which asks Redis and refreshes."""
+        if self.redis is None:
+            with self._mutex:
+                g = self._local_gens.get("*", 0)
+                gens = f"{g}.{self._local_gens.get(scope, 0)}" if scope else str(g)
+                entry = self._local.get(f"{PREFIX}:{gens}:{scope or 'all'}:{key}")
+        else:
+            keys = (EPOCH, GLOBAL_GEN, _scope_gen_key(scope)) if scope else (EPOCH, GLOBAL_GEN)
+            vals = self._mirror.get(keys, time.monotonic())
+            if vals is None:
+                return None
+            entry = self._near.get(f"{PREFIX}:{'.'.join(vals)}:{scope or 'all'}:{key}")
+        if entry is None or not self._current(entry[0], scope, self.clock()):
+            return None
+        self.hits += 1
+        return entry[1]
+
     def get_or_set(self, key: str, compute: Callable[[], Any], scope: str | None = None) -> Any:
         return json.loads(self.get_or_set_text(key, compute, scope))
 
@@ -328,14 +373,18 @@ class PublicCache:
         now = self.clock()
         if self.redis is not None:
             near = self._near.get(full_key)
-            if near is not None and (scope is not None or now - near[0] < self.fresh_seconds):
+            if near is not None and self._current(near[0], scope, now):
                 self.hits += 1
                 return near[1]
         entry = self._get(full_key)
         if entry is not None:
             at, payload = entry
-            # Scoped entries are exact (invalidated by commits); aggregates are fresh for a window.
-            if scope is not None or now - at < self.fresh_seconds or not self._claim_refresh(full_key):
+            if self._current(at, scope, now):
+                self.hits += 1
+                return payload
+            if scope is not None:  # a scoped entry past its window (only without Redis): compute it now
+                return self._compute_and_store(full_key, compute, now)
+            if not self._claim_refresh(full_key):  # someone else refreshes this aggregate: the previous value
                 self.hits += 1
                 return payload
             if background is not None:
@@ -378,7 +427,7 @@ def _bump_redis(client: Any, scopes: set[str] | None) -> None:
         pipe = client.pipeline(transaction=False)
         for k in ([GLOBAL_GEN] if scopes is None else [_scope_gen_key(sc) for sc in sorted(scopes)]):
             pipe.incr(k)
-        pipe.publish(mirror.channel, "*" if scopes is None else "\n".join(sorted(scopes)))
+        pipe.publish(mirror.channel, _origin() + "|" + ("*" if scopes is None else "\n".join(sorted(scopes))))
         pipe.execute()
     except Exception:
         log.warning("could not bump the public cache generation", exc_info=True)

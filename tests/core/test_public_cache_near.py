@@ -127,3 +127,16 @@ def test_one_mirror_per_redis_database_and_one_channel_per_database(redis_srv):
     assert a._mirror is b._mirror and a._mirror is not other_db._mirror
     assert a._mirror.channel != other_db._mirror.channel
     assert isinstance(a._mirror, _Mirror)
+
+
+def test_without_redis_a_profile_is_trusted_for_a_few_seconds_only():
+    """Without Redis, a commit in another worker process cannot reach this one: its profile entry expires."""
+    now = [1000.0]
+    cache = PublicCache(None, fresh_seconds=120, clock=lambda: now[0])
+    assert cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1") == {"b": 1}
+    now[0] += cache_mod.LOCAL_SCOPED_SECONDS - 1
+    assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:1") == {"b": 1}
+    assert cache.peek_text("profile", scope="business:1") == '{"b":1}'
+    now[0] += 2
+    assert cache.peek_text("profile", scope="business:1") is None
+    assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:1") == {"b": 2}

@@ -1,0 +1,109 @@
+"""The public fast path: anonymous GETs of cached public resources answered in front of Flask.
+
+A public read that hits the cache still paid for Flask's whole request pipeline (request context,
+URL routing, query validation, before/after hooks, the response object): most of its cost, and the
+reason public reads ran at a third of a bare Flask endpoint's rate. This WSGI layer answers the same
+request from the public cache's in-process memory without entering Flask at all:
+
+- It learns. When Flask serves a GET through `server.api.public.cached`, the view marks the request
+  with its cache key; a 200 without cookies is remembered here as raw request (scheme, path, query
+  string) -> (cache key, scope, route, response headers). The raw request determines the key exactly,
+  because the key is derived from the validated query alone.
+- It answers only what Flask would answer identically: GET, no Authorization, Cookie, X-Api-Key or
+  Origin header (those can change the response: actors, sessions, CORS), a raw request learned before,
+  and an entry the cache calls current without asking anyone (`PublicCache.peek_text`: mirrored
+  generations, inside the freshness window). Everything else, a miss included, goes to Flask, which
+  asks Redis, refreshes, validates and answers as always (and the next identical request is fast).
+- The response is the one Flask sent (same headers, same body), with a fresh X-Request-Id (the
+  caller's, when it is acceptable, as the Flask hook does), and the request is counted in the same
+  latency histogram under its route.
+
+Set PUBLIC_FAST_PATH=0 to turn it off (every request then goes through Flask).
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
+
+from flask import Flask
+
+BYPASS_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_X_API_KEY", "HTTP_ORIGIN")
+PER_REQUEST_HEADERS = {"x-request-id", "content-length"}
+MAX_LEARNED = 50_000
+
+
+class Learned(NamedTuple):
+    key: str
+    scope: str | None
+    route: str
+    headers: list[tuple[str, str]]
+
+
+def request_id(environ: dict[str, Any]) -> str:
+    """The caller's X-Request-Id when acceptable, else a fresh one (the same rule as create_app's hook)."""
+    rid = environ.get("HTTP_X_REQUEST_ID", "")
+    return rid if 0 < len(rid) <= 64 and rid.isprintable() else secrets.token_hex(8)
+
+
+class PublicFastPath:
+    def __init__(self, app: Flask, wsgi_app: Callable):
+        self.app = app
+        self.wsgi_app = wsgi_app
+        self.learned: dict[tuple[str, str, str], Learned] = {}
+        self._lock = threading.Lock()
+        self.answered = 0
+        from server.ops import REQUEST_LATENCY
+
+        self._latency = REQUEST_LATENCY
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "GET" or any(h in environ for h in BYPASS_HEADERS):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        raw = (environ.get("wsgi.url_scheme", "http"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        known = self.learned.get(raw)
+        if known is not None:
+            cache = self.app.extensions.get("smart315.public_cache")
+            text = cache.peek_text(known.key, known.scope) if cache is not None else None
+            if text is not None:
+                body = text.encode("utf-8")
+                start_response("200 OK", [*known.headers, ("Content-Length", str(len(body))),
+                                          ("X-Request-Id", request_id(environ))])
+                self.answered += 1
+                self._latency.labels("GET", known.route, "200").observe(time.perf_counter() - started)
+                return [body]
+        return self._through_flask(raw, environ, start_response)
+
+    def _through_flask(self, raw: tuple[str, str, str], environ: dict[str, Any],
+                       start_response: Callable) -> Iterable[bytes]:
+        seen: dict[str, Any] = {}
+
+        def remember(status: str, headers: list[tuple[str, str]], exc_info=None):
+            seen["status"], seen["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.wsgi_app(environ, remember)
+        mark = environ.get("smart315.cached")
+        headers = seen.get("headers") or []
+        if mark is not None and seen.get("status", "").startswith("200 ") and \
+                not any(k.lower() == "set-cookie" for k, _ in headers):
+            key, scope, route = mark
+            keep = [(k, v) for k, v in headers if k.lower() not in PER_REQUEST_HEADERS]
+            with self._lock:
+                if len(self.learned) >= MAX_LEARNED:
+                    self.learned.clear()
+                self.learned[raw] = Learned(key, scope, route, keep)
+        return result
+
+
+def install(app: Flask) -> None:
+    """Put the fast path in front of Flask. Called before init_security, so that ProxyFix (when
+    configured) wraps it and the scheme it keys on is the client's."""
+    if not app.config["SMART315"].get("PUBLIC_FAST_PATH", True):
+        return
+    fast = PublicFastPath(app, app.wsgi_app)
+    app.wsgi_app = fast
+    app.extensions["smart315.fastpath"] = fast
