@@ -32,14 +32,14 @@ from flask import Flask
 
 BYPASS_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_X_API_KEY", "HTTP_ORIGIN")
 PER_REQUEST_HEADERS = {"x-request-id", "content-length"}
-MAX_LEARNED = 50_000
+MAX_LEARNED = 20_000  # raw requests remembered per process (a few MB); forgotten all at once beyond
 
 
 class Learned(NamedTuple):
     key: str
     scope: str | None
     route: str
-    headers: list[tuple[str, str]]
+    headers: tuple[tuple[str, str], ...]
 
 
 def request_id(environ: dict[str, Any]) -> str:
@@ -53,6 +53,7 @@ class PublicFastPath:
         self.app = app
         self.wsgi_app = wsgi_app
         self.learned: dict[tuple[str, str, str], Learned] = {}
+        self._header_sets: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
         self.answered = 0
         from server.ops import REQUEST_LATENCY
@@ -91,11 +92,12 @@ class PublicFastPath:
         if mark is not None and seen.get("status", "").startswith("200 ") and \
                 not any(k.lower() == "set-cookie" for k, _ in headers):
             key, scope, route = mark
-            keep = [(k, v) for k, v in headers if k.lower() not in PER_REQUEST_HEADERS]
+            keep = tuple((k, v) for k, v in headers if k.lower() not in PER_REQUEST_HEADERS)
             with self._lock:
                 if len(self.learned) >= MAX_LEARNED:
                     self.learned.clear()
-                self.learned[raw] = Learned(key, scope, route, keep)
+                # Responses share a handful of header sets: keep one copy of each.
+                self.learned[raw] = Learned(key, scope, route, self._header_sets.setdefault(keep, keep))
         return result
 
 
