@@ -25,7 +25,7 @@ from server.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from server.core.models import IdempotencyRecord, User
+from server.core.models import BusinessMember, IdempotencyRecord, User
 
 # ------------------------------------------------------------------ validation messages
 
@@ -133,10 +133,18 @@ def _load_actor() -> Actor | None:
         from server.core.identity.tokens import read_access_token
 
         uid, version = read_access_token(settings(), token.strip())
-        user = db_session().get(User, uid)
+        # The account and its business memberships in one statement (one row per membership, or one
+        # row with NULLs); read on every request, so a revoked token or a removed member is refused at once.
+        rows = db_session().execute(
+            select(User, BusinessMember.business_id, BusinessMember.role)
+            .outerjoin(BusinessMember, BusinessMember.user_id == User.id)
+            .where(User.id == uid)
+        ).all()
+        user = rows[0][0] if rows else None
         if user is None or not user.is_active or user.deleted_at is not None or user.token_version != version:
             raise InvalidToken()
-        actor = actor_for_user(db_session(), user)
+        actor = actor_for_user(db_session(), user,
+                               memberships=[(b, role) for _, b, role in rows if b is not None])
     elif api_key:
         from server.core.businesses import authenticate_api_key
 

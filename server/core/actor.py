@@ -42,8 +42,9 @@ class Actor:
 SYSTEM = Actor(user=None, kind="system")
 
 
-def actor_for_user(session: Session, user: User) -> Actor:
-    rows = session.execute(
+def actor_for_user(session: Session, user: User, memberships: list[tuple[int, str]] | None = None) -> Actor:
+    """memberships: the user's (business_id, role) rows when the caller has just read them, else read here."""
+    rows = memberships if memberships is not None else session.execute(
         select(BusinessMember.business_id, BusinessMember.role).where(BusinessMember.user_id == user.id)
     ).all()
     return Actor(

@@ -11,8 +11,8 @@ from sqlalchemy import event
 from server.core.audit import verify_all
 from tests.factories import complaint_body
 
-# user, memberships, business, INSERT complaint, UPDATE public_no, INSERT event, COMMIT is not a statement
-SUBMISSION_STATEMENTS = 6
+# user with its memberships, business, INSERT complaint, UPDATE public_no, INSERT event (COMMIT is not counted)
+SUBMISSION_STATEMENTS = 5
 
 
 @contextlib.contextmanager
