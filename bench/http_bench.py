@@ -1,7 +1,8 @@
 """HTTP load on the seeded database with wrk, beside two ceilings measured the same way in the same session.
 
 Runs, each `wrk -t2 -c<C> -d<D>s` with bench/wrk/mixed.lua against gunicorn started with deploy/gunicorn.conf.py:
-  bare (bench/bare_app.py: the bare-Flask ceiling), reads (peak), reads at half of that peak (paced),
+  bare and bare_insert (bench/bare_app.py: the bare-Flask ceilings, a JSON read and one INSERT + COMMIT),
+  reads (peak, after one cold pass over every resource it asks for), reads at half of that peak (paced),
   submit, transition, mixed (80 % reads / 15 % submissions / 5 % transitions);
 then `pgbench` inserts (the database ceiling) with the same number of clients. Also: per-endpoint latency of
 public rankings, business profile and stats (one client, sequential), and RSS of every gunicorn worker and
@@ -116,17 +117,22 @@ def wrk(base: str, mode: str, data: Path, conns: int, duration: int, rate: float
     return res
 
 
+def create_insert_table(url_libpq: str) -> None:
+    """The table both write ceilings insert into: one row and one index, like a complaint at its simplest."""
+    subprocess.run(["psql", url_libpq, "-qc",
+                    "DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (id bigserial PRIMARY KEY, "
+                    "business_id int NOT NULL, title text NOT NULL, description text NOT NULL, "
+                    "created_at timestamptz NOT NULL); CREATE INDEX ON bench_insert (business_id, created_at)"],
+                   check=True, capture_output=True)
+
+
 def pgbench(url_libpq: str, conns: int, duration: int) -> dict:
     script = tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False)
     script.write("\\set b random(1, 42913)\n"
                  "INSERT INTO bench_insert (business_id, title, description, created_at) "
                  "VALUES (:b, '压测投诉：商品有质量问题', '压力测试生成的投诉内容，商品收到后发现质量问题，要求退款。', now());\n")
     script.close()
-    subprocess.run(["psql", url_libpq, "-qc",
-                    "DROP TABLE IF EXISTS bench_insert; CREATE TABLE bench_insert (id bigserial PRIMARY KEY, "
-                    "business_id int NOT NULL, title text NOT NULL, description text NOT NULL, "
-                    "created_at timestamptz NOT NULL); CREATE INDEX ON bench_insert (business_id, created_at)"],
-                   check=True, capture_output=True)
+    create_insert_table(url_libpq)
     out = subprocess.run(["pgbench", "-n", "-c", str(conns), "-j", "2", "-T", str(duration), "-f", script.name,
                           url_libpq], capture_output=True, text=True, timeout=duration + 60)
     os.unlink(script.name)
@@ -138,6 +144,28 @@ def pgbench(url_libpq: str, conns: int, duration: int) -> dict:
         raise RuntimeError(f"pgbench gave no result: {out.stdout}\n{out.stderr}")
     return {"tps": float(tps.group(1)), "latency_avg_ms": float(lat.group(1)) if lat else None,
             "failed": int(failed.group(1)) if failed else 0}
+
+
+def warm(base: str, data: Path, threads: int = 8) -> dict:
+    """Read every resource the reads run asks for once (profiles, rankings pages, stats), so that the run
+    measures the steady state of the cache; how long this cold pass took is reported beside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    text_ = data.read_text()
+    businesses = json.loads("[" + text_.split("businesses={")[1].split("}")[0] + "]")
+    industries = json.loads("[" + text_.split("industries={")[1].split("}")[0] + "]")
+    paths = [f"/api/v1/businesses/{b}" for b in businesses] + ["/api/v1/public/stats"] + \
+        [f"/api/v1/public/rankings?industry={i}&page={p}" for i in industries for p in (1, 2, 3)]
+    session = requests.Session()
+
+    def get(path: str) -> int:
+        return session.get(base + path, timeout=60).status_code
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        codes = list(pool.map(get, paths))
+    return {"resources": len(paths), "seconds": round(time.perf_counter() - t0, 1),
+            "non_200": sum(c != 200 for c in codes)}
 
 
 def endpoint_latency(base: str, paths: list[str], n: int) -> dict:
@@ -231,12 +259,17 @@ def main(argv: list[str] | None = None) -> int:
                      "cpus": os.cpu_count(), "loadavg_before": os.getloadavg()}
     D, C = a.duration, a.connections
 
-    # 1. Ceiling: bare Flask, same gunicorn settings.
+    libpq = make_url(normalize_database_url(a.database_url)).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+
+    # 1. Ceilings: bare Flask, same gunicorn settings (a JSON read; one INSERT + COMMIT per request).
+    create_insert_table(libpq)
     bare = Server("bench.bare_app:app", env, out_dir / "bare.log")
     try:
         bare.wait("/bare")
         wrk(bare.base, "bare", data, C, 2)
         results["bare"] = wrk(bare.base, "bare", data, C, D)
+        results["bare_insert"] = wrk(bare.base, "bare_insert", data, C, D)
         results["workers"] = len(bare.workers())
     finally:
         bare.stop()
@@ -256,7 +289,11 @@ def main(argv: list[str] | None = None) -> int:
                                                                        .split("}")[0] + "]")[:200]], 200),
             "stats": endpoint_latency(app.base, ["/api/v1/public/stats"], 200),
         }
-        wrk(app.base, "reads", data, C, 3)  # warm caches
+        # Every resource once (Redis), then long enough for each worker's near cache to have met each
+        # resource: the reads run measures the steady state. Each worker's first read of a resource goes
+        # through Flask and Redis; that path is measured separately below (reads_flask_path).
+        results["reads_warm_up"] = warm(app.base, data)
+        wrk(app.base, "reads", data, C, 10)
         results["reads"] = wrk(app.base, "reads", data, C, D)
         half = results["reads"]["rps"] / 2
         results["reads_half_peak"] = {"target_rps": round(half, 1), **wrk(app.base, "reads", data, C, D, rate=half)}
@@ -292,17 +329,27 @@ def main(argv: list[str] | None = None) -> int:
             worker.kill()
         worker_log.close()
 
+    # 2b. The same reads with the fast path off: every hit through Flask (near cache, no Redis round trip).
+    flask_only = Server("server.wsgi:app", {**env, "PUBLIC_FAST_PATH": "0"}, out_dir / "app_flask_path.log")
+    try:
+        flask_only.wait("/readyz")
+        wrk(flask_only.base, "reads", data, C, 10)
+        results["reads_flask_path"] = wrk(flask_only.base, "reads", data, C, D)
+    finally:
+        flask_only.stop()
+
     # 3. Ceiling: pgbench inserts, same number of clients.
-    libpq = make_url(normalize_database_url(a.database_url)).set(drivername="postgresql").render_as_string(
-        hide_password=False)
     results["pgbench_insert"] = pgbench(libpq, C, D)
     results["loadavg_after"] = os.getloadavg()
     bare_rps = results["bare"]["rps"]
     results["ratios"] = {
         "reads_vs_bare": round(results["reads"]["rps"] / bare_rps, 3),
+        "reads_flask_path_vs_bare": round(results["reads_flask_path"]["rps"] / bare_rps, 3),
         "submit_vs_bare": round(results["submit"]["rps"] / bare_rps, 3),
         "transition_vs_bare": round(results["transition"]["rps"] / bare_rps, 3),
         "mixed_vs_bare": round(results["mixed"]["rps"] / bare_rps, 3),
+        "bare_insert_vs_bare": round(results["bare_insert"]["rps"] / bare_rps, 3),
+        "submit_vs_bare_insert": round(results["submit"]["rps"] / results["bare_insert"]["rps"], 3),
         "submit_vs_pgbench": round(results["submit"]["rps"] / results["pgbench_insert"]["tps"], 3),
         "transition_vs_pgbench": round(results["transition"]["rps"] / results["pgbench_insert"]["tps"], 3),
     }

@@ -1,5 +1,6 @@
 -- Smart315 HTTP load for wrk: MODE (env) picks the workload.
 --   bare        GET /bare (the bare-Flask ceiling)
+--   bare_insert POST /bare-insert: the same body as a submission, one INSERT + COMMIT (the durable-write ceiling)
 --   reads       public reads: rankings, business profiles, statistics
 --   submit      POST /api/v1/complaints by many consumers
 --   transition  POST /api/v1/complaints/{id}/transitions {"action":"accept"} on submitted complaints
@@ -70,6 +71,11 @@ end
 function request()
   n = n + 1
   if mode == "bare" then return wrk.format("GET", "/bare") end
+  if mode == "bare_insert" then
+    return wrk.format("POST", "/bare-insert", {["Content-Type"] = "application/json"},
+      string.format('{"business_id":%d,"title":"压测投诉：商品有质量问题","description":"压力测试生成的投诉内容，商品收到后发现质量问题，要求退款。"}',
+        pick(data.businesses)))
+  end
   if mode == "reads" then return read_request() end
   if mode == "submit" then return submit_request() end
   if mode == "transition" then return transition_request() end
