@@ -9,10 +9,11 @@ request from the public cache's in-process memory without entering Flask at all:
   with its cache key; a 200 without cookies is remembered here as raw request (scheme, path, query
   string) -> (cache key, scope, route, response headers). The raw request determines the key exactly,
   because the key is derived from the validated query alone.
-- It answers only what Flask would answer identically: GET, no Authorization, Cookie, X-Api-Key or
-  Origin header (those can change the response: actors, sessions, CORS), a raw request learned before,
-  and an entry the cache calls current without asking anyone (`PublicCache.peek_text`: mirrored
-  generations, inside the freshness window). Everything else, a miss included, goes to Flask, which
+- It answers only what Flask would answer identically: GET, no Cookie or Origin header (a session
+  cookie may be refreshed in the response, Origin brings CORS headers), no Authorization or X-Api-Key
+  header unless the operation is `auth="none"` (then Flask never reads them: the mini-programs send
+  their token with every call), a raw request learned before, and an entry the cache calls current
+  without asking anyone (`PublicCache.peek_text`: mirrored generations, inside the freshness window). Everything else, a miss included, goes to Flask, which
   asks Redis, refreshes, validates and answers as always (and the next identical request is fast).
 - The response is the one Flask sent (same headers, same body), with a fresh X-Request-Id (the
   caller's, when it is acceptable, as the Flask hook does), and the request is counted in the same
@@ -30,7 +31,8 @@ from typing import Any, NamedTuple
 
 from flask import Flask
 
-BYPASS_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_COOKIE", "HTTP_X_API_KEY", "HTTP_ORIGIN")
+BYPASS_HEADERS = ("HTTP_COOKIE", "HTTP_ORIGIN")
+CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
 PER_REQUEST_HEADERS = {"x-request-id", "content-length"}
 MAX_LEARNED = 20_000  # raw requests remembered per process (a few MB); forgotten all at once beyond
 
@@ -39,6 +41,7 @@ class Learned(NamedTuple):
     key: str
     scope: str | None
     route: str
+    auth_free: bool  # the operation never reads credentials (auth="none")
     headers: tuple[tuple[str, str], ...]
 
 
@@ -65,8 +68,9 @@ class PublicFastPath:
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         raw = (environ.get("wsgi.url_scheme", "http"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
+        credentials = any(h in environ for h in CREDENTIAL_HEADERS)
         known = self.learned.get(raw)
-        if known is not None:
+        if known is not None and (known.auth_free or not credentials):
             cache = self.app.extensions.get("smart315.public_cache")
             text = cache.peek_text(known.key, known.scope) if cache is not None else None
             if text is not None:
@@ -76,10 +80,10 @@ class PublicFastPath:
                 self.answered += 1
                 self._latency.labels("GET", known.route, "200").observe(time.perf_counter() - started)
                 return [body]
-        return self._through_flask(raw, environ, start_response)
+        return self._through_flask(raw, environ, start_response, credentials)
 
-    def _through_flask(self, raw: tuple[str, str, str], environ: dict[str, Any],
-                       start_response: Callable) -> Iterable[bytes]:
+    def _through_flask(self, raw: tuple[str, str, str], environ: dict[str, Any], start_response: Callable,
+                       credentials: bool) -> Iterable[bytes]:
         seen: dict[str, Any] = {}
 
         def remember(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -91,13 +95,15 @@ class PublicFastPath:
         headers = seen.get("headers") or []
         if mark is not None and seen.get("status", "").startswith("200 ") and \
                 not any(k.lower() == "set-cookie" for k, _ in headers):
-            key, scope, route = mark
+            key, scope, route, auth_free = mark
+            if credentials and not auth_free:
+                return result
             keep = tuple((k, v) for k, v in headers if k.lower() not in PER_REQUEST_HEADERS)
             with self._lock:
                 if len(self.learned) >= MAX_LEARNED:
                     self.learned.clear()
                 # Responses share a handful of header sets: keep one copy of each.
-                self.learned[raw] = Learned(key, scope, route, self._header_sets.setdefault(keep, keep))
+                self.learned[raw] = Learned(key, scope, route, auth_free, self._header_sets.setdefault(keep, keep))
         return result
 
 

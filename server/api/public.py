@@ -76,7 +76,10 @@ def cached(key: str, compute, scope: str | None = None):
     can answer the same anonymous request from memory next time."""
     text = cache().get_or_set_text(key, compute, scope=scope, background=_in_background)
     rule = request.url_rule.rule if request.url_rule is not None else request.path
-    request.environ["smart315.cached"] = (key, scope, rule)
+    view = current_app.view_functions.get(request.endpoint)
+    # An operation with auth="none" never looks at credentials: a token sent with it changes nothing.
+    auth_free = getattr(view, "_openapi", {}).get("auth") == "none"
+    request.environ["smart315.cached"] = (key, scope, rule, auth_free)
     return current_app.response_class(text, mimetype="application/json")
 
 
