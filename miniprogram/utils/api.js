@@ -5,6 +5,7 @@
  */
 var core = require('./core')
 var config = require('../config')
+var storage = require('./storage')
 
 var LOGIN_PAGE = '/pages/login/login'
 
@@ -24,22 +25,6 @@ function wxRequest(opts) {
       }
     })
   })
-}
-
-var wxStorage = {
-  get: function (key) {
-    try {
-      return wx.getStorageSync(key) || null
-    } catch (e) {
-      return null
-    }
-  },
-  set: function (key, value) {
-    wx.setStorageSync(key, value)
-  },
-  remove: function (key) {
-    wx.removeStorageSync(key)
-  }
 }
 
 function goToLogin() {
@@ -65,7 +50,7 @@ function createApi(options) {
   var client = core.createClient({
     baseUrl: options.baseUrl || config.getApiBaseUrl(),
     request: options.request || wxRequest,
-    storage: options.storage || wxStorage,
+    storage: options.storage || storage,
     onSignedOut: options.onSignedOut || goToLogin
   })
 

@@ -1,21 +1,6 @@
 /* The complaint draft (form + idempotency key) in wx storage; logic lives in core.js. */
 var core = require('./core')
-
-var storage = {
-  get: function (key) {
-    try {
-      return wx.getStorageSync(key) || null
-    } catch (e) {
-      return null
-    }
-  },
-  set: function (key, value) {
-    wx.setStorageSync(key, value)
-  },
-  remove: function (key) {
-    wx.removeStorageSync(key)
-  }
-}
+var storage = require('./storage')
 
 function getDraftStore() {
   return core.createDraftStore(storage)
