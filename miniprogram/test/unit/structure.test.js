@@ -21,9 +21,10 @@ describe('WeChat mini-program structure', () => {
     expect(require('../../config').DEFAULT_API_BASE_URL).toBe('http://127.0.0.1:8000/api/v1')
   })
 
-  test('the shared core is byte-identical to the Alipay copy', () => {
-    const mine = fs.readFileSync(path.join(ROOT, 'utils/core.js'))
-    const theirs = fs.readFileSync(path.join(ROOT, '../alipay_miniapp/utils/core.js'))
+  // The platform-agnostic core and the shared page definitions are one file each, copied.
+  test.each(['utils/core.js', 'utils/pages.js'])('the shared %s is byte-identical to the Alipay copy', file => {
+    const mine = fs.readFileSync(path.join(ROOT, file))
+    const theirs = fs.readFileSync(path.join(ROOT, '../alipay_miniapp', file))
     expect(mine.equals(theirs)).toBe(true)
   })
 })

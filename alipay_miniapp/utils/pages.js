@@ -1,0 +1,190 @@
+/*
+ * Page behaviour shared by the WeChat mini-program and the Alipay mini-app: data, handlers,
+ * loading, validation and API calls of every page, written once.
+ *
+ * Like core.js, this one file is copied byte for byte into miniprogram/utils/pages.js and
+ * alipay_miniapp/utils/pages.js (each app is packaged on its own); a test in each app checks
+ * that the two copies are identical. It never touches wx.* or my.*. Each export takes the
+ * app's platform adapter (utils/platform.js) and returns a fresh page definition
+ * { data, methods }; the page file registers it the way its platform wants
+ * (WeChat: Component({ data, methods }); Alipay: Page({ data, ...methods })).
+ *
+ * The adapter:
+ *   api()                      the default API client (utils/api.js getApi())
+ *   loginPage                  '/pages/login/login'
+ *   storage                    {get, set, remove} for the complaint draft
+ *   dataset(e)                 the tapped element's data-* attributes
+ *   navigateTo({url}), redirectTo({url}), switchTab({url}), reLaunch({url}), stopPullDownRefresh()
+ *   toast(text, icon)          icon 'none' (default) or 'success'
+ *   showError(err)             a toast with core.errorMessage(err)
+ *   confirm(opts)              {title, content, confirmText, cancelText} -> Promise<boolean>
+ *   choosePhotos(count, done)  done([{path, size?}]) with compressed images
+ *   pickDate(current, end, done)  optional: a date picker called from code (Alipay)
+ *   login()                    -> Promise<tokens> (wx.login / my.getAuthCode, then sign in)
+ *   bindPhone(code)            optional: bind the phone from a getPhoneNumber button (WeChat)
+ *   defaultDisplayName         the name shown for a user without one
+ */
+var core = require('./core')
+
+var DEMAND_LABELS = {}
+core.DEMAND_OPTIONS.forEach(function (d) { DEMAND_LABELS[d.value] = d.label })
+
+var TAB_PAGES = ['/pages/index/index', '/pages/complaint/list', '/pages/me/me']
+var CLOSED_STATUSES = ['resolved', 'unresolved', 'rejected', 'withdrawn', 'closed']
+var MAX_PHOTOS = 9
+
+function itemsOf(res) {
+  return (res && res.items) || []
+}
+
+function scoreText(b) {
+  var idx = b.index || {}
+  var score = b.score !== undefined ? b.score : idx.score
+  var grade = b.grade || idx.grade
+  if (score === null || score === undefined) return '数据不足'
+  return Number(score).toFixed(1) + (grade ? ' · ' + grade : '')
+}
+
+function rankingItems(r) {
+  return itemsOf(r).map(function (b, i) {
+    return { id: b.business_id || b.id, name: b.name || b.business_name, rank: b.rank || i + 1, scoreText: scoreText(b) }
+  })
+}
+
+/** Pull-to-refresh and the error state's retry button both load (the first page) again. */
+function withReload(platform, methods) {
+  return Object.assign({
+    onPullDownRefresh: function () {
+      return this.load(1).then(function () { platform.stopPullDownRefresh() })
+    },
+
+    onRetry: function () {
+      return this.load(1)
+    }
+  }, methods)
+}
+
+/** Handlers that only open a page. */
+function opener(platform, url) {
+  return function () { platform.navigateTo({ url: url }) }
+}
+
+function tabOpener(platform, url) {
+  return function () { platform.switchTab({ url: url }) }
+}
+
+/** Go to url, through the login page (and back) when signed out. */
+function openSignedIn(platform, url) {
+  if (platform.api().isSignedIn()) platform.navigateTo({ url: url })
+  else platform.navigateTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent(url) })
+}
+
+/** Signed out: replace this page by the login page, which comes back to url. */
+function redirectToLogin(platform, url) {
+  platform.redirectTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent(url) })
+}
+
+// ---------------------------------------------------------------------------------------
+// A business profile: its complaint index and counts.
+
+var COUNT_LABELS = {
+  complaints_total: '投诉总数',
+  complaints_resolved: '已解决',
+  complaints_open: '处理中',
+  amount_recovered: '挽回金额'
+}
+
+function businessDetail(platform) {
+  return {
+    data: { id: null, loading: true, error: '', business: {}, index: {}, counts: [] },
+    methods: {
+      onLoad: function (options) {
+        this.setData({ id: options && options.id })
+        return this.load()
+      },
+
+      onRetry: function () {
+        return this.load()
+      },
+
+      load: function () {
+        var self = this
+        self.setData({ loading: true, error: '' })
+        return platform.api().get('/businesses/' + self.data.id).then(function (b) {
+          var counts = []
+          var src = b.counts || b
+          Object.keys(COUNT_LABELS).forEach(function (k) {
+            if (src[k] === undefined || src[k] === null) return
+            counts.push({ label: COUNT_LABELS[k], value: k === 'amount_recovered' ? core.formatYuan(src[k]) : String(src[k]) })
+          })
+          self.setData({
+            loading: false,
+            business: {
+              name: b.name,
+              industryText: b.industry_name || b.industry_code || '',
+              verifiedText: b.status === 'verified' ? '已认证' : ''
+            },
+            index: core.indexView(b),
+            counts: counts
+          })
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onFile: function () {
+        openSignedIn(platform, '/pages/complaint/new?business_id=' + this.data.id +
+          '&business_name=' + encodeURIComponent(this.data.business.name || ''))
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Rankings by industry.
+
+var ALL_INDUSTRIES = { code: '', name: '全部行业' }
+
+function rankings(platform) {
+  return {
+    data: { industries: [ALL_INDUSTRIES], industry: '', industryName: ALL_INDUSTRIES.name, items: [], loading: true, error: '' },
+    methods: {
+      onLoad: function () {
+        var self = this
+        platform.api().get('/industries').then(function (r) {
+          self.setData({ industries: [ALL_INDUSTRIES].concat(itemsOf(r)) })
+        }, function () {})
+        return self.load()
+      },
+
+      onIndustryChange: function (e) {
+        var it = this.data.industries[Number(e.detail.value)] || ALL_INDUSTRIES
+        this.setData({ industry: it.code, industryName: it.name })
+        return this.load()
+      },
+
+      onRetry: function () {
+        return this.load()
+      },
+
+      load: function () {
+        var self = this
+        self.setData({ loading: true, error: '' })
+        return platform.api().get('/public/rankings', { industry: self.data.industry }).then(function (r) {
+          self.setData({ loading: false, items: rankingItems(r) })
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onOpen: function (e) {
+        platform.navigateTo({ url: '/pages/business/detail?id=' + platform.dataset(e).id })
+      }
+    }
+  }
+}
+
+module.exports = {
+  businessDetail: businessDetail,
+  rankings: rankings
+}
