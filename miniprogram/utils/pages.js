@@ -184,7 +184,117 @@ function rankings(platform) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// The legal assistant chat.
+
+var HISTORY_TURNS = 6
+
+function consult(platform) {
+  return {
+    data: { messages: [], question: '', sending: false, error: '' },
+    methods: {
+      onLoad: function () {},
+
+      onInput: function (e) {
+        this.setData({ question: e.detail.value })
+      },
+
+      onSend: function () {
+        var self = this
+        var q = String(self.data.question || '').trim()
+        if (!q || self.data.sending) return Promise.resolve()
+        var history = self.data.messages.slice(-HISTORY_TURNS).map(function (m) {
+          return { role: m.role, content: m.text }
+        })
+        var messages = self.data.messages.concat([{ role: 'user', text: q, citations: [] }])
+        self.setData({ messages: messages, question: '', sending: true, error: '' })
+        var body = { question: q }
+        if (history.length) body.history = history
+        return platform.api().post('/consult', body).then(function (r) {
+          self.setData({
+            sending: false,
+            messages: self.data.messages.concat([{
+              role: 'assistant',
+              text: r.answer,
+              citations: (r.citations || []).map(function (c) { return { law: c.law, article: c.article, text: c.text } })
+            }])
+          })
+        }, function (err) {
+          self.setData({ sending: false, error: core.errorMessage(err) })
+        })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The inbox.
+
+var EVENT_TITLES = {
+  'complaint.forwarded': '投诉已转交商家',
+  'complaint.responded': '商家已答复您的投诉',
+  'complaint.mediating': '投诉已转入调解',
+  'complaint.resolved': '投诉已解决',
+  'complaint.unresolved': '投诉调解未成功',
+  'complaint.deadline_soon': '投诉即将到期',
+  'message.created': '您有新的留言'
+}
+
+function notificationView(n) {
+  var data = n.data || {}
+  return {
+    id: n.id,
+    title: n.title || EVENT_TITLES[n.type || n.event] || '系统通知',
+    body: n.body || '',
+    read: !!(n.read || n.read_at),
+    time: core.formatDateTime(n.created_at),
+    complaintId: n.complaint_id || data.complaint_id || null
+  }
+}
+
+function notifications(platform) {
+  return {
+    data: { items: [], loading: true, error: '' },
+    methods: withReload(platform, {
+      onLoad: function () {},
+
+      onShow: function () {
+        if (!platform.api().isSignedIn()) {
+          redirectToLogin(platform, '/pages/notifications/notifications')
+          return Promise.resolve()
+        }
+        return this.load()
+      },
+
+      load: function () {
+        var self = this
+        self.setData({ loading: !self.data.items.length, error: '' })
+        return platform.api().get('/notifications', { per_page: 50 }).then(function (r) {
+          self.setData({ loading: false, items: itemsOf(r).map(notificationView) })
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onOpen: function (e) {
+        var self = this
+        var index = Number(platform.dataset(e).index)
+        var item = self.data.items[index]
+        if (!item) return Promise.resolve()
+        var marking = item.read ? Promise.resolve() : platform.api().post('/notifications/' + item.id + '/read', {}).then(function () {
+          self.setData({ ['items[' + index + '].read']: true })
+        }, function () {})
+        return marking.then(function () {
+          if (item.complaintId) platform.navigateTo({ url: '/pages/complaint/detail?id=' + item.complaintId })
+        })
+      }
+    })
+  }
+}
+
 module.exports = {
   businessDetail: businessDetail,
-  rankings: rankings
+  rankings: rankings,
+  consult: consult,
+  notifications: notifications
 }
