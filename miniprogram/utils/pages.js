@@ -85,6 +85,88 @@ function redirectToLogin(platform, url) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Home: headline figures, business search, top five of the rankings.
+
+function home(platform) {
+  return {
+    data: {
+      statsLoading: true,
+      statsError: '',
+      stats: {},
+      q: '',
+      results: [],
+      searched: false,
+      searching: false,
+      searchEmpty: false,
+      searchError: '',
+      rankings: []
+    },
+    methods: withReload(platform, {
+      onLoad: function () {
+        return this.load()
+      },
+
+      load: function () {
+        var self = this
+        var client = platform.api()
+        self.setData({ statsLoading: true, statsError: '' })
+        var stats = client.get('/public/stats').then(function (s) {
+          self.setData({
+            statsLoading: false,
+            stats: {
+              consumers: core.formatCount(s.consumers),
+              businesses: core.formatCount(s.businesses),
+              complaints_total: core.formatCount(s.complaints_total),
+              complaints_resolved: core.formatCount(s.complaints_resolved),
+              amount_recovered: core.formatYuanShort(s.amount_recovered),
+              resolution_rate: core.formatRate(s.resolution_rate)
+            }
+          })
+        }, function (err) {
+          self.setData({ statsLoading: false, statsError: core.errorMessage(err) })
+        })
+        var ranks = client.get('/public/rankings', { per_page: 5 }).then(function (r) {
+          self.setData({ rankings: rankingItems(r).slice(0, 5) })
+        }, function () {})
+        return Promise.all([stats, ranks])
+      },
+
+      onSearchInput: function (e) {
+        this.setData({ q: e.detail.value })
+      },
+
+      onSearch: function () {
+        var self = this
+        var q = String(self.data.q || '').trim()
+        if (!q) return Promise.resolve()
+        self.setData({ searching: true, searchError: '' })
+        return platform.api().get('/businesses', { q: q }).then(function (r) {
+          var results = itemsOf(r).map(function (b) {
+            return { id: b.id, name: b.name, scoreText: scoreText(b) }
+          })
+          self.setData({ searching: false, searched: true, searchEmpty: !results.length, results: results })
+        }, function (err) {
+          self.setData({ searching: false, searchError: core.errorMessage(err) })
+        })
+      },
+
+      onOpenBusiness: function (e) {
+        platform.navigateTo({ url: '/pages/business/detail?id=' + platform.dataset(e).id })
+      },
+
+      onFile: function () {
+        openSignedIn(platform, '/pages/complaint/new')
+      },
+
+      onMine: tabOpener(platform, '/pages/complaint/list'),
+      onConsult: opener(platform, '/pages/consult/consult'),
+      onRankings: opener(platform, '/pages/rankings/rankings'),
+      onInbox: opener(platform, '/pages/notifications/notifications')
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
 var COUNT_LABELS = {
@@ -292,9 +374,75 @@ function notifications(platform) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// "Me": the account, shortcuts, phone binding (where offered) and sign-out.
+
+var KIND_TEXT = { consumer: '消费者', business_staff: '商家工作人员', mediator: '调解员', admin: '管理员' }
+
+function me(platform) {
+  return {
+    data: { signedIn: false, user: {}, kindText: '', isStaff: false },
+    methods: {
+      onLoad: function () {},
+
+      onShow: function () {
+        var self = this
+        var client = platform.api()
+        if (!client.isSignedIn()) {
+          self.setData({ signedIn: false, user: {} })
+          return Promise.resolve()
+        }
+        self.render(client.currentUser() || {})
+        return client.get('/me').then(function (me) {
+          var user = Object.assign({}, client.currentUser() || {}, me || {})
+          client.setUser(user)
+          self.render(user)
+        }, function () {})
+      },
+
+      render: function (user) {
+        this.setData({
+          signedIn: true,
+          user: user,
+          kindText: KIND_TEXT[user.kind] || '',
+          isStaff: user.kind === 'business_staff'
+        })
+      },
+
+      onGetPhoneNumber: function (e) {
+        var self = this
+        var code = e && e.detail && e.detail.code
+        if (!code || !platform.bindPhone) return Promise.resolve()
+        return platform.bindPhone(code).then(function () {
+          self.render(platform.api().currentUser() || {})
+          platform.toast('绑定成功', 'success')
+        }, platform.showError)
+      },
+
+      onLogin: function () {
+        platform.navigateTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent('/pages/me/me') })
+      },
+
+      onComplaints: tabOpener(platform, '/pages/complaint/list'),
+      onInbox: opener(platform, '/pages/notifications/notifications'),
+      onConsult: opener(platform, '/pages/consult/consult'),
+
+      onLogout: function () {
+        var self = this
+        return platform.api().logout().then(function () {
+          self.setData({ signedIn: false, user: {} })
+          platform.reLaunch({ url: '/pages/index/index' })
+        })
+      }
+    }
+  }
+}
+
 module.exports = {
+  home: home,
   businessDetail: businessDetail,
   rankings: rankings,
   consult: consult,
-  notifications: notifications
+  notifications: notifications,
+  me: me
 }
