@@ -167,6 +167,80 @@ function home(platform) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Login: platform sign-in, then (where the platform offers it) phone binding, then back.
+
+function login(platform) {
+  return {
+    data: {
+      signedIn: false,
+      loading: false,
+      binding: false,
+      displayName: '',
+      phoneMasked: '',
+      error: '',
+      redirect: ''
+    },
+    methods: {
+      onLoad: function (options) {
+        var redirect = options && options.redirect ? decodeURIComponent(options.redirect) : ''
+        this.setData({ redirect: redirect })
+      },
+
+      onLogin: function () {
+        var self = this
+        if (self.data.loading) return Promise.resolve()
+        self.setData({ loading: true, error: '' })
+        return platform.login().then(function (tokens) {
+          var user = tokens.user || {}
+          self.setData({
+            loading: false,
+            signedIn: true,
+            displayName: user.display_name || platform.defaultDisplayName || '',
+            phoneMasked: user.phone_masked || ''
+          })
+          // Without phone binding on this platform there is nothing more to ask.
+          if (user.phone_masked || !platform.bindPhone) self.leave()
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onGetPhoneNumber: function (e) {
+        var self = this
+        var code = e && e.detail && e.detail.code
+        if (!code || !platform.bindPhone) {
+          // The user declined; phone binding is optional.
+          self.setData({ error: '未授权手机号，可稍后在“我的”页面绑定' })
+          return Promise.resolve()
+        }
+        self.setData({ binding: true, error: '' })
+        return platform.bindPhone(code).then(function (res) {
+          var masked = (res && (res.phone_masked || (res.user && res.user.phone_masked))) || '已绑定'
+          self.setData({ binding: false, phoneMasked: masked })
+          platform.toast('绑定成功', 'success')
+          self.leave()
+        }, function (err) {
+          self.setData({ binding: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onSkip: function () {
+        this.leave()
+      },
+
+      leave: function () {
+        var user = platform.api().currentUser() || {}
+        var target = this.data.redirect
+        if (!target) target = user.kind === 'business_staff' ? '/pages/complaint/list' : '/pages/index/index'
+        var path = target.split('?')[0]
+        if (TAB_PAGES.indexOf(path) >= 0) platform.switchTab({ url: path })
+        else platform.redirectTo({ url: target })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
 var COUNT_LABELS = {
@@ -440,6 +514,7 @@ function me(platform) {
 
 module.exports = {
   home: home,
+  login: login,
   businessDetail: businessDetail,
   rankings: rankings,
   consult: consult,
