@@ -241,6 +241,101 @@ function login(platform) {
 }
 
 // ---------------------------------------------------------------------------------------
+// My complaints (and the business staff queue).
+
+var STAFF_TABS = [
+  { status: 'forwarded', label: '待处理' },
+  { status: 'responded', label: '已答复' },
+  { status: 'mediating', label: '调解中' },
+  { status: '', label: '全部' }
+]
+
+var PER_PAGE = 20
+
+function listItemView(c) {
+  return {
+    id: c.id,
+    title: c.title,
+    public_no: c.public_no || '',
+    statusText: core.statusLabel(c.status),
+    business_name: c.business_name || (c.business && c.business.name) || '',
+    created: core.formatDate(c.created_at),
+    deadlineText: c.deadline_at && CLOSED_STATUSES.indexOf(c.status) < 0 ? core.countdown(c.deadline_at) : ''
+  }
+}
+
+function complaintList(platform) {
+  return {
+    data: {
+      signedIn: false,
+      isStaff: false,
+      tabs: core.STATUS_TABS,
+      status: '',
+      items: [],
+      page: 1,
+      hasMore: false,
+      loading: false,
+      error: ''
+    },
+    methods: withReload(platform, {
+      onLoad: function (options) {
+        if (options && options.status !== undefined) this.setData({ status: options.status })
+      },
+
+      onShow: function () {
+        var client = platform.api()
+        var user = client.currentUser()
+        if (!client.isSignedIn()) {
+          this.setData({ signedIn: false })
+          return Promise.resolve()
+        }
+        var isStaff = !!user && user.kind === 'business_staff'
+        var changes = { signedIn: true, isStaff: isStaff, tabs: isStaff ? STAFF_TABS : core.STATUS_TABS }
+        if (isStaff && !this.staffInit) {
+          // Business staff land on their queue: complaints forwarded to them and awaiting a reply.
+          this.staffInit = true
+          changes.status = 'forwarded'
+        }
+        this.setData(changes)
+        return this.load(1)
+      },
+
+      onReachBottom: function () {
+        if (this.data.hasMore && !this.data.loading) return this.load(this.data.page + 1)
+      },
+
+      onTab: function (e) {
+        this.setData({ status: platform.dataset(e).status || '' })
+        return this.load(1)
+      },
+
+      load: function (page) {
+        var self = this
+        self.setData({ loading: page === 1, error: '' })
+        return platform.api().get('/complaints', { status: self.data.status, page: page, per_page: PER_PAGE }).then(function (r) {
+          var items = itemsOf(r).map(listItemView)
+          var all = page === 1 ? items : self.data.items.concat(items)
+          var total = (r && r.total) || all.length
+          self.setData({ loading: false, items: all, page: page, hasMore: all.length < total })
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      onOpen: function (e) {
+        platform.navigateTo({ url: '/pages/complaint/detail?id=' + platform.dataset(e).id })
+      },
+
+      onNew: opener(platform, '/pages/complaint/new'),
+
+      onLogin: function () {
+        platform.navigateTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent('/pages/complaint/list') })
+      }
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
 var COUNT_LABELS = {
@@ -515,6 +610,7 @@ function me(platform) {
 module.exports = {
   home: home,
   login: login,
+  complaintList: complaintList,
   businessDetail: businessDetail,
   rankings: rankings,
   consult: consult,
