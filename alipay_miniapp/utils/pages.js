@@ -336,6 +336,204 @@ function complaintList(platform) {
 }
 
 // ---------------------------------------------------------------------------------------
+// One complaint: state, timeline, deadline, the allowed actions, and messages.
+
+function complaintView(c) {
+  return {
+    id: c.id,
+    title: c.title,
+    public_no: c.public_no || '',
+    status: c.status,
+    statusText: core.statusLabel(c.status),
+    business_name: c.business_name || (c.business && c.business.name) || '',
+    description: c.description || '',
+    amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
+    demandsText: (c.demands || []).map(function (d) { return DEMAND_LABELS[d] || d }).join('、'),
+    created: core.formatDateTime(c.created_at)
+  }
+}
+
+function messageView(m) {
+  var role = m.author_role || m.role || (m.author && m.author.role) || (m.sender && m.sender.role) || ''
+  return { id: m.id, body: m.body, roleText: core.roleLabel(role) || '对方', time: core.formatDateTime(m.created_at) }
+}
+
+function starList(rating) {
+  return [1, 2, 3, 4, 5].map(function (v) { return { value: v, on: v <= rating } })
+}
+
+var NOTE_PLACEHOLDERS = { respond: '填写处理方案，如退款金额、时间', dispute: '说明您不接受的理由' }
+
+function complaintDetail(platform) {
+  return {
+    data: {
+      id: null,
+      loading: true,
+      error: '',
+      complaint: {},
+      deadlineText: '',
+      timeline: [],
+      actions: [],
+      activeAction: '',
+      activeActionLabel: '',
+      needsNote: false,
+      notePlaceholder: '',
+      actionInput: { note: '', amount_recovered: '', rating: 0 },
+      actionErrors: {},
+      acting: false,
+      stars: starList(0),
+      messages: [],
+      messageBody: '',
+      sending: false
+    },
+    methods: {
+      onLoad: function (options) {
+        var id = options && options.id
+        this.setData({ id: id })
+        if (!platform.api().isSignedIn()) {
+          // Reached from a template/subscribe message deep link: sign in, then come back.
+          redirectToLogin(platform, '/pages/complaint/detail?id=' + id)
+          return Promise.resolve()
+        }
+        return this.load()
+      },
+
+      onShow: function () {
+        if (this.data.complaint && this.data.complaint.id) {
+          this.setData({ deadlineText: core.countdown(this.deadlineAt) })
+        }
+      },
+
+      onRetry: function () {
+        return this.load()
+      },
+
+      load: function () {
+        var self = this
+        var client = platform.api()
+        var id = self.data.id
+        self.setData({ loading: !self.data.complaint.id, error: '' })
+        return Promise.all([
+          client.get('/complaints/' + id),
+          client.get('/complaints/' + id + '/messages').catch(function () { return { items: [] } })
+        ]).then(function (rs) {
+          self.show(rs[0])
+          self.setData({ messages: itemsOf(rs[1]).map(messageView) })
+        }, function (err) {
+          self.setData({ loading: false, error: core.errorMessage(err) })
+        })
+      },
+
+      show: function (c) {
+        this.deadlineAt = c.deadline_at
+        this.setData({
+          loading: false,
+          complaint: complaintView(c),
+          deadlineText: core.countdown(c.deadline_at),
+          timeline: (c.timeline || []).map(core.timelineItem),
+          actions: core.actionButtons(c.allowed_actions),
+          activeAction: '',
+          actionErrors: {}
+        })
+      },
+
+      onAction: function (e) {
+        var self = this
+        var action = platform.dataset(e).action
+        if (action === 'withdraw') {
+          return platform.confirm({
+            title: '撤回投诉',
+            content: '撤回后投诉将不再处理，确定撤回吗？',
+            confirmText: '撤回',
+            cancelText: '再想想'
+          }).then(function (ok) {
+            if (ok) return self.transition('withdraw', {})
+          })
+        }
+        self.setData({
+          activeAction: action,
+          activeActionLabel: core.actionLabel(action),
+          needsNote: !!NOTE_PLACEHOLDERS[action],
+          notePlaceholder: NOTE_PLACEHOLDERS[action] || '',
+          stars: starList(0),
+          actionInput: { note: '', amount_recovered: '', rating: 0 },
+          actionErrors: {}
+        })
+        return Promise.resolve()
+      },
+
+      onActionNote: function (e) {
+        this.setData({ 'actionInput.note': e.detail.value })
+      },
+
+      onActionAmount: function (e) {
+        this.setData({ 'actionInput.amount_recovered': e.detail.value })
+      },
+
+      onRate: function (e) {
+        var rating = Number(platform.dataset(e).rating)
+        this.setData({ 'actionInput.rating': rating, stars: starList(rating) })
+      },
+
+      onActionCancel: function () {
+        this.setData({ activeAction: '', actionErrors: {} })
+      },
+
+      onActionSubmit: function () {
+        var action = this.data.activeAction
+        var input = this.data.actionInput
+        var errs = core.validateTransition(action, input)
+        if (core.hasErrors(errs)) {
+          this.setData({ actionErrors: errs })
+          return Promise.resolve()
+        }
+        return this.transition(action, input)
+      },
+
+      transition: function (action, input) {
+        var self = this
+        self.setData({ acting: true })
+        var body = core.buildTransitionBody(action, input)
+        return platform.api().post('/complaints/' + self.data.id + '/transitions', body).then(function (c) {
+          self.setData({ acting: false })
+          self.show(c)
+          platform.toast('操作成功', 'success')
+        }, function (err) {
+          self.setData({ acting: false })
+          var fe = core.fieldErrors(err)
+          if (core.hasErrors(fe)) self.setData({ actionErrors: fe })
+          platform.showError(err)
+          // The state moved on under us: show what is allowed now.
+          if (err.code === 'invalid_transition') return self.load()
+        })
+      },
+
+      onMessageInput: function (e) {
+        this.setData({ messageBody: e.detail.value })
+      },
+
+      onSendMessage: function () {
+        var self = this
+        var body = String(self.data.messageBody || '').trim()
+        if (!body) {
+          platform.toast('请输入留言内容')
+          return Promise.resolve()
+        }
+        self.setData({ sending: true })
+        return platform.api().post('/complaints/' + self.data.id + '/messages', { body: body }).then(function (m) {
+          var user = platform.api().currentUser() || {}
+          var view = messageView(Object.assign({ role: user.kind }, m || { body: body }))
+          self.setData({ sending: false, messageBody: '', messages: self.data.messages.concat([view]) })
+        }, function (err) {
+          self.setData({ sending: false })
+          platform.showError(err)
+        })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
 var COUNT_LABELS = {
@@ -611,6 +809,7 @@ module.exports = {
   home: home,
   login: login,
   complaintList: complaintList,
+  complaintDetail: complaintDetail,
   businessDetail: businessDetail,
   rankings: rankings,
   consult: consult,
