@@ -241,6 +241,324 @@ function login(platform) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Filing a complaint: the form, kept as a draft (with its idempotency key) on every change.
+
+function demandOptions(selected) {
+  return core.DEMAND_OPTIONS.map(function (d) {
+    return { value: d.value, label: d.label, checked: (selected || []).indexOf(d.value) >= 0 }
+  })
+}
+
+/** Attachments with an `uploading` flag for the templates. */
+function withFlags(list) {
+  return (list || []).map(function (a) {
+    return Object.assign({}, a, { uploading: !a.id && !a.failed })
+  })
+}
+
+function complaintNew(platform) {
+  return {
+    data: {
+      form: core.emptyForm(),
+      errors: {},
+      industries: [],
+      categories: [],
+      provinces: [],
+      cities: [],
+      districts: [],
+      businessOptions: [],
+      demandOptions: demandOptions([]),
+      descriptionLength: 0,
+      canAddPhoto: true,
+      classifyHint: '',
+      today: core.todayString(),
+      restored: false,
+      submitting: false,
+      submitError: ''
+    },
+    methods: {
+      onLoad: function (options) {
+        options = options || {}
+        var client = platform.api()
+        if (!client.isSignedIn()) {
+          redirectToLogin(platform, '/pages/complaint/new')
+          return Promise.resolve()
+        }
+        this.store = core.createDraftStore(platform.storage)
+        var saved = this.store.load()
+        var form = saved ? Object.assign(core.emptyForm(), saved.form) : core.emptyForm()
+        if (options.business_id) {
+          form.business_id = Number(options.business_id) || options.business_id
+          form.business_name = options.business_name ? decodeURIComponent(options.business_name) : form.business_name
+        }
+        this.setData({
+          form: form,
+          restored: !!saved,
+          demandOptions: demandOptions(form.demands),
+          descriptionLength: (form.description || '').length,
+          canAddPhoto: (form.attachments || []).length < MAX_PHOTOS
+        })
+        if (options.business_id) this.store.save(form)
+        this.subscribeIds = []
+        var self = this
+        client.loadSubscribeTemplateIds().then(function (ids) { self.subscribeIds = ids })
+        return Promise.all([
+          client.get('/industries').then(function (r) { self.setData({ industries: itemsOf(r) }) }),
+          client.get('/categories').then(function (r) { self.setData({ categories: itemsOf(r) }) }),
+          client.get('/regions').then(function (r) { self.setData({ provinces: itemsOf(r) }) }),
+          self.restoreRegionLists(form.region_code)
+        ]).catch(function (err) {
+          platform.showError(err)
+        })
+      },
+
+      /** After a restore, refill the city and district lists for the saved region. */
+      restoreRegionLists: function (code) {
+        var self = this
+        var client = platform.api()
+        if (!/^\d{6}$/.test(code || '')) return Promise.resolve()
+        return Promise.all([
+          client.get('/regions', { parent: code.slice(0, 2) }),
+          client.get('/regions', { parent: code.slice(0, 4) })
+        ]).then(function (rs) {
+          self.setData({ cities: itemsOf(rs[0]), districts: itemsOf(rs[1]) })
+        })
+      },
+
+      /** Change form fields, clear their errors, and save the draft (every change). */
+      update: function (changes) {
+        var form = Object.assign({}, this.data.form, changes)
+        var errs = Object.assign({}, this.data.errors)
+        Object.keys(changes).forEach(function (k) { delete errs[k] })
+        if (changes.business_id !== undefined || changes.business_name !== undefined) delete errs.business_name
+        if (changes.attachments) {
+          delete errs.attachment_ids
+          form.attachments = withFlags(changes.attachments)
+        }
+        this.setData({ form: form, errors: errs, submitError: '', canAddPhoto: (form.attachments || []).length < MAX_PHOTOS })
+        if (this.store) this.store.save(form)
+      },
+
+      onBusinessInput: function (e) {
+        this.update({ business_name: e.detail.value, business_id: null })
+      },
+
+      onBusinessSearch: function () {
+        var self = this
+        var q = String(self.data.form.business_name || '').trim()
+        if (!q) return Promise.resolve()
+        return platform.api().get('/businesses', { q: q }).then(function (r) {
+          var opts = itemsOf(r).map(function (b) { return { id: b.id, name: b.name } })
+          self.setData({ businessOptions: opts })
+          if (!opts.length) platform.toast('平台上暂无该商家，可直接按名称投诉')
+        }, platform.showError)
+      },
+
+      onPickBusiness: function (e) {
+        var ds = platform.dataset(e)
+        this.update({ business_id: ds.id, business_name: ds.name })
+        this.setData({ businessOptions: [] })
+      },
+
+      onTitleInput: function (e) {
+        this.update({ title: e.detail.value })
+      },
+
+      onDescriptionInput: function (e) {
+        this.update({ description: e.detail.value })
+        this.setData({ descriptionLength: e.detail.value.length })
+      },
+
+      /** Ask the assistant to guess industry, category and the business from the text. */
+      onClassify: function () {
+        var self = this
+        var f = self.data.form
+        var text = [f.business_name, f.title, f.description].filter(Boolean).join('\n')
+        if (text.length < 4) return Promise.resolve()
+        return platform.api().post('/assist/classify', { text: text }).then(function (r) {
+          if (!r) return
+          var changes = {}
+          var hints = []
+          if (!f.industry_code && r.industry_code) {
+            var ind = self.data.industries.filter(function (i) { return i.code === r.industry_code })[0]
+            changes.industry_code = r.industry_code
+            changes.industry_name = ind ? ind.name : r.industry_code
+            hints.push('行业“' + changes.industry_name + '”')
+          }
+          if (!f.category && r.category) {
+            var cat = self.data.categories.filter(function (c) { return c.code === r.category })[0]
+            changes.category = r.category
+            changes.category_name = cat ? cat.name : r.category
+            hints.push('问题类型“' + changes.category_name + '”')
+          }
+          if (Object.keys(changes).length) self.update(changes)
+          var candidates = (r.business_candidates || []).map(function (b) { return { id: b.id, name: b.name } })
+          if (!f.business_id && candidates.length) self.setData({ businessOptions: candidates })
+          self.setData({ classifyHint: hints.length ? '已根据描述推荐' + hints.join('、') + '，可修改' : '' })
+        }, function () {
+          // Suggestions are optional; the user can still pick by hand.
+        })
+      },
+
+      onIndustryChange: function (e) {
+        var it = this.data.industries[Number(e.detail.value)]
+        if (it) this.update({ industry_code: it.code, industry_name: it.name })
+      },
+
+      onCategoryChange: function (e) {
+        var it = this.data.categories[Number(e.detail.value)]
+        if (it) this.update({ category: it.code, category_name: it.name })
+      },
+
+      onProvinceChange: function (e) {
+        var self = this
+        var p = self.data.provinces[Number(e.detail.value)]
+        if (!p) return Promise.resolve()
+        self.update({ region_code: '', region_names: [p.name] })
+        self.setData({ cities: [], districts: [] })
+        return platform.api().get('/regions', { parent: p.code }).then(function (r) {
+          self.setData({ cities: itemsOf(r) })
+        }, platform.showError)
+      },
+
+      onCityChange: function (e) {
+        var self = this
+        var c = self.data.cities[Number(e.detail.value)]
+        if (!c) return Promise.resolve()
+        self.update({ region_code: '', region_names: [self.data.form.region_names[0], c.name] })
+        self.setData({ districts: [] })
+        return platform.api().get('/regions', { parent: c.code }).then(function (r) {
+          self.setData({ districts: itemsOf(r) })
+        }, platform.showError)
+      },
+
+      onDistrictChange: function (e) {
+        var d = this.data.districts[Number(e.detail.value)]
+        if (!d) return
+        var names = this.data.form.region_names
+        this.update({ region_code: d.code, region_names: [names[0], names[1], d.name] })
+      },
+
+      onDemandsChange: function (e) {
+        var selected = e.detail.value || []
+        this.update({ demands: selected })
+        this.setData({ demandOptions: demandOptions(selected) })
+      },
+
+      onAmountInput: function (e) {
+        this.update({ amount_claimed: e.detail.value })
+      },
+
+      onAmountBlur: function () {
+        var n = core.normalizeAmount(this.data.form.amount_claimed)
+        if (n !== null) this.update({ amount_claimed: n })
+      },
+
+      /** A date picker in the template (WeChat <picker mode="date">). */
+      onDateChange: function (e) {
+        this.update({ purchase_date: e.detail.value })
+      },
+
+      /** A date picker opened from code (Alipay my.datePicker). */
+      onPickDate: function () {
+        var self = this
+        if (!platform.pickDate) return
+        var today = core.todayString()
+        platform.pickDate(self.data.form.purchase_date || today, today, function (date) {
+          self.update({ purchase_date: date })
+        })
+      },
+
+      onOrderInput: function (e) {
+        this.update({ order_no: e.detail.value })
+      },
+
+      onConsentChange: function (e) {
+        this.update({ public_consent: !!e.detail.value })
+      },
+
+      onChoosePhotos: function () {
+        var self = this
+        var room = MAX_PHOTOS - self.data.form.attachments.length
+        if (room <= 0) return
+        platform.choosePhotos(room, function (files) { self.addPhotos(files) })
+      },
+
+      /** Add chosen photos to the form and upload them one after another. */
+      addPhotos: function (files) {
+        var self = this
+        var added = files.map(function (f) { return Object.assign({}, f, { progress: 0, id: null, failed: false }) })
+        var start = self.data.form.attachments.length
+        self.update({ attachments: self.data.form.attachments.concat(added) })
+        self.uploadChain = added.reduce(function (chain, _, i) {
+          return chain.then(function () { return self.uploadAt(start + i) })
+        }, self.uploadChain || Promise.resolve())
+        return self.uploadChain
+      },
+
+      uploadAt: function (index) {
+        var self = this
+        var att = self.data.form.attachments[index]
+        if (!att || att.id) return Promise.resolve()
+        var retrying = self.data.form.attachments.slice()
+        retrying[index] = Object.assign({}, att, { failed: false })
+        self.update({ attachments: retrying })
+        return platform.api().upload(att.path, function (percent) {
+          self.setData({ ['form.attachments[' + index + '].progress']: percent })
+        }).then(function (r) {
+          var list = self.data.form.attachments.slice()
+          list[index] = Object.assign({}, list[index], { id: r.id, progress: 100, failed: false })
+          self.update({ attachments: list })
+        }, function (err) {
+          var list = self.data.form.attachments.slice()
+          list[index] = Object.assign({}, list[index], { failed: true })
+          self.update({ attachments: list })
+          platform.showError(err)
+        })
+      },
+
+      onRetryUpload: function (e) {
+        return this.uploadAt(Number(platform.dataset(e).index))
+      },
+
+      onRemovePhoto: function (e) {
+        var list = this.data.form.attachments.slice()
+        list.splice(Number(platform.dataset(e).index), 1)
+        this.update({ attachments: list })
+      },
+
+      onSubmit: function () {
+        var self = this
+        if (self.data.submitting) return Promise.resolve()
+        var form = self.data.form
+        var errs = core.validateComplaint(form)
+        if (core.hasErrors(errs)) {
+          self.setData({ errors: errs, submitError: '请完善标红的内容' })
+          platform.toast(errs[Object.keys(errs)[0]])
+          return Promise.resolve()
+        }
+        var client = platform.api()
+        // The key was made with the draft and is reused on every retry of this same draft.
+        var key = self.store.idempotencyKey()
+        self.setData({ submitting: true, submitError: '' })
+        return client.requestSubscriptions(self.subscribeIds).then(function () {
+          return client.post('/complaints', core.buildComplaintPayload(form), { idempotencyKey: key })
+        }).then(function (created) {
+          self.store.clear()
+          self.setData({ submitting: false })
+          platform.toast('投诉已提交', 'success')
+          platform.redirectTo({ url: '/pages/complaint/detail?id=' + created.id })
+        }, function (err) {
+          var fieldErrs = core.fieldErrors(err)
+          if (fieldErrs.business_id) fieldErrs.business_name = fieldErrs.business_id
+          self.setData({ submitting: false, errors: fieldErrs, submitError: core.errorMessage(err) })
+        })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // My complaints (and the business staff queue).
 
 var STAFF_TABS = [
@@ -808,6 +1126,7 @@ function me(platform) {
 module.exports = {
   home: home,
   login: login,
+  complaintNew: complaintNew,
   complaintList: complaintList,
   complaintDetail: complaintDetail,
   businessDetail: businessDetail,
