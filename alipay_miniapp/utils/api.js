@@ -1,5 +1,6 @@
 /*
- * Alipay adapter for the shared client in core.js: my.request, my.uploadFile and storage.
+ * Alipay adapter for the shared client in core.js: my.request, my.uploadFile, subscribe
+ * messages, my.getAuthCode and storage.
  * Pages use getApi(); tests and the e2e run build their own with createApi({baseUrl}).
  */
 var core = require('./core')
@@ -49,6 +50,39 @@ function authCode() {
   })
 }
 
+/** my.uploadFile for core's client.upload (multipart field "file"). */
+function myUploadFile(o) {
+  return new Promise(function (resolve, reject) {
+    var task = my.uploadFile({
+      url: o.url,
+      filePath: o.filePath,
+      fileName: 'file',
+      fileType: 'image',
+      header: o.header,
+      success: function (res) {
+        resolve({ status: res.statusCode, data: res.data })
+      },
+      fail: function (err) {
+        if (err && err.statusCode) resolve({ status: err.statusCode, data: err.data })
+        else reject(core.networkError())
+      }
+    })
+    core.watchUploadProgress(task, o.onProgress)
+  })
+}
+
+/** my.requestSubscribeMessage -> the accepted ids; null where this client cannot ask. */
+function myAskSubscriptions(ids) {
+  if (typeof my.requestSubscribeMessage !== 'function') return null
+  return new Promise(function (resolve) {
+    my.requestSubscribeMessage({
+      entityIds: ids,
+      success: function (res) { resolve(core.acceptedAlipay(res, ids)) },
+      fail: function () { resolve([]) }
+    })
+  })
+}
+
 function createApi(options) {
   options = options || {}
   var client = core.createClient({
@@ -57,65 +91,13 @@ function createApi(options) {
     storage: options.storage || storage,
     onSignedOut: options.onSignedOut || goToLogin
   })
+  // upload, loadSubscribeTemplateIds, requestSubscriptions (at most 3 Alipay templates).
+  core.addPlatformCalls(client, { channel: 'alipay', uploadFile: myUploadFile, askSubscriptions: myAskSubscriptions })
 
   /** my.getAuthCode({scopes:'auth_base'}) -> POST /auth/alipay {auth_code}. */
   client.loginWithAlipay = function () {
     return authCode().then(function (code) {
       return client.signIn('/auth/alipay', { auth_code: code })
-    })
-  }
-
-  /** POST /uploads with my.uploadFile (multipart field "file", Bearer header), with progress. */
-  client.upload = function (filePath, onProgress) {
-    return client.authorized(function (token) {
-      return new Promise(function (resolve, reject) {
-        var header = {}
-        if (token) header.Authorization = 'Bearer ' + token
-        var task = my.uploadFile({
-          url: client.baseUrl + '/uploads',
-          filePath: filePath,
-          fileName: 'file',
-          fileType: 'image',
-          header: header,
-          success: function (res) {
-            resolve({ status: res.statusCode, data: res.data })
-          },
-          fail: function (err) {
-            if (err && err.statusCode) resolve({ status: err.statusCode, data: err.data })
-            else reject(core.networkError())
-          }
-        })
-        if (task && typeof task.onProgressUpdate === 'function' && onProgress) {
-          task.onProgressUpdate(function (p) { onProgress(p.progress) })
-        }
-      })
-    })
-  }
-
-  /** GET /client-config -> the Alipay subscribe template ids to ask for. */
-  client.loadSubscribeTemplateIds = function () {
-    return client.get('/client-config').then(function (conf) {
-      return core.subscribeTemplateIds(conf, 'alipay', 3)
-    }, function () {
-      return []
-    })
-  }
-
-  /** my.requestSubscribeMessage, then POST /me/subscriptions; never rejects. */
-  client.requestSubscriptions = function (ids) {
-    if (!ids || !ids.length || typeof my.requestSubscribeMessage !== 'function') return Promise.resolve([])
-    return new Promise(function (resolve) {
-      my.requestSubscribeMessage({
-        entityIds: ids,
-        success: function (res) { resolve(core.acceptedAlipay(res, ids)) },
-        fail: function () { resolve([]) }
-      })
-    }).then(function (accepted) {
-      return client.post('/me/subscriptions', {
-        channel: 'alipay',
-        template_ids: ids,
-        accepted: accepted
-      }).then(function () { return accepted }, function () { return accepted })
     })
   }
 

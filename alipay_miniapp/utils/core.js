@@ -793,6 +793,61 @@ function createClient(options) {
   }
 }
 
+/**
+ * The calls each app makes through its own platform APIs, added to a client from createClient.
+ *   platform.channel            'wechat' | 'alipay': its key in /client-config and /me/subscriptions
+ *   platform.uploadFile(o)      o = {url, filePath, header, onProgress} => Promise<{status, data}>;
+ *                               rejects only when no HTTP answer came back
+ *   platform.askSubscriptions(ids)  asks the user for subscribe-message grants (call it straight
+ *                               from a tap) => Promise<accepted ids>, or null where the platform
+ *                               cannot ask
+ */
+function addPlatformCalls(client, platform) {
+  /** POST /uploads (multipart field "file", Bearer header); onProgress(percent). */
+  client.upload = function (filePath, onProgress) {
+    return client.authorized(function (token) {
+      var header = {}
+      if (token) header.Authorization = 'Bearer ' + token
+      return platform.uploadFile({ url: client.baseUrl + '/uploads', filePath: filePath, header: header, onProgress: onProgress })
+    })
+  }
+
+  /** GET /client-config -> this platform's subscribe template ids to ask for (at most 3). */
+  client.loadSubscribeTemplateIds = function () {
+    return client.get('/client-config').then(function (conf) {
+      return subscribeTemplateIds(conf, platform.channel, 3)
+    }, function () {
+      return []
+    })
+  }
+
+  /**
+   * Ask for subscribe-message grants, then report them with POST /me/subscriptions. Resolves to
+   * the accepted ids; never rejects, since the in-app inbox always works and filing must not
+   * wait on grants.
+   */
+  client.requestSubscriptions = function (ids) {
+    var asking = ids && ids.length ? platform.askSubscriptions(ids) : null
+    if (!asking) return Promise.resolve([])
+    return asking.then(function (accepted) {
+      return client.post('/me/subscriptions', {
+        channel: platform.channel,
+        template_ids: ids,
+        accepted: accepted
+      }).then(function () { return accepted }, function () { return accepted })
+    })
+  }
+
+  return client
+}
+
+/** Feed an upload task's progress events ({progress: 0-100}) to onProgress, where it has them. */
+function watchUploadProgress(task, onProgress) {
+  if (task && typeof task.onProgressUpdate === 'function' && onProgress) {
+    task.onProgressUpdate(function (p) { onProgress(p.progress) })
+  }
+}
+
 module.exports = {
   NETWORK_MESSAGE: NETWORK_MESSAGE,
   AUTH_STORAGE_KEY: AUTH_STORAGE_KEY,
@@ -833,5 +888,7 @@ module.exports = {
   validateComplaint: validateComplaint,
   buildComplaintPayload: buildComplaintPayload,
   hasErrors: hasErrors,
-  createClient: createClient
+  createClient: createClient,
+  addPlatformCalls: addPlatformCalls,
+  watchUploadProgress: watchUploadProgress
 }

@@ -1,5 +1,6 @@
 /*
- * WeChat adapter for the shared client in core.js: wx.request, wx.uploadFile and storage.
+ * WeChat adapter for the shared client in core.js: wx.request, wx.uploadFile, subscribe
+ * messages, wx.login and storage.
  * Pages use the default instance from getApi(); tests and the e2e run build their own with
  * createApi({baseUrl}).
  */
@@ -45,6 +46,37 @@ function wxLoginCode() {
   })
 }
 
+/** wx.uploadFile for core's client.upload (multipart field "file"). */
+function wxUploadFile(o) {
+  return new Promise(function (resolve, reject) {
+    var task = wx.uploadFile({
+      url: o.url,
+      filePath: o.filePath,
+      name: 'file',
+      header: o.header,
+      timeout: 60000,
+      success: function (res) {
+        resolve({ status: res.statusCode, data: res.data })
+      },
+      fail: function () {
+        reject(core.networkError())
+      }
+    })
+    core.watchUploadProgress(task, o.onProgress)
+  })
+}
+
+/** wx.requestSubscribeMessage (WeChat wants it straight from a tap) -> the accepted ids. */
+function wxAskSubscriptions(ids) {
+  return new Promise(function (resolve) {
+    wx.requestSubscribeMessage({
+      tmplIds: ids,
+      success: function (res) { resolve(core.acceptedWechat(res, ids)) },
+      fail: function () { resolve([]) }
+    })
+  })
+}
+
 function createApi(options) {
   options = options || {}
   var client = core.createClient({
@@ -53,6 +85,8 @@ function createApi(options) {
     storage: options.storage || storage,
     onSignedOut: options.onSignedOut || goToLogin
   })
+  // upload, loadSubscribeTemplateIds, requestSubscriptions (at most 3 WeChat templates).
+  core.addPlatformCalls(client, { channel: 'wechat', uploadFile: wxUploadFile, askSubscriptions: wxAskSubscriptions })
 
   /** wx.login -> POST /auth/wechat {code}; tokens go to storage. */
   client.loginWithWechat = function () {
@@ -69,68 +103,6 @@ function createApi(options) {
       else if (res && res.user) user = res.user
       client.setUser(user)
       return res
-    })
-  }
-
-  /**
-   * POST /uploads with wx.uploadFile (multipart field "file", Bearer header).
-   * onProgress(percent) is fed from the task's onProgressUpdate.
-   */
-  client.upload = function (filePath, onProgress) {
-    return client.authorized(function (token) {
-      return new Promise(function (resolve, reject) {
-        var header = {}
-        if (token) header.Authorization = 'Bearer ' + token
-        var task = wx.uploadFile({
-          url: client.baseUrl + '/uploads',
-          filePath: filePath,
-          name: 'file',
-          header: header,
-          timeout: 60000,
-          success: function (res) {
-            resolve({ status: res.statusCode, data: res.data })
-          },
-          fail: function () {
-            reject(core.networkError())
-          }
-        })
-        if (task && typeof task.onProgressUpdate === 'function' && onProgress) {
-          task.onProgressUpdate(function (p) {
-            onProgress(p.progress)
-          })
-        }
-      })
-    })
-  }
-
-  /** GET /client-config -> the WeChat subscribe template ids to ask for (at most 3). */
-  client.loadSubscribeTemplateIds = function () {
-    return client.get('/client-config', undefined).then(function (conf) {
-      return core.subscribeTemplateIds(conf, 'wechat', 3)
-    }, function () {
-      return []
-    })
-  }
-
-  /**
-   * Ask for subscribe-message grants (call straight from a tap: WeChat wants a user gesture),
-   * then report them with POST /me/subscriptions. Resolves to the accepted ids; never rejects,
-   * since the in-app inbox always works and filing must not wait on grants.
-   */
-  client.requestSubscriptions = function (ids) {
-    if (!ids || !ids.length) return Promise.resolve([])
-    return new Promise(function (resolve) {
-      wx.requestSubscribeMessage({
-        tmplIds: ids,
-        success: function (res) { resolve(core.acceptedWechat(res, ids)) },
-        fail: function () { resolve([]) }
-      })
-    }).then(function (accepted) {
-      return client.post('/me/subscriptions', {
-        channel: 'wechat',
-        template_ids: ids,
-        accepted: accepted
-      }).then(function () { return accepted }, function () { return accepted })
     })
   }
 
