@@ -111,12 +111,15 @@ def _recipients(session: Session, complaint: Complaint, event_type: str, exclude
     return users
 
 
-def _identities(session: Session, user_id: int) -> dict[str, str]:
-    rows = session.execute(select(Identity.provider, Identity.subject).where(
-        Identity.user_id == user_id, Identity.provider.in_(("wechat_mini", "alipay"))).order_by(Identity.id)).all()
-    out: dict[str, str] = {}
-    for provider, subject in rows:
-        out.setdefault(provider, subject)
+def _identities(session: Session, user_ids: list[int]) -> dict[int, dict[str, str]]:
+    """user id -> {provider: subject} of its first wechat_mini / alipay identity, for all the users at once."""
+    out: dict[int, dict[str, str]] = {uid: {} for uid in user_ids}
+    if not user_ids:
+        return out
+    rows = session.execute(select(Identity.user_id, Identity.provider, Identity.subject).where(
+        Identity.user_id.in_(user_ids), Identity.provider.in_(("wechat_mini", "alipay"))).order_by(Identity.id)).all()
+    for uid, provider, subject in rows:
+        out[uid].setdefault(provider, subject)
     return out
 
 
@@ -139,10 +142,17 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
         if _add(session, event_type=event_type, source=source, complaint=complaint, now=now, body=body, **kw):
             written += 1
 
-    for uid, party, oa_openid in _recipients(session, complaint, event_type, exclude_user):
+    # Every read first, then every row: a read between two added rows would autoflush the first
+    # alone (one INSERT per flush); added together, they are flushed together.
+    recipients = _recipients(session, complaint, event_type, exclude_user)
+    consumers = list(dict.fromkeys(uid for uid, party, _ in recipients if party == "consumer"))
+    identities = _identities(session, consumers) if wx_sub or ali_sub else {}
+    hooks = _webhooks_for(session, complaint.business_id, event_type) \
+        if event_type in BUSINESS_EVENTS and complaint.business_id else []
+    for uid, party, oa_openid in recipients:
         add(recipient_id=uid, channel="inbox", payload=dict(data))
         if party == "consumer":
-            ids = _identities(session, uid)
+            ids = identities.get(uid, {})
             if wx_sub and ids.get("wechat_mini"):
                 add(recipient_id=uid, channel="wechat_subscribe", target=ids["wechat_mini"],
                     payload={**data, "template_id": wx_sub})
@@ -152,10 +162,9 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
         elif wx_oa and oa_openid:
             add(recipient_id=uid, channel="wechat_template", target=oa_openid,
                 payload={**data, "template_id": wx_oa})
-    if event_type in BUSINESS_EVENTS and complaint.business_id:
-        for hook in _webhooks_for(session, complaint.business_id, event_type):
-            add(recipient_id=None, business_id=complaint.business_id, channel="webhook", target=str(hook.id),
-                payload={"delivery_id": new_delivery_id(), "data": dict(data)})
+    for hook in hooks:
+        add(recipient_id=None, business_id=complaint.business_id, channel="webhook", target=str(hook.id),
+            payload={"delivery_id": new_delivery_id(), "data": dict(data)})
     if written:
         wake_after_commit(session, settings)
     return written
