@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, select, text
+from sqlalchemy import Text, and_, cast, select, text
 from sqlalchemy.orm import Session
 
 from server.core.cache import mark_changed
@@ -63,7 +63,10 @@ MEANS_NOTE = (
 
 def get_weights(session: Session) -> dict[str, float]:
     """The admin-configured weights (Setting ``index_weights``), else DEFAULT_WEIGHTS."""
-    row = session.get(Setting, WEIGHTS_KEY)
+    return _weights_of(session.get(Setting, WEIGHTS_KEY))
+
+
+def _weights_of(row: Setting | None) -> dict[str, float]:
     if row is None or not isinstance(row.value, dict):
         return dict(DEFAULT_WEIGHTS)
     try:
@@ -151,11 +154,14 @@ def _row_values(business: Business | tuple, stats: BusinessStats, result: IndexR
 
 
 def compute_business(session: Session, business: Business, now: datetime,
-                     weights: Mapping[str, float] | None = None) -> tuple[BusinessStats, IndexResult]:
-    """The index of one business from its current counts and the stored snapshot of its industry's means."""
+                     weights: Mapping[str, float] | None = None,
+                     means: Mapping[str, float] | None = None) -> tuple[BusinessStats, IndexResult]:
+    """The index of one business from its current counts and the stored snapshot of its industry's means
+    (weights / means: when the caller has just read them, else read here)."""
     stats = collect_stats(session, now, [business.id]).get(business.id, BusinessStats())
     weights = weights if weights is not None else get_weights(session)
-    result = compute_index(stats, load_means(session, business.industry_code), weights, DEFAULT_DEADLINE_HOURS)
+    means = means if means is not None else load_means(session, business.industry_code)
+    result = compute_index(stats, means, weights, DEFAULT_DEADLINE_HOURS)
     return stats, result
 
 
@@ -163,20 +169,30 @@ def recompute_business(session: Session, settings: Mapping[str, Any], business_i
                        now: datetime | None = None) -> BusinessIndex | None:
     """Recompute and store one business's index and its current-month history row (no commit)."""
     now = now or utcnow()
-    business = session.get(Business, business_id)
-    if business is None:
+    period = period_of(now)
+    # The business, its index and history rows, its industry's means and the weights: the rows
+    # session.get would read one by one, in one statement (outer joins: each may be missing).
+    # The counts are read after (collect_stats); none of these rows is written in between.
+    found = session.execute(
+        select(Business, BusinessIndex, IndexHistory, IndustryMean, Setting)
+        .outerjoin(BusinessIndex, BusinessIndex.business_id == Business.id)
+        .outerjoin(IndexHistory, and_(IndexHistory.business_id == Business.id, IndexHistory.period == period))
+        .outerjoin(IndustryMean, IndustryMean.industry_code == Business.industry_code)
+        .outerjoin(Setting, Setting.key == WEIGHTS_KEY)
+        .where(Business.id == business_id)
+    ).first()
+    if found is None:
         return None
-    stats, result = compute_business(session, business, now)
+    business, idx, hist, means_row, weights_row = found
+    stats, result = compute_business(session, business, now, weights=_weights_of(weights_row),
+                                     means=_means_of(means_row.components if means_row is not None else None))
     values = _row_values(business, stats, result)
-    idx = session.get(BusinessIndex, business_id)
     if idx is None:
         idx = BusinessIndex(business_id=business_id)
         session.add(idx)
     for key, value in values.items():
         setattr(idx, key, value)
     idx.computed_at = now
-    period = period_of(now)
-    hist = session.get(IndexHistory, (business_id, period))
     if hist is None:
         hist = IndexHistory(business_id=business_id, period=period)
         session.add(hist)
