@@ -16,7 +16,7 @@ from server.api.schemas import (
     PageQuery,
     TransitionIn,
 )
-from server.api.serializers import complaint_json
+from server.api.serializers import attachments_of, complaint_json
 from server.core.complaints import actions
 from server.core.complaints.states import OPEN_STATES
 from server.core.complaints.visibility import get_visible_complaint, visibility_clause
@@ -86,12 +86,15 @@ def detail(complaint_id: int, actor):
            body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409))
 def transition(complaint_id: int, body: TransitionIn, actor):
     s = db_session()
-    c = get_visible_complaint(s, actor, complaint_id, for_update=True)
+    # With its business (routing and the index read it): one statement, the complaint row locked.
+    c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
     amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
-    actions.do_transition(s, settings(), actor, c, body.action, note=body.note, amount_recovered_fen=amount,
-                          rating=body.rating)
+    moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
+                                         amount_recovered_fen=amount, rating=body.rating)
+    # A transition does not touch attachments: read them in this transaction rather than opening another after it.
+    attachments = attachments_of(s, c.id)
     s.commit()
-    return complaint_json(s, actor, c, with_timeline=True)
+    return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline)
 
 
 def _message_json(actor, m: Message) -> dict:

@@ -37,14 +37,19 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
     }
     if with_timeline:
         if attachments is None:
-            attachments = list(session.execute(select(Upload).where(Upload.complaint_id == c.id)
-                                               .order_by(Upload.created_at)).scalars())
+            attachments = attachments_of(session, c.id)
         out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments]
         if timeline is None:
             timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                             .order_by(ComplaintEvent.seq)).scalars())
         out["timeline"] = [event_json(e) for e in timeline]
     return out
+
+
+def attachments_of(session: Session, complaint_id: int) -> list[Upload]:
+    """The complaint's attachments, ordered by created_at (what its detail shows)."""
+    return list(session.execute(select(Upload).where(Upload.complaint_id == complaint_id)
+                                .order_by(Upload.created_at)).scalars())
 
 
 def upload_json(u: Upload) -> dict[str, Any]:

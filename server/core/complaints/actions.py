@@ -40,18 +40,25 @@ def event_hash(complaint_id: int, seq: int, actor_id: int | None, actor_role: st
 
 def _append_event(session: Session, complaint: Complaint, actor: Actor, role: str, action: str,
                   from_status: str | None, to_status: str, note: str | None, data: dict | None,
-                  now: datetime, first: bool = False) -> ComplaintEvent:
+                  now: datetime, first: bool = False,
+                  timeline: list[ComplaintEvent] | None = None) -> ComplaintEvent:
     """Append the next event of the complaint's chain.
 
     first=True: the complaint was created in this transaction and has no event yet, so the chain
     starts at the genesis hash without asking the database for a previous event it cannot have.
+    timeline: every event of the complaint, ordered by seq, read in this transaction with the
+    complaint locked (see transition_complaint): the chain continues from its last one without a
+    query, and the new event is appended to it.
     """
-    last = None if first else session.execute(
-        select(ComplaintEvent.seq, ComplaintEvent.hash)
-        .where(ComplaintEvent.complaint_id == complaint.id)
-        .order_by(ComplaintEvent.seq.desc())
-        .limit(1)
-    ).first()
+    if timeline is not None:
+        last = (timeline[-1].seq, timeline[-1].hash) if timeline else None
+    else:
+        last = None if first else session.execute(
+            select(ComplaintEvent.seq, ComplaintEvent.hash)
+            .where(ComplaintEvent.complaint_id == complaint.id)
+            .order_by(ComplaintEvent.seq.desc())
+            .limit(1)
+        ).first()
     seq = (last[0] + 1) if last else 1
     prev = last[1] if last else GENESIS_HASH
     data = data or {}
@@ -63,6 +70,8 @@ def _append_event(session: Session, complaint: Complaint, actor: Actor, role: st
     )
     session.add(ev)
     session.flush()
+    if timeline is not None:
+        timeline.append(ev)
     return ev
 
 
@@ -215,18 +224,47 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
         complaint.deadline_at = None
 
 
-def _route_after_accept(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime) -> None:
+def _route_after_accept(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime,
+                        timeline: list[ComplaintEvent] | None = None) -> None:
     """A verified business on the platform gets the complaint; otherwise mediators take it directly."""
     business = session.get(Business, complaint.business_id) if complaint.business_id else None
     step = "forward" if business is not None and business.status == "verified" else "to_mediation"
-    do_system_step(session, settings, complaint, step, now)
+    do_system_step(session, settings, complaint, step, now, timeline=timeline)
+
+
+class Moved(NamedTuple):
+    """A complaint just moved, with its whole timeline, known without reading it back."""
+
+    complaint: Complaint
+    timeline: list[ComplaintEvent]  # every event, ordered by seq, the ones just written included
+
+
+def timeline_of(session: Session, complaint_id: int) -> list[ComplaintEvent]:
+    """Every event of the complaint, ordered by seq (what its detail shows)."""
+    return list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == complaint_id)
+                                .order_by(ComplaintEvent.seq)).scalars())
 
 
 def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, action: str,
                   note: str | None = None, amount_recovered_fen: int | None = None, rating: int | None = None,
                   now: datetime | None = None) -> Complaint:
+    return transition_complaint(session, settings, actor, complaint, action, note, amount_recovered_fen, rating,
+                                now).complaint
+
+
+def transition_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
+                         action: str, note: str | None = None, amount_recovered_fen: int | None = None,
+                         rating: int | None = None, now: datetime | None = None) -> Moved:
+    """do_transition, also returning the complaint's timeline.
+
+    Once the transition is allowed, the timeline is read once (the caller holds the complaint
+    locked): its last event continues the chain, and the events written here (the action, then
+    any routing step) are appended to it, instead of a query for the previous event per event
+    and a read of the whole timeline afterwards.
+    """
     now = now or utcnow()
     t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating)
+    timeline = timeline_of(session, complaint.id)
     role = {"consumer": "consumer", "business": "business_staff", "mediator": actor.kind}[t.party]
     source = complaint.status
     data: dict[str, Any] = {}
@@ -245,16 +283,18 @@ def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, c
         _enter(session, settings, complaint, t.target, now)
     else:
         complaint.updated_at = now
-    ev = _append_event(session, complaint, actor, role, action, source, complaint.status, note, data, now)
+    ev = _append_event(session, complaint, actor, role, action, source, complaint.status, note, data, now,
+                       timeline=timeline)
     _after_change(session, settings, complaint, ev, t.event_type, now)
     if action == "accept":
-        _route_after_accept(session, settings, complaint, now)
-    return complaint
+        _route_after_accept(session, settings, complaint, now, timeline=timeline)
+    return Moved(complaint, timeline)
 
 
 def do_system_step(session: Session, settings: Mapping[str, Any], complaint: Complaint, action: str,
-                   now: datetime, note: str | None = None) -> ComplaintEvent:
-    """An automatic step by `system` (routing or a passed deadline)."""
+                   now: datetime, note: str | None = None,
+                   timeline: list[ComplaintEvent] | None = None) -> ComplaintEvent:
+    """An automatic step by `system` (routing or a passed deadline). timeline: see _append_event."""
     t = SYSTEM_TRANSITIONS[action]
     if complaint.status not in t.sources:
         raise InvalidTransition(f"system step {action} not allowed from {complaint.status}")
@@ -263,10 +303,11 @@ def do_system_step(session: Session, settings: Mapping[str, Any], complaint: Com
         complaint.deadline_reminded = True
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
-    ev = _append_event(session, complaint, SYSTEM, "system", action, source, complaint.status, note, {}, now)
+    ev = _append_event(session, complaint, SYSTEM, "system", action, source, complaint.status, note, {}, now,
+                       timeline=timeline)
     _after_change(session, settings, complaint, ev, t.event_type, now)
     if action == "auto_accept":
-        _route_after_accept(session, settings, complaint, now)
+        _route_after_accept(session, settings, complaint, now, timeline=timeline)
     return ev
 
 
@@ -308,6 +349,7 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 
 __all__ = [
-    "Filed", "allowed_actions", "check_transition", "do_create_complaint", "do_post_message", "do_system_step",
-    "do_transition", "event_hash", "file_complaint", "public_no_for",
+    "Filed", "Moved", "allowed_actions", "check_transition", "do_create_complaint", "do_post_message",
+    "do_system_step", "do_transition", "event_hash", "file_complaint", "public_no_for", "timeline_of",
+    "transition_complaint",
 ]

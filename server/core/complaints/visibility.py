@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, false, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from server.core.actor import Actor
 from server.core.errors import NotFound
@@ -50,10 +50,15 @@ def can_see(actor: Actor, complaint: Complaint) -> bool:
     return bool(parties(actor, complaint))
 
 
-def get_visible_complaint(session: Session, actor: Actor, complaint_id: int, for_update: bool = False) -> Complaint:
+def get_visible_complaint(session: Session, actor: Actor, complaint_id: int, for_update: bool = False,
+                          with_business: bool = False) -> Complaint:
+    """for_update: lock the complaint row (PostgreSQL). with_business: load its business (if any) in the
+    same statement, so that a later session.get(Business, complaint.business_id) needs no query."""
     stmt: Select = select(Complaint).where(Complaint.id == complaint_id)
+    if with_business:
+        stmt = stmt.outerjoin(Complaint.business).options(contains_eager(Complaint.business))
     if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(of=Complaint)  # the complaint row only, as without the join
     complaint = session.execute(stmt).scalar_one_or_none()
     if complaint is None or not can_see(actor, complaint):
         raise NotFound("投诉不存在或无权查看")

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.models.base import Base, utcnow
+
+if TYPE_CHECKING:
+    from server.core.models.business import Business
 
 
 class Complaint(Base):
@@ -57,6 +61,9 @@ class Complaint(Base):
     events: Mapped[list[ComplaintEvent]] = relationship(
         back_populates="complaint", order_by="ComplaintEvent.seq", cascade="all, delete-orphan"
     )
+    # Read-only, for loading the business with the complaint in one statement (contains_eager): holding
+    # it keeps it in the session's identity map, so session.get(Business, business_id) needs no query.
+    business: Mapped[Business | None] = relationship(viewonly=True)
 
 
 class ComplaintEvent(Base):
