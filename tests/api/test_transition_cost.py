@@ -9,11 +9,11 @@ from tests.api.test_submission_cost import _sql, _upload, counted
 from tests.factories import complaint_body
 
 # user with its memberships, complaint with its business and its timeline (locked), UPDATE complaint + INSERT
-# accept event, UPDATE complaint + INSERT forward event, the fan-out's members, consumer identities and
-# webhooks, INSERT notification (one multi-row statement on PostgreSQL, one per row on SQLite), business
+# accept event, UPDATE complaint + INSERT forward event, the fan-out's staff, consumer identities and
+# webhooks (one statement), INSERT notification (one multi-row statement on PostgreSQL, one per row on SQLite), business
 # with its index, history, industry means and weights, the counts (collect_stats: one more statement on
 # SQLite, for the medians), UPDATE business_index, UPDATE index_history, attachments (COMMIT is not counted)
-ACCEPT_STATEMENTS = {"postgresql": 15, "sqlite": 17}
+ACCEPT_STATEMENTS = {"postgresql": 13, "sqlite": 15}
 # the same without routing: user, complaint with business and timeline, UPDATE + INSERT event, identities,
 # INSERT notification, index rows, counts (+1 on SQLite), UPDATE index, UPDATE history, attachments
 RESPOND_STATEMENTS = {"postgresql": 11, "sqlite": 12}

@@ -18,16 +18,17 @@ in-process event for the embedded loop). The wake-up is only a hint: the row is 
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import Integer, Text, cast, literal_column, null, select, union_all
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.models import (
@@ -96,37 +97,53 @@ def _add(session: Session, *, event_type: str, source: str, complaint: Complaint
     return row
 
 
-def _recipients(session: Session, complaint: Complaint, event_type: str, exclude_user: int | None = None):
-    """[(user_id, party, oa_openid)] for the consumer and the business staff who hear of the event."""
-    users: list[tuple[int, str, str | None]] = []
-    if event_type in CONSUMER_EVENTS and complaint.consumer_id and complaint.consumer_id != exclude_user:
-        users.append((complaint.consumer_id, "consumer", None))
-    if event_type in BUSINESS_EVENTS and complaint.business_id:
-        for uid, oa_openid in session.execute(
-                select(BusinessMember.user_id, BusinessMember.oa_openid)
-                .where(BusinessMember.business_id == complaint.business_id)
-                .order_by(BusinessMember.id)).all():
+class _Audience(NamedTuple):
+    recipients: list[tuple[int, str, str | None]]  # (user_id, party, oa_openid): the consumer, then staff by id
+    identities: dict[int, dict[str, str]]  # consumer recipient -> {provider: subject}, first of each by id
+    webhook_ids: list[int]  # the business's live webhooks subscribed to the event, by id
+
+
+def _audience(session: Session, complaint: Complaint, event_type: str, exclude_user: int | None,
+              with_identities: bool) -> _Audience:
+    """Who hears of the event, read in one statement: the business's staff (with their OA openids),
+    the consumer's WeChat/Alipay identities (when a subscribe template may use them) and the
+    business's live webhooks, as three UNION ALL branches of one shape (kind, id, user, a, b).
+    Webhook events travel as their JSON text (how the JSON column stores them) and are parsed here."""
+    consumer = complaint.consumer_id if (event_type in CONSUMER_EVENTS and complaint.consumer_id
+                                         and complaint.consumer_id != exclude_user) else None
+    to_business = event_type in BUSINESS_EVENTS and complaint.business_id is not None
+    branches = []
+    if to_business:
+        branches.append(select(literal_column("'m'").label("kind"), BusinessMember.id.label("id"),
+                               BusinessMember.user_id.label("uid"), BusinessMember.oa_openid.label("a"),
+                               cast(null(), Text).label("b"))
+                        .where(BusinessMember.business_id == complaint.business_id))
+    if consumer is not None and with_identities:
+        branches.append(select(literal_column("'i'"), Identity.id, Identity.user_id, Identity.provider,
+                               Identity.subject)
+                        .where(Identity.user_id == consumer, Identity.provider.in_(("wechat_mini", "alipay"))))
+    if to_business:
+        branches.append(select(literal_column("'w'"), Webhook.id, cast(null(), Integer), cast(Webhook.events, Text),
+                               cast(null(), Text))
+                        .where(Webhook.business_id == complaint.business_id, Webhook.deleted_at.is_(None)))
+    rows = []
+    if branches:
+        stmt = branches[0] if len(branches) == 1 else union_all(*branches)
+        rows = session.execute(stmt.order_by(literal_column("id"))).all()
+    recipients: list[tuple[int, str, str | None]] = [(consumer, "consumer", None)] if consumer is not None else []
+    identities: dict[int, dict[str, str]] = {consumer: {}} if consumer is not None else {}
+    webhook_ids: list[int] = []
+    for kind, row_id, uid, a, b in rows:
+        if kind == "m":
             if uid != exclude_user:
-                users.append((uid, "business", oa_openid))
-    return users
-
-
-def _identities(session: Session, user_ids: list[int]) -> dict[int, dict[str, str]]:
-    """user id -> {provider: subject} of its first wechat_mini / alipay identity, for all the users at once."""
-    out: dict[int, dict[str, str]] = {uid: {} for uid in user_ids}
-    if not user_ids:
-        return out
-    rows = session.execute(select(Identity.user_id, Identity.provider, Identity.subject).where(
-        Identity.user_id.in_(user_ids), Identity.provider.in_(("wechat_mini", "alipay"))).order_by(Identity.id)).all()
-    for uid, provider, subject in rows:
-        out[uid].setdefault(provider, subject)
-    return out
-
-
-def _webhooks_for(session: Session, business_id: int, event_type: str) -> list[Webhook]:
-    hooks = session.execute(select(Webhook).where(Webhook.business_id == business_id,
-                                                  Webhook.deleted_at.is_(None)).order_by(Webhook.id)).scalars()
-    return [h for h in hooks if not h.events or event_type in h.events or "*" in h.events]
+                recipients.append((uid, "business", a))
+        elif kind == "i":
+            identities[uid].setdefault(a, b)
+        else:
+            events = json.loads(a) if a is not None else None
+            if not events or event_type in events or "*" in events:
+                webhook_ids.append(row_id)
+    return _Audience(recipients, identities, webhook_ids)
 
 
 def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint, event_type: str, source: str,
@@ -142,14 +159,11 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
         if _add(session, event_type=event_type, source=source, complaint=complaint, now=now, body=body, **kw):
             written += 1
 
-    # Every read first, then every row: a read between two added rows would autoflush the first
-    # alone (one INSERT per flush); added together, they are flushed together.
-    recipients = _recipients(session, complaint, event_type, exclude_user)
-    consumers = list(dict.fromkeys(uid for uid, party, _ in recipients if party == "consumer"))
-    identities = _identities(session, consumers) if wx_sub or ali_sub else {}
-    hooks = _webhooks_for(session, complaint.business_id, event_type) \
-        if event_type in BUSINESS_EVENTS and complaint.business_id else []
-    for uid, party, oa_openid in recipients:
+    # Every read first (one statement), then every row: a read between two added rows would autoflush
+    # the first alone (one INSERT per flush); added together, they are flushed together.
+    audience = _audience(session, complaint, event_type, exclude_user, with_identities=bool(wx_sub or ali_sub))
+    identities = audience.identities
+    for uid, party, oa_openid in audience.recipients:
         add(recipient_id=uid, channel="inbox", payload=dict(data))
         if party == "consumer":
             ids = identities.get(uid, {})
@@ -162,8 +176,8 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
         elif wx_oa and oa_openid:
             add(recipient_id=uid, channel="wechat_template", target=oa_openid,
                 payload={**data, "template_id": wx_oa})
-    for hook in hooks:
-        add(recipient_id=None, business_id=complaint.business_id, channel="webhook", target=str(hook.id),
+    for hook_id in audience.webhook_ids:
+        add(recipient_id=None, business_id=complaint.business_id, channel="webhook", target=str(hook_id),
             payload={"delivery_id": new_delivery_id(), "data": dict(data)})
     if written:
         wake_after_commit(session, settings)
