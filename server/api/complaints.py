@@ -86,12 +86,11 @@ def detail(complaint_id: int, actor):
            body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409))
 def transition(complaint_id: int, body: TransitionIn, actor):
     s = db_session()
-    # With its business (routing and the index read it) and its timeline (the chain continues from its
-    # last event, the answer shows it): one statement, the complaint row locked.
-    c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True, with_events=True)
+    # With its business (routing and the index read it): one statement, the complaint row locked.
+    c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
     amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
     moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
-                                         amount_recovered_fen=amount, rating=body.rating, timeline=c.events)
+                                         amount_recovered_fen=amount, rating=body.rating)
     # A transition does not touch attachments: read them in this transaction rather than opening another after it.
     attachments = attachments_of(s, c.id)
     s.commit()

@@ -3,20 +3,29 @@ business: two events, the outbox fan-out, the index) and a business respond, and
 builds from what it read and wrote (the timeline, the attachments) is exactly what reading it back shows."""
 from __future__ import annotations
 
+import threading
+import time
+
+import pytest
+
+from server.core.actor import actor_for_user
 from server.core.audit import verify_all
-from server.core.models import Notification
+from server.core.complaints import actions
+from server.core.complaints.visibility import get_visible_complaint
+from server.core.models import Notification, User
 from tests.api.test_submission_cost import _sql, _upload, counted
 from tests.factories import complaint_body
 
-# user with its memberships, complaint with its business and its timeline (locked), UPDATE complaint + INSERT
+# user with its memberships, complaint with its business (locked), its timeline, UPDATE complaint + INSERT
 # accept event, UPDATE complaint + INSERT forward event, the fan-out's staff, consumer identities and
-# webhooks (one statement), INSERT notification (one multi-row statement on PostgreSQL, one per row on SQLite), business
-# with its index, history, industry means and weights, the counts (collect_stats: one more statement on
-# SQLite, for the medians), UPDATE business_index, UPDATE index_history, attachments (COMMIT is not counted)
-ACCEPT_STATEMENTS = {"postgresql": 13, "sqlite": 15}
-# the same without routing: user, complaint with business and timeline, UPDATE + INSERT event, identities,
+# webhooks (one statement), INSERT notification (one multi-row statement on PostgreSQL, one per row on
+# SQLite), business with its index, history, industry means and weights, the counts (collect_stats: one
+# more statement on SQLite, for the medians), UPDATE business_index, UPDATE index_history, attachments
+# (COMMIT is not counted)
+ACCEPT_STATEMENTS = {"postgresql": 14, "sqlite": 16}
+# the same without routing: user, complaint with business, timeline, UPDATE + INSERT event, identities,
 # INSERT notification, index rows, counts (+1 on SQLite), UPDATE index, UPDATE history, attachments
-RESPOND_STATEMENTS = {"postgresql": 11, "sqlite": 12}
+RESPOND_STATEMENTS = {"postgresql": 12, "sqlite": 13}
 
 
 def _file(client, consumer, business_id: int, **over) -> int:
@@ -82,3 +91,48 @@ def test_transition_answer_equals_the_stored_complaint(client, auth, db):
         keys = [n.dedupe_key for n in s.query(Notification).order_by(Notification.id)]
     assert report["broken"] == [] and report["checked"] == 12
     assert len(keys) == len(set(keys)) and keys
+
+
+@pytest.mark.postgres_only
+def test_a_transition_waiting_for_the_lock_continues_the_chain_from_the_committed_events(client, auth, db, settings):
+    """The timeline is read after the complaint's lock is granted, so a transition that waited for another
+    one to commit continues the chain from that one's event (no stale last event, no duplicate seq)."""
+    owner, biz = auth.business()
+    consumer = auth.consumer()
+    admin = auth.admin("lock-admin")
+    cid = _file(client, consumer, biz["id"])
+    assert _move(client, admin, cid, "accept").status_code == 200
+
+    def actor(s, login):
+        return actor_for_user(s, s.get(User, login.user_id))
+
+    first = db.Session()
+    c = get_visible_complaint(first, actor(first, owner), cid, for_update=True, with_business=True)
+    actions.transition_complaint(first, settings, actor(first, owner), c, "respond", note="同意退货")
+    first.flush()  # the complaint row stays locked until `first` commits
+
+    outcome: dict = {}
+
+    def second_transition():
+        with db.Session() as s:
+            try:
+                who = actor(s, consumer)
+                waited = get_visible_complaint(s, who, cid, for_update=True, with_business=True)  # blocks
+                outcome["timeline"] = actions.transition_complaint(s, settings, who, waited, "confirm").timeline
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = repr(exc)
+
+    t = threading.Thread(target=second_transition)
+    t.start()
+    time.sleep(0.3)
+    assert t.is_alive()  # waiting for the lock
+    first.commit()
+    first.close()
+    t.join(10)
+    assert "error" not in outcome, outcome["error"]
+    assert [e.action for e in outcome["timeline"]] == ["submit", "accept", "forward", "respond", "confirm"]
+    shown = client.get(f"/api/v1/complaints/{cid}", headers=consumer.headers).get_json()
+    assert [e["seq"] for e in shown["timeline"]] == [1, 2, 3, 4, 5]
+    with db.session() as s:
+        assert verify_all(s)["broken"] == []

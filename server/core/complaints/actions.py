@@ -9,7 +9,6 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from server.core.actor import SYSTEM, Actor
 from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER_TRANSITIONS, Transition
@@ -255,20 +254,22 @@ def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, c
 
 def transition_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
                          action: str, note: str | None = None, amount_recovered_fen: int | None = None,
-                         rating: int | None = None, now: datetime | None = None,
-                         timeline: list[ComplaintEvent] | None = None) -> Moved:
+                         rating: int | None = None, now: datetime | None = None) -> Moved:
     """do_transition, also returning the complaint's timeline.
 
-    The timeline is read once (the caller holds the complaint locked): its last event continues
-    the chain, and the events written here (the action, then any routing step) are appended to
-    it, instead of a query for the previous event per event and a read of the whole timeline
-    afterwards. timeline: the complaint's events, ordered by seq, when the caller read them with
-    the locked complaint (get_visible_complaint(with_events=True)); else read here once the
-    transition is allowed. complaint.events is left equal to the extended timeline.
+    Once the transition is allowed, the timeline is read once (the caller holds the complaint
+    locked): its last event continues the chain, and the events written here (the action, then
+    any routing step) are appended to it, instead of a query for the previous event per event
+    and a read of the whole timeline afterwards.
+
+    It is a statement of its own, after the lock, on purpose: joined to the complaint's
+    SELECT … FOR UPDATE, PostgreSQL would, after waiting for a concurrent transition to commit,
+    return the complaint's new row but the events of the statement's older snapshot, and the
+    chain would continue from a stale event (duplicate seq).
     """
     now = now or utcnow()
     t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating)
-    timeline = list(timeline) if timeline is not None else timeline_of(session, complaint.id)
+    timeline = timeline_of(session, complaint.id)
     role = {"consumer": "consumer", "business": "business_staff", "mediator": actor.kind}[t.party]
     source = complaint.status
     data: dict[str, Any] = {}
@@ -292,7 +293,6 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
     _after_change(session, settings, complaint, ev, t.event_type, now)
     if action == "accept":
         _route_after_accept(session, settings, complaint, now, timeline=timeline)
-    set_committed_value(complaint, "events", timeline)  # what a load after the flushes would give
     return Moved(complaint, timeline)
 
 

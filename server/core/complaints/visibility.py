@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from server.core.actor import Actor
 from server.core.errors import NotFound
-from server.core.models import Complaint, ComplaintEvent
+from server.core.models import Complaint
 
 
 def visibility_clause(actor: Actor):
@@ -51,19 +51,18 @@ def can_see(actor: Actor, complaint: Complaint) -> bool:
 
 
 def get_visible_complaint(session: Session, actor: Actor, complaint_id: int, for_update: bool = False,
-                          with_business: bool = False, with_events: bool = False) -> Complaint:
+                          with_business: bool = False) -> Complaint:
     """for_update: lock the complaint row (PostgreSQL). with_business: load its business (if any) in the
-    same statement, so that a later session.get(Business, complaint.business_id) needs no query.
-    with_events: load complaint.events (its timeline, ordered by seq) in the same statement too."""
+    same statement, so that a later session.get(Business, complaint.business_id) needs no query. (After
+    waiting for the lock, PostgreSQL returns the complaint's latest row with the business row of the
+    statement's snapshot: fine for a business, whose changes the complaint's lock never ordered anyway;
+    not for the complaint's events, which are therefore read after the lock, see transition_complaint.)"""
     stmt: Select = select(Complaint).where(Complaint.id == complaint_id)
     if with_business:
         stmt = stmt.outerjoin(Complaint.business).options(contains_eager(Complaint.business))
-    if with_events:
-        stmt = (stmt.outerjoin(Complaint.events).options(contains_eager(Complaint.events))
-                .order_by(ComplaintEvent.seq))
     if for_update and session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=Complaint)  # the complaint row only, as without the joins
-    complaint = session.execute(stmt).unique().scalar_one_or_none()
+        stmt = stmt.with_for_update(of=Complaint)  # the complaint row only, as without the join
+    complaint = session.execute(stmt).scalar_one_or_none()
     if complaint is None or not can_see(actor, complaint):
         raise NotFound("投诉不存在或无权查看")
     return complaint
