@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from flask import Flask
 
-BYPASS_HEADERS = ("HTTP_COOKIE", "HTTP_ORIGIN")
+BYPASS_HEADERS = ("HTTP_COOKIE", "HTTP_ORIGIN", "HTTP_TRANSFER_ENCODING")
 CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
 PER_REQUEST_HEADERS = {"x-request-id", "content-length"}
 MAX_LEARNED = 20_000  # raw requests remembered per process (a few MB); forgotten all at once beyond
@@ -64,7 +64,8 @@ class PublicFastPath:
         self._latency = REQUEST_LATENCY
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD") != "GET" or any(h in environ for h in BYPASS_HEADERS):
+        if environ.get("REQUEST_METHOD") != "GET" or any(h in environ for h in BYPASS_HEADERS) or \
+                environ.get("CONTENT_LENGTH") not in (None, "", "0"):  # a GET with a body: Flask's limits decide
             return self.wsgi_app(environ, start_response)
         started = time.perf_counter()
         raw = (environ.get("wsgi.url_scheme", "http"), environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""))
