@@ -116,6 +116,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
+        "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
@@ -126,4 +127,9 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
     if overrides:
         cfg.update(overrides)
     cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
+    # Deadlines are computed wherever settings are loaded (web, worker, scheduler, CLI): every process
+    # counts working days on the same calendar. A broken file stops the process here, not a deadline later.
+    from server.core.timeutil import use_calendar_file
+
+    use_calendar_file(cfg.get("WORKING_DAY_CALENDAR"))
     return cfg

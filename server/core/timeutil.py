@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -11,6 +12,40 @@ import chinese_calendar
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 log = logging.getLogger(__name__)
 _warned_years: set[int] = set()
+# From WORKING_DAY_CALENDAR (use_calendar_file): the State Council's schedule for years the installed
+# chinesecalendar does not know yet (it is published each November; a library release follows later).
+_extra_holidays: frozenset[date] = frozenset()
+_extra_workdays: frozenset[date] = frozenset()
+_extra_years: frozenset[int] = frozenset()
+
+
+class CalendarFileError(ValueError):
+    pass
+
+
+def use_calendar_file(path: str | None) -> None:
+    """Load {"holidays": ["YYYY-MM-DD", ...], "workdays": [...]} (workdays: the weekend days worked in
+    exchange, 调休). Its dates take precedence over chinesecalendar; in a year the file names and the
+    library does not know, other dates count Monday to Friday (without the warning). None: none."""
+    global _extra_holidays, _extra_workdays, _extra_years
+    holidays: set[date] = set()
+    workdays: set[date] = set()
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                doc = json.load(f)
+            if not isinstance(doc, dict) or set(doc) - {"holidays", "workdays"}:
+                raise ValueError('expected an object with "holidays" and "workdays" lists')
+            holidays = {date.fromisoformat(d) for d in doc.get("holidays", [])}
+            workdays = {date.fromisoformat(d) for d in doc.get("workdays", [])}
+        except (OSError, ValueError, TypeError) as exc:
+            raise CalendarFileError(f"WORKING_DAY_CALENDAR {path}: {exc}") from exc
+        if holidays & workdays:
+            raise CalendarFileError(f"WORKING_DAY_CALENDAR {path}: both a holiday and a working day: "
+                                    f"{', '.join(sorted(d.isoformat() for d in holidays & workdays))}")
+    _extra_holidays, _extra_workdays = frozenset(holidays), frozenset(workdays)
+    _extra_years = frozenset(d.year for d in holidays | workdays)
+    is_workday.cache_clear()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -20,12 +55,17 @@ def is_workday(day: date) -> bool:
     Memoized: the answer for a date never changes while the process runs, and chinese_calendar scans
     its whole holiday table (min/max of the keys) on every call, about 20 µs, ten calls per deadline.
     """
+    if day in _extra_holidays:
+        return False
+    if day in _extra_workdays:
+        return True
     try:
         return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        if day.year not in _warned_years:
+        if day.year not in _warned_years and day.year not in _extra_years:
             _warned_years.add(day.year)
-            log.warning("no official calendar for %s yet: counting Monday-Friday; upgrade chinesecalendar", day.year)
+            log.warning("no official calendar for %s yet: counting Monday-Friday; upgrade chinesecalendar or "
+                        "list that year's holidays in WORKING_DAY_CALENDAR", day.year)
         return day.weekday() < 5
 
 
