@@ -79,6 +79,10 @@ def _origin() -> str:
     return name
 
 
+def _full_key(gens: str, scope: str | None, key: str) -> str:
+    return f"{PREFIX}:{gens}:{scope or 'all'}:{key}"
+
+
 def _redis_identity(client: Any) -> tuple:
     kw = getattr(getattr(client, "connection_pool", None), "connection_kwargs", {}) or {}
     return kw.get("host"), kw.get("port"), kw.get("path"), int(kw.get("db") or 0)
@@ -233,8 +237,9 @@ class PublicCache:
 
     # -------------------------------------------------------------- generations
 
-    def _generations(self, scope: str | None) -> str | None:
-        """The generations that make up a key; None when Redis is unreachable (then nothing is cached)."""
+    def _generations(self, scope: str | None, memory_only: bool = False) -> str | None:
+        """The generations that make up a key; None when Redis is unreachable (then nothing is cached),
+        or, with memory_only, when this process's mirror does not hold them (no Redis command then)."""
         if self.redis is None:
             with self._mutex:
                 g = self._local_gens.get("*", 0)
@@ -244,6 +249,8 @@ class PublicCache:
         mirror.ensure_running()
         now = time.monotonic()
         vals = mirror.get(keys, now)
+        if vals is None and memory_only:
+            return None
         if vals is None:
             version = mirror.version
             try:
@@ -340,17 +347,10 @@ class PublicCache:
         Current means: its generations are the mirrored (or, without Redis, local) ones, and an
         aggregate is inside its freshness window. Anything else is None and the caller takes the full
         path (get_or_set_text), which asks Redis and refreshes."""
-        if self.redis is None:
-            with self._mutex:
-                g = self._local_gens.get("*", 0)
-                gens = f"{g}.{self._local_gens.get(scope, 0)}" if scope else str(g)
-                entry = self._local.get(f"{PREFIX}:{gens}:{scope or 'all'}:{key}")
-        else:
-            keys = (EPOCH, GLOBAL_GEN, _scope_gen_key(scope)) if scope else (EPOCH, GLOBAL_GEN)
-            vals = self._mirror.get(keys, time.monotonic())
-            if vals is None:
-                return None
-            entry = self._near.get(f"{PREFIX}:{'.'.join(vals)}:{scope or 'all'}:{key}")
+        gens = self._generations(scope, memory_only=True)
+        if gens is None:
+            return None
+        entry = (self._local if self.redis is None else self._near).get(_full_key(gens, scope, key))
         if entry is None or not self._current(entry[0], scope, self.clock()):
             return None
         self.hits += 1
@@ -369,7 +369,7 @@ class PublicCache:
         gens = self._generations(scope)
         if gens is None:
             return _dump(compute())
-        full_key = f"{PREFIX}:{gens}:{scope or 'all'}:{key}"
+        full_key = _full_key(gens, scope, key)
         now = self.clock()
         if self.redis is not None:
             near = self._near.get(full_key)
