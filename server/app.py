@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 from typing import Any
 
@@ -11,6 +10,7 @@ from flask import Flask, g, request
 from server.config import load_config
 from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
+from server.logging_setup import choose_request_id
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -32,8 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def _request_id():
-        rid = request.headers.get("X-Request-Id", "")
-        g.request_id = rid if 0 < len(rid) <= 64 and rid.isprintable() else secrets.token_hex(8)
+        g.request_id = choose_request_id(request.headers.get("X-Request-Id"))
         g.started = time.perf_counter()
         sqlite_write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 

@@ -23,13 +23,14 @@ Set PUBLIC_FAST_PATH=0 to turn it off (every request then goes through Flask).
 """
 from __future__ import annotations
 
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 from flask import Flask
+
+from server.logging_setup import choose_request_id
 
 BYPASS_HEADERS = ("HTTP_COOKIE", "HTTP_ORIGIN", "HTTP_TRANSFER_ENCODING")
 CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
@@ -43,12 +44,6 @@ class Learned(NamedTuple):
     route: str
     auth_free: bool  # the operation never reads credentials (auth="none")
     headers: tuple[tuple[str, str], ...]
-
-
-def request_id(environ: dict[str, Any]) -> str:
-    """The caller's X-Request-Id when acceptable, else a fresh one (the same rule as create_app's hook)."""
-    rid = environ.get("HTTP_X_REQUEST_ID", "")
-    return rid if 0 < len(rid) <= 64 and rid.isprintable() else secrets.token_hex(8)
 
 
 class PublicFastPath:
@@ -77,7 +72,7 @@ class PublicFastPath:
             if text is not None:
                 body = text.encode("utf-8")
                 start_response("200 OK", [*known.headers, ("Content-Length", str(len(body))),
-                                          ("X-Request-Id", request_id(environ))])
+                                          ("X-Request-Id", choose_request_id(environ.get("HTTP_X_REQUEST_ID")))])
                 self.answered += 1
                 self._latency.labels("GET", known.route, "200").observe(time.perf_counter() - started)
                 return [body]

@@ -10,11 +10,17 @@ import contextlib
 import contextvars
 import logging
 import os
+import secrets
 from collections.abc import Iterator
 
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("smart315_request_id", default=None)
 
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d"
+
+
+def choose_request_id(offered: str | None) -> str:
+    """The caller's X-Request-Id when it is acceptable (1-64 printable characters), else a fresh one."""
+    return offered if offered and len(offered) <= 64 and offered.isprintable() else secrets.token_hex(8)
 
 
 def current_request_id() -> str | None:
