@@ -53,6 +53,17 @@ def database_url():
     drop()
 
 
+@pytest.fixture
+def private_redis():
+    """A redis-server of the test's own on a free port (tests that kill, restart or flush it)."""
+    from tests.security.procs import PrivateRedis
+
+    r = PrivateRedis()
+    r.start()
+    yield r
+    r.destroy()
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     base = os.environ.get("TEST_REDIS_URL")

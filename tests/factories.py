@@ -109,3 +109,17 @@ def complaint_body(business_id: int | None = None, **over: Any) -> dict[str, Any
         body["business_name"] = "某某电器商行"
     body.update(over)
     return body
+
+
+def file_complaint(client, consumer, business_id=None, **over):
+    """POST /complaints as `consumer`; the 201 body."""
+    r = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(business_id, **over))
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def act(client, who, cid, action, expect=200, **fields):
+    """POST /complaints/{cid}/transitions as `who`, expecting `expect`; the body."""
+    r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=who.headers, json={"action": action, **fields})
+    assert r.status_code == expect, r.get_json()
+    return r.get_json()

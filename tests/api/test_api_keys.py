@@ -1,7 +1,7 @@
 """Business integrations with X-Api-Key: scoped to one business, shown once, stored hashed, revocable."""
 from __future__ import annotations
 
-from tests.api.test_lifecycle import act, file_complaint
+from tests.factories import act, file_complaint
 
 
 def test_api_key_lifecycle_and_scope(client, auth, db):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from server.core.models import Complaint, ComplaintEvent
 from server.core.timeutil import SHANGHAI, add_working_days
-from tests.api.test_lifecycle import act, file_complaint
+from tests.factories import act, file_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
 

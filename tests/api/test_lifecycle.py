@@ -1,19 +1,7 @@
 """The whole complaint lifecycle through the HTTP API, each path and each role's part in it."""
 from __future__ import annotations
 
-from tests.factories import complaint_body
-
-
-def file_complaint(client, consumer, business_id=None, **over):
-    r = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(business_id, **over))
-    assert r.status_code == 201, r.get_json()
-    return r.get_json()
-
-
-def act(client, who, cid, action, expect=200, **fields):
-    r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=who.headers, json={"action": action, **fields})
-    assert r.status_code == expect, r.get_json()
-    return r.get_json()
+from tests.factories import act, file_complaint
 
 
 def test_happy_path_accept_forward_respond_confirm_rate(client, auth):

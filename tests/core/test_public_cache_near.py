@@ -8,22 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from server.core import cache as cache_mod
 from server.core.cache import PublicCache, _Mirror
 from server.redis_client import make_redis
-from tests.security.procs import PrivateRedis
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def redis_srv():
-    r = PrivateRedis()
-    r.start()
-    yield r
-    r.destroy()
 
 
 def _wait(pred, timeout=5.0):
@@ -51,8 +40,8 @@ def _bump_in_another_process(url: str, scopes: str) -> None:
     subprocess.run([sys.executable, "-c", code, url, scopes], cwd=ROOT, check=True, timeout=60)
 
 
-def test_a_warm_hit_costs_no_redis_command(redis_srv):
-    client = make_redis(redis_srv.url)
+def test_a_warm_hit_costs_no_redis_command(private_redis):
+    client = make_redis(private_redis.url)
     cache = PublicCache(client, fresh_seconds=60)
     assert cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1") == {"b": 1}
     assert cache.get_or_set("stats", lambda: {"n": 1}) == {"n": 1}
@@ -66,24 +55,24 @@ def test_a_warm_hit_costs_no_redis_command(redis_srv):
     assert _calls(client, "get", "mget", "set") == before
 
 
-def test_a_commit_in_another_process_reaches_this_one_at_once(redis_srv):
-    cache = PublicCache(make_redis(redis_srv.url), fresh_seconds=60)
+def test_a_commit_in_another_process_reaches_this_one_at_once(private_redis):
+    cache = PublicCache(make_redis(private_redis.url), fresh_seconds=60)
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1")
     cache.get_or_set("profile", lambda: {"b": 2}, scope="business:2")
     assert _wait(lambda: _live(cache))
     assert cache.get_or_set("profile", lambda: {"b": "x"}, scope="business:1") == {"b": 1}  # mirrored now
-    _bump_in_another_process(redis_srv.url, "business:1")
+    _bump_in_another_process(private_redis.url, "business:1")
     t0 = time.monotonic()
     assert _wait(lambda: cache.get_or_set("profile", lambda: {"b": 10}, scope="business:1") == {"b": 10})
     assert time.monotonic() - t0 < 1.0  # the message, not the mirror's MIRROR_SECONDS expiry
     assert cache.get_or_set("profile", lambda: {"b": 20}, scope="business:2") == {"b": 2}  # others kept
     # A global bump (index weights, industry means) reaches every entry.
-    _bump_in_another_process(redis_srv.url, "*")
+    _bump_in_another_process(private_redis.url, "*")
     assert _wait(lambda: cache.get_or_set("profile", lambda: {"b": 21}, scope="business:2") == {"b": 21}, 1.0)
 
 
-def test_a_commit_in_this_process_is_seen_by_its_next_read_without_waiting_for_the_message(redis_srv):
-    url = redis_srv.url
+def test_a_commit_in_this_process_is_seen_by_its_next_read_without_waiting_for_the_message(private_redis):
+    url = private_redis.url
     cache = PublicCache(make_redis(url), fresh_seconds=60)
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:7")
     assert _wait(lambda: _live(cache))
@@ -92,23 +81,23 @@ def test_a_commit_in_this_process_is_seen_by_its_next_read_without_waiting_for_t
     assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:7") == {"b": 2}
 
 
-def test_while_the_subscription_is_down_reads_ask_redis_and_a_restarted_redis_starts_a_new_epoch(redis_srv):
-    cache = PublicCache(make_redis(redis_srv.url), fresh_seconds=60)
+def test_while_the_subscription_is_down_reads_ask_redis_and_a_restarted_redis_starts_a_new_epoch(private_redis):
+    cache = PublicCache(make_redis(private_redis.url), fresh_seconds=60)
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1")
     assert _wait(lambda: _live(cache))
-    redis_srv.kill()
+    private_redis.kill()
     assert _wait(lambda: not _live(cache))
     # Redis down: computed uncached, never an error, never the old entry presented as current.
     assert cache.get_or_set("profile", lambda: {"b": "down"}, scope="business:1") == {"b": "down"}
-    redis_srv.start()  # same port, empty: generations start again from 0
+    private_redis.start()  # same port, empty: generations start again from 0
     assert _wait(lambda: _live(cache), 10)
     # Same generation numbers as before the restart, but a new epoch: the near entry is not served.
     assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:1") == {"b": 2}
 
 
-def test_a_bump_whose_message_was_lost_is_healed_by_the_mirror_expiry(redis_srv, monkeypatch):
+def test_a_bump_whose_message_was_lost_is_healed_by_the_mirror_expiry(private_redis, monkeypatch):
     monkeypatch.setattr(cache_mod, "MIRROR_SECONDS", 0.3)
-    client = make_redis(redis_srv.url)
+    client = make_redis(private_redis.url)
     cache = PublicCache(client, fresh_seconds=60)
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:1")
     assert _wait(lambda: _live(cache))
@@ -120,10 +109,10 @@ def test_a_bump_whose_message_was_lost_is_healed_by_the_mirror_expiry(redis_srv,
     assert _wait(lambda: cache.get_or_set("profile", lambda: {"b": 3}, scope="business:1") == {"b": 3}, 2.0)
 
 
-def test_one_mirror_per_redis_database_and_one_channel_per_database(redis_srv):
-    a = PublicCache(make_redis(redis_srv.url), fresh_seconds=60)
-    b = PublicCache(make_redis(redis_srv.url), fresh_seconds=60)
-    other_db = PublicCache(make_redis(redis_srv.url.rsplit("/", 1)[0] + "/3"), fresh_seconds=60)
+def test_one_mirror_per_redis_database_and_one_channel_per_database(private_redis):
+    a = PublicCache(make_redis(private_redis.url), fresh_seconds=60)
+    b = PublicCache(make_redis(private_redis.url), fresh_seconds=60)
+    other_db = PublicCache(make_redis(private_redis.url.rsplit("/", 1)[0] + "/3"), fresh_seconds=60)
     assert a._mirror is b._mirror and a._mirror is not other_db._mirror
     assert a._mirror.channel != other_db._mirror.channel
     assert isinstance(a._mirror, _Mirror)

@@ -13,15 +13,6 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import complaint_body
-from tests.security.procs import PrivateRedis
-
-
-@pytest.fixture
-def private_redis():
-    r = PrivateRedis()
-    r.start()
-    yield r
-    r.destroy()
 
 
 @pytest.fixture
