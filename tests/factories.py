@@ -123,3 +123,14 @@ def act(client, who, cid, action, expect=200, **fields):
     r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=who.headers, json={"action": action, **fields})
     assert r.status_code == expect, r.get_json()
     return r.get_json()
+
+
+def settle(client, consumer, mediator, owner, business_id, rating=5, **over):
+    """A complaint settled directly: filed, accepted, answered, confirmed with 100.50 recovered, rated."""
+    c = file_complaint(client, consumer, business_id, **over)
+    act(client, mediator, c["id"], "accept")
+    act(client, owner, c["id"], "respond", note="同意退款")
+    act(client, consumer, c["id"], "confirm", amount_recovered="100.50")
+    if rating:
+        act(client, consumer, c["id"], "rate", rating=rating)
+    return c

@@ -10,17 +10,7 @@ import time
 from datetime import UTC, datetime, timedelta, timezone
 
 from server.core.scoring.disclosure import publish_disclosure
-from tests.factories import act, file_complaint
-
-
-def settle(client, consumer, mediator, owner, business_id, rating=5, **over):
-    c = file_complaint(client, consumer, business_id, **over)
-    act(client, mediator, c["id"], "accept")
-    act(client, owner, c["id"], "respond", note="同意退款")
-    act(client, consumer, c["id"], "confirm", amount_recovered="100.50")
-    if rating:
-        act(client, consumer, c["id"], "rate", rating=rating)
-    return c
+from tests.factories import act, file_complaint, settle
 
 
 def ignore(client, consumer, mediator, business_id):

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from server.app import create_app
-from tests.api.test_public import settle
+from tests.factories import settle
 
 PUBLIC_GETS = (
     "/api/v1/public/stats",
