@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from server.core.complaints.actions import do_system_step
 from server.core.complaints.states import ENDED_STATES
 from server.core.models import Complaint
+from server.core.scoring.actions import index_updates_deferred
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,8 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
     """Apply every step whose deadline passed by `now`; each step is dated at its deadline.
 
     Safe with several schedulers at once: rows are claimed with SKIP LOCKED (PostgreSQL) or under
-    SQLite's write lock, and the complaint's version column rejects a step on a stale row.
+    SQLite's write lock, and the complaint's version column rejects a step on a stale row. The index
+    of each business a batch touched is updated once, at the end of the batch, in business id order.
     """
     done: Counter = Counter()
     while True:
@@ -49,12 +51,13 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
             if not rows:
                 break
             batch_done: Counter = Counter()
-            for complaint in rows:
-                step = DUE_STEP[complaint.status]
-                at = min(complaint.deadline_at, now)
-                do_system_step(session, settings, complaint, step, at)
-                batch_done[step] += 1
-                progressed += 1
+            with index_updates_deferred(session, settings, now):
+                for complaint in rows:
+                    step = DUE_STEP[complaint.status]
+                    at = min(complaint.deadline_at, now)
+                    do_system_step(session, settings, complaint, step, at)
+                    batch_done[step] += 1
+                    progressed += 1
             try:
                 session.commit()
             except StaleDataError:
@@ -74,8 +77,9 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
                           .order_by(Complaint.id).limit(batch))
             if not rows:
                 break
-            for complaint in rows:
-                do_system_step(session, settings, complaint, "deadline_reminder", now)
+            with index_updates_deferred(session, settings, now):
+                for complaint in rows:
+                    do_system_step(session, settings, complaint, "deadline_reminder", now)
             try:
                 session.commit()
             except StaleDataError:

@@ -16,6 +16,16 @@ Why the two paths publish the same numbers, by construction:
   still pending depends on its state, not on the clock. Both paths agree for the same ``now``;
   the scheduled full recompute rolls the window forward for businesses that had no change.
 
+Concurrency (PostgreSQL; SQLite runs one writing transaction at a time): an update of one business
+holds a transaction-scoped advisory lock on that business (and the shared side of a global one)
+from before it reads the counts until it commits, so two changes of one business's complaints in
+parallel queue, and the second counts the first (else it would read counts without the other's
+change and overwrite its row, or both would insert the first row). A full recompute computes
+without locks, then takes the global lock (in-flight updates commit first, new ones wait) and
+recounts, under it, every business whose row it will write or that an update wrote meanwhile.
+A batch of changes (the scheduler) defers its updates to the end and takes the locks in business
+id order (:func:`index_updates_deferred`), so two batches cannot deadlock.
+
 Month-end history: the current month's ``IndexHistory`` row of a business is rewritten by every
 update of its index (incremental and full), so when the month ends its row holds the month-end value.
 """
@@ -24,7 +34,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +68,47 @@ MEANS_NOTE = (
     "行业均值为定期快照：每天由定时任务按全部经营者的数据重算一次，并随即用新快照全量重算所有经营者的指数；"
     "两次快照之间，即时更新和全量重算都使用同一份快照，因此二者结果完全一致。尚无快照的行业各分项取 50。"
 )
+
+
+# Transaction-scoped advisory locks (PostgreSQL): key (INDEX_LOCK, 0) is the global lock, shared by
+# every update of one business and exclusive for a full recompute; key (INDEX_LOCK, id) is one business.
+INDEX_LOCK = 3150001
+_DEFERRED = "smart315.index_deferred"
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _lock_business(session: Session, business_id: int) -> None:
+    # The global lock's shared side first, then the business (the outer row needs the CTE's row first):
+    # holding the business while queued behind a full recompute's exclusive request could deadlock.
+    if _postgres(session):
+        session.execute(text("WITH g AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:ns, 0)) "
+                             "SELECT pg_advisory_xact_lock(:ns, :id) FROM g"), {"ns": INDEX_LOCK, "id": business_id})
+
+
+def _lock_every_business(session: Session) -> None:
+    if _postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": INDEX_LOCK})
+
+
+@contextmanager
+def index_updates_deferred(session: Session, settings: Mapping[str, Any], now: datetime) -> Iterator[None]:
+    """Inside, complaint changes only note their business; on leaving (without an error) each noted
+    business is recomputed once as of ``now``, in ascending id order, so two batches touching the same
+    businesses take their locks in the same order. Nested use joins the outer batch."""
+    if _DEFERRED in session.info:
+        yield
+        return
+    pending: set[int] = set()
+    session.info[_DEFERRED] = pending
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    for business_id in sorted(pending):
+        recompute_business(session, settings, business_id, now)
 
 
 # ------------------------------------------------------------------ settings and snapshot
@@ -170,6 +222,8 @@ def recompute_business(session: Session, settings: Mapping[str, Any], business_i
     """Recompute and store one business's index and its current-month history row (no commit)."""
     now = now or utcnow()
     period = period_of(now)
+    # Before any read: a parallel update of this business commits first and is counted below.
+    _lock_business(session, business_id)
     # The business, its index and history rows, its industry's means and the weights: the rows
     # session.get would read one by one, in one statement (outer joins: each may be missing).
     # The counts are read after (collect_stats); none of these rows is written in between.
@@ -213,6 +267,10 @@ def on_complaint_changed(session: Session, settings: Mapping[str, Any], complain
     if complaint.business_id is not None:
         mark_changed(session, settings, complaint.business_id)
     if complaint.business_id is None or complaint.forwarded_at is None:
+        return
+    deferred = session.info.get(_DEFERRED)
+    if deferred is not None:
+        deferred.add(complaint.business_id)
         return
     recompute_business(session, settings, complaint.business_id, now)
 
@@ -315,10 +373,22 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     """
     now = now or utcnow()
     t0 = time.perf_counter()
-    businesses = session.execute(select(Business.id, Business.industry_code, Business.region_code)).all()
+    period = period_of(now)
+    # The stored rows first: an update committed after this read shows as a new computed_at below.
+    # JSON columns are compared as their stored text (json.dumps, as SQLAlchemy and _upsert write them):
+    # parsing 2 × 43k documents only to find them equal would cost seconds.
+    existing = {r.business_id: r for r in session.execute(
+        select(BusinessIndex.business_id, BusinessIndex.computed_at,
+               *[cast(getattr(BusinessIndex, c), Text).label(c) if c in _JSON_COLS
+                 else getattr(BusinessIndex, c) for c in _COMPARED]))}
+    hist_existing = {r.business_id: (r.score, r.grade, r.n_complaints) for r in session.execute(
+        select(IndexHistory.business_id, IndexHistory.score, IndexHistory.grade, IndexHistory.n_complaints)
+        .where(IndexHistory.period == period))}
+    businesses = {b.id: b for b in session.execute(select(Business.id, Business.industry_code,
+                                                          Business.region_code))}
     stats = collect_stats(session, now)
     t_stats = time.perf_counter()
-    industry_of = {b.id: b.industry_code for b in businesses}
+    industry_of = {bid: b.industry_code for bid, b in businesses.items()}
     if refresh_means:
         stored_means = {code: _means_of(m) for code, m in take_means_snapshot(session, stats, industry_of, now).items()}
     else:
@@ -326,39 +396,57 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
                         for r in session.execute(select(IndustryMean)).scalars()}
     weights = get_weights(session)
     neutral = _means_of(None)
-    # JSON columns are compared as their stored text (json.dumps, as SQLAlchemy and _upsert write them):
-    # parsing 2 × 43k documents only to find them equal would cost seconds.
-    existing = {r.business_id: r for r in session.execute(
-        select(BusinessIndex.business_id, *[cast(getattr(BusinessIndex, c), Text).label(c) if c in _JSON_COLS
-                                            else getattr(BusinessIndex, c) for c in _COMPARED]))}
-    period = period_of(now)
-    hist_existing = {r.business_id: (r.score, r.grade, r.n_complaints) for r in session.execute(
-        select(IndexHistory.business_id, IndexHistory.score, IndexHistory.grade, IndexHistory.n_complaints)
-        .where(IndexHistory.period == period))}
     empty = BusinessStats()
-    changed: list[dict[str, Any]] = []
-    hist_rows: list[dict[str, Any]] = []
-    graded = insufficient = 0
     memo: dict[tuple, tuple[IndexResult, dict[str, Any]]] = {}
-    for b in businesses:
-        s = stats.get(b.id, empty)
+
+    def evaluate(bid: int, s: BusinessStats) -> tuple[BusinessStats, IndexResult, dict[str, Any]]:
+        b = businesses[bid]
         # Many businesses share identical counts (a handful of complaints); the formula is pure.
         key = (s, b.industry_code, b.region_code)
         hit = memo.get(key)
         if hit is None:
             result = compute_index(s, stored_means.get(b.industry_code, neutral), weights, DEFAULT_DEADLINE_HOURS)
             hit = memo[key] = (result, _row_values((b.industry_code, b.region_code), s, result))
-        result, values = hit
+        return (s, *hit)
+
+    def differs_from_stored(bid: int) -> tuple[bool, bool]:
+        """(index row differs, history row differs) from the rows read at the start."""
+        s, result, values = final[bid]
+        old = existing.get(bid)
+        return (old is None or any((getattr(old, c) != json.dumps(values[c])) if c in _JSON_COLS
+                                   else (getattr(old, c) != values[c]) for c in _COMPARED),
+                hist_existing.get(bid) != (result.score, result.grade, s.n_forwarded))
+
+    final = {bid: evaluate(bid, stats.get(bid, empty)) for bid in businesses}
+    differs = {bid: differs_from_stored(bid) for bid in final}
+    recounted = 0
+    if _postgres(session):
+        # The counts above may already be old: recount, under the global lock, what will be written and
+        # what an update wrote meanwhile (its row is right, but perhaps with the means replaced here).
+        _lock_every_business(session)
+        touched = {bid for bid, at in session.execute(select(BusinessIndex.business_id, BusinessIndex.computed_at))
+                   if bid in businesses and (bid not in existing or existing[bid].computed_at != at)}
+        redo = sorted({bid for bid, d in differs.items() if any(d)} | touched)
+        if redo:
+            fresh = collect_stats(session, now, redo if len(redo) <= 2000 else None)
+            for bid in redo:
+                final[bid] = evaluate(bid, fresh.get(bid, empty))
+                # A row an update wrote meanwhile is not the one read at the start: write both.
+                differs[bid] = (True, True) if bid in touched else differs_from_stored(bid)
+            recounted = len(redo)
+    changed: list[dict[str, Any]] = []
+    hist_rows: list[dict[str, Any]] = []
+    graded = insufficient = 0
+    for bid, (s, result, values) in final.items():
         if result.insufficient:
             insufficient += 1
         else:
             graded += 1
-        old = existing.get(b.id)
-        if old is None or any((getattr(old, c) != json.dumps(values[c])) if c in _JSON_COLS
-                              else (getattr(old, c) != values[c]) for c in _COMPARED):
-            changed.append({"business_id": b.id, **values, "computed_at": now})
-        if hist_existing.get(b.id) != (result.score, result.grade, s.n_forwarded):
-            hist_rows.append({"business_id": b.id, "period": period, "score": result.score,
+        index_differs, history_differs = differs[bid]
+        if index_differs:
+            changed.append({"business_id": bid, **values, "computed_at": now})
+        if history_differs:
+            hist_rows.append({"business_id": bid, "period": period, "score": result.score,
                               "grade": result.grade, "n_complaints": s.n_forwarded})
     t_compute = time.perf_counter()
     _upsert(session, BusinessIndex, changed, ("business_id",))
@@ -373,7 +461,7 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
         "formula_version": FORMULA_VERSION, "now": now.isoformat(), "period": period,
         "businesses": len(businesses), "with_complaints": len(stats), "graded": graded,
         "insufficient": insufficient, "changed": len(changed), "history_rows": len(hist_rows),
-        "means_refreshed": refresh_means, "weights": weights,
+        "recounted_under_lock": recounted, "means_refreshed": refresh_means, "weights": weights,
         "seconds": {"stats": round(t_stats - t0, 3), "compute": round(t_compute - t_stats, 3),
                     "write": round(t_write - t_compute, 3), "total": round(t_write - t0, 3)},
     }
