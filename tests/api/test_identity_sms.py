@@ -1,6 +1,8 @@
 """Web sign-in with SMS one-time codes: expiry, single use, attempts, cooldown, per-phone and per-IP limits."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -115,6 +117,35 @@ def test_a_new_code_replaces_the_previous_one(client, db, settings):
     if first != second:
         assert login(client, first).status_code == 401
     assert login(client, second).status_code == 200
+
+
+@pytest.mark.postgres_only
+def test_two_sends_at_once_for_one_phone_send_one_sms(app, monkeypatch):
+    """A double tap while the SMS provider is slow: the second send waits for the first to commit its code,
+    then gets the cooldown's 429 (before, both saw no code yet and the phone got two SMS)."""
+    real = ConsoleSms.send_code
+
+    def slow_send(self, phone, code):
+        time.sleep(0.5)  # Aliyun answers in a few hundred ms
+        real(self, phone, code)
+
+    monkeypatch.setattr(ConsoleSms, "send_code", slow_send)
+    phone = "13800138111"
+    before = sum(1 for item in ConsoleSms.outbox if item["phone"] == phone)
+    statuses: list[int] = []
+
+    def tap():
+        statuses.append(send(app.test_client(), phone=phone).status_code)
+
+    taps = [threading.Thread(target=tap) for _ in range(2)]
+    for i, t in enumerate(taps):
+        t.start()
+        if i == 0:
+            time.sleep(0.2)  # the first is inside the provider call, its code not yet committed
+    for t in taps:
+        t.join(10)
+    assert sorted(statuses) == [202, 429]
+    assert sum(1 for item in ConsoleSms.outbox if item["phone"] == phone) - before == 1
 
 
 def test_resend_within_a_minute_is_429_with_retry_after(client):

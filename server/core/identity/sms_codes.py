@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from server.core import locks
 from server.core.errors import InvalidCode, RateLimited
 from server.core.models import SmsCode, utcnow
 
@@ -50,8 +51,13 @@ def generate_code() -> str:
 
 def check_can_send(session: Session, settings: Mapping[str, Any], phone_hash: str,
                    now: datetime | None = None) -> None:
-    """RateLimited (with the seconds left) while the last code for this phone is younger than the cooldown."""
+    """RateLimited (with the seconds left) while the last code for this phone is younger than the cooldown.
+
+    Holds the phone's lock until the caller's transaction ends, so of two sends at once the second
+    waits for the first to commit its code (or fail) and then sees it: one SMS per cooldown, not two.
+    """
     now = now or utcnow()
+    locks.lock_text(session, locks.SMS_SEND, phone_hash)
     last = session.execute(
         select(SmsCode.created_at).where(SmsCode.phone_hash == phone_hash)
         .order_by(SmsCode.created_at.desc()).limit(1)

@@ -42,6 +42,7 @@ from typing import Any
 from sqlalchemy import Text, and_, cast, select, text
 from sqlalchemy.orm import Session
 
+from server.core import locks
 from server.core.cache import mark_changed
 from server.core.errors import ValidationFailed
 from server.core.models import Business, BusinessIndex, Complaint, IndexHistory, IndustryMean, Setting, utcnow
@@ -70,14 +71,11 @@ MEANS_NOTE = (
 )
 
 
-# Transaction-scoped advisory locks (PostgreSQL): key (INDEX_LOCK, 0) is the global lock, shared by
-# every update of one business and exclusive for a full recompute; key (INDEX_LOCK, id) is one business.
-INDEX_LOCK = 3150001
+# Transaction-scoped advisory locks (server/core/locks.py): key (INDEX_LOCK, 0) is the global lock, shared
+# by every update of one business and exclusive for a full recompute; key (INDEX_LOCK, id) is one business.
+INDEX_LOCK = locks.INDEX
+_postgres = locks.on_postgres
 _DEFERRED = "smart315.index_deferred"
-
-
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 def _lock_business(session: Session, business_id: int) -> None:
