@@ -84,6 +84,24 @@ function redirectToLogin(platform, url) {
   platform.redirectTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent(url) })
 }
 
+/**
+ * How a page shows something from the API: set its busy flag to `busy` (false where a reload
+ * keeps what is already shown) and clear its error, run request(), then set the data
+ * view(result) returns, or the error's Chinese message, turning the flag off either way.
+ * The promise always resolves, so pull-down refresh stops after a failure too. The flag and
+ * error fields are `loading` and `error` unless fields ({flag, error}) names others.
+ */
+function fetchInto(page, busy, request, view, fields) {
+  var flag = (fields && fields.flag) || 'loading'
+  var error = (fields && fields.error) || 'error'
+  page.setData({ [flag]: busy, [error]: '' })
+  return request().then(function (result) {
+    page.setData(Object.assign({ [flag]: false }, view(result)))
+  }, function (err) {
+    page.setData({ [flag]: false, [error]: core.errorMessage(err) })
+  })
+}
+
 // ---------------------------------------------------------------------------------------
 // Home: headline figures, business search, top five of the rankings.
 
@@ -109,10 +127,8 @@ function home(platform) {
       load: function () {
         var self = this
         var client = platform.api()
-        self.setData({ statsLoading: true, statsError: '' })
-        var stats = client.get('/public/stats').then(function (s) {
-          self.setData({
-            statsLoading: false,
+        var stats = fetchInto(self, true, function () { return client.get('/public/stats') }, function (s) {
+          return {
             stats: {
               consumers: core.formatCount(s.consumers),
               businesses: core.formatCount(s.businesses),
@@ -121,10 +137,8 @@ function home(platform) {
               amount_recovered: core.formatYuanShort(s.amount_recovered),
               resolution_rate: core.formatRate(s.resolution_rate)
             }
-          })
-        }, function (err) {
-          self.setData({ statsLoading: false, statsError: core.errorMessage(err) })
-        })
+          }
+        }, { flag: 'statsLoading', error: 'statsError' })
         var ranks = client.get('/public/rankings', { per_page: 5 }).then(function (r) {
           self.setData({ rankings: rankingItems(r).slice(0, 5) })
         }, function () {})
@@ -139,15 +153,12 @@ function home(platform) {
         var self = this
         var q = String(self.data.q || '').trim()
         if (!q) return Promise.resolve()
-        self.setData({ searching: true, searchError: '' })
-        return platform.api().get('/businesses', { q: q }).then(function (r) {
+        return fetchInto(self, true, function () { return platform.api().get('/businesses', { q: q }) }, function (r) {
           var results = itemsOf(r).map(function (b) {
             return { id: b.id, name: b.name, scoreText: scoreText(b) }
           })
-          self.setData({ searching: false, searched: true, searchEmpty: !results.length, results: results })
-        }, function (err) {
-          self.setData({ searching: false, searchError: core.errorMessage(err) })
-        })
+          return { searched: true, searchEmpty: !results.length, results: results }
+        }, { flag: 'searching', error: 'searchError' })
       },
 
       onOpenBusiness: function (e) {
@@ -629,14 +640,13 @@ function complaintList(platform) {
 
       load: function (page) {
         var self = this
-        self.setData({ loading: page === 1, error: '' })
-        return platform.api().get('/complaints', { status: self.data.status, page: page, per_page: PER_PAGE }).then(function (r) {
+        return fetchInto(self, page === 1, function () {
+          return platform.api().get('/complaints', { status: self.data.status, page: page, per_page: PER_PAGE })
+        }, function (r) {
           var items = itemsOf(r).map(listItemView)
           var all = page === 1 ? items : self.data.items.concat(items)
           var total = (r && r.total) || all.length
-          self.setData({ loading: false, items: all, page: page, hasMore: all.length < total })
-        }, function (err) {
-          self.setData({ loading: false, error: core.errorMessage(err) })
+          return { items: all, page: page, hasMore: all.length < total }
         })
       },
 
@@ -730,15 +740,14 @@ function complaintDetail(platform) {
         var self = this
         var client = platform.api()
         var id = self.data.id
-        self.setData({ loading: !self.data.complaint.id, error: '' })
-        return Promise.all([
-          client.get('/complaints/' + id),
-          client.get('/complaints/' + id + '/messages').catch(function () { return { items: [] } })
-        ]).then(function (rs) {
+        return fetchInto(self, !self.data.complaint.id, function () {
+          return Promise.all([
+            client.get('/complaints/' + id),
+            client.get('/complaints/' + id + '/messages').catch(function () { return { items: [] } })
+          ])
+        }, function (rs) {
           self.show(rs[0])
-          self.setData({ messages: itemsOf(rs[1]).map(messageView) })
-        }, function (err) {
-          self.setData({ loading: false, error: core.errorMessage(err) })
+          return { messages: itemsOf(rs[1]).map(messageView) }
         })
       },
 
@@ -876,16 +885,14 @@ function businessDetail(platform) {
 
       load: function () {
         var self = this
-        self.setData({ loading: true, error: '' })
-        return platform.api().get('/businesses/' + self.data.id).then(function (b) {
+        return fetchInto(self, true, function () { return platform.api().get('/businesses/' + self.data.id) }, function (b) {
           var counts = []
           var src = b.counts || b
           Object.keys(COUNT_LABELS).forEach(function (k) {
             if (src[k] === undefined || src[k] === null) return
             counts.push({ label: COUNT_LABELS[k], value: k === 'amount_recovered' ? core.formatYuan(src[k]) : String(src[k]) })
           })
-          self.setData({
-            loading: false,
+          return {
             business: {
               name: b.name,
               industryText: b.industry_name || b.industry_code || '',
@@ -893,9 +900,7 @@ function businessDetail(platform) {
             },
             index: core.indexView(b),
             counts: counts
-          })
-        }, function (err) {
-          self.setData({ loading: false, error: core.errorMessage(err) })
+          }
         })
       },
 
@@ -936,11 +941,10 @@ function rankings(platform) {
 
       load: function () {
         var self = this
-        self.setData({ loading: true, error: '' })
-        return platform.api().get('/public/rankings', { industry: self.data.industry }).then(function (r) {
-          self.setData({ loading: false, items: rankingItems(r) })
-        }, function (err) {
-          self.setData({ loading: false, error: core.errorMessage(err) })
+        return fetchInto(self, true, function () {
+          return platform.api().get('/public/rankings', { industry: self.data.industry })
+        }, function (r) {
+          return { items: rankingItems(r) }
         })
       },
 
@@ -974,21 +978,18 @@ function consult(platform) {
           return { role: m.role, content: m.text }
         })
         var messages = self.data.messages.concat([{ role: 'user', text: q, citations: [] }])
-        self.setData({ messages: messages, question: '', sending: true, error: '' })
+        self.setData({ messages: messages, question: '' })
         var body = { question: q }
         if (history.length) body.history = history
-        return platform.api().post('/consult', body).then(function (r) {
-          self.setData({
-            sending: false,
+        return fetchInto(self, true, function () { return platform.api().post('/consult', body) }, function (r) {
+          return {
             messages: self.data.messages.concat([{
               role: 'assistant',
               text: r.answer,
               citations: (r.citations || []).map(function (c) { return { law: c.law, article: c.article, text: c.text } })
             }])
-          })
-        }, function (err) {
-          self.setData({ sending: false, error: core.errorMessage(err) })
-        })
+          }
+        }, { flag: 'sending' })
       }
     }
   }
@@ -1035,11 +1036,10 @@ function notifications(platform) {
 
       load: function () {
         var self = this
-        self.setData({ loading: !self.data.items.length, error: '' })
-        return platform.api().get('/notifications', { per_page: 50 }).then(function (r) {
-          self.setData({ loading: false, items: itemsOf(r).map(notificationView) })
-        }, function (err) {
-          self.setData({ loading: false, error: core.errorMessage(err) })
+        return fetchInto(self, !self.data.items.length, function () {
+          return platform.api().get('/notifications', { per_page: 50 })
+        }, function (r) {
+          return { items: itemsOf(r).map(notificationView) }
         })
       },
 

@@ -223,3 +223,121 @@ describe('Alipay home, business, assistant, inbox', () => {
     expect(my.navigateTo).toHaveBeenCalledWith({ url: '/pages/complaint/detail?id=12' })
   })
 })
+
+// Every page that loads from the API shares one pattern (pages.js fetchInto); these pin what a
+// user sees of it: the message, no spinner left over, retry, reloads and pull-down refresh.
+describe('Alipay pages: a failed load is explained and stops loading', () => {
+  let my
+  beforeEach(() => {
+    my = installMy()
+    signIn(my)
+  })
+
+  test.each([
+    // page, query, the request that fails, its answer, loading flag, error field, message
+    ['index/index', {}, '/public/stats', problem(503, 'upstream_unavailable'), 'statsLoading', 'statsError', '服务暂时繁忙，请稍后重试'],
+    ['business/detail', { id: '8' }, '/businesses/8', problem(404, 'not_found'), 'loading', 'error', '内容不存在或已被删除'],
+    ['rankings/rankings', {}, '/public/rankings', 'network', 'loading', 'error', '网络不给力，请稍后重试'],
+    ['complaint/list', {}, '/complaints', problem(503, 'upstream_unavailable'), 'loading', 'error', '服务暂时繁忙，请稍后重试'],
+    ['complaint/detail', { id: '5' }, '/complaints/5', 'network', 'loading', 'error', '网络不给力，请稍后重试'],
+    ['notifications/notifications', {}, '/notifications', problem(429, 'rate_limited'), 'loading', 'error', '操作太频繁，请稍后再试']
+  ])('%s', async (name, query, path, answer, flag, field, message) => {
+    my._route('GET', path, () => answer)
+    const page = loadPage(name, query)
+    await page._onLoadResult
+    if (page.onShow) await page.onShow()
+    await flush()
+    expect(page.data[flag]).toBe(false)
+    expect(page.data[field]).toBe(message)
+  })
+
+  test('retry after a failure clears the message and shows the data', async () => {
+    my._route('GET', '/public/rankings', () => 'network')
+    const page = loadPage('rankings/rankings', {})
+    await page._onLoadResult
+    expect(page.data.error).toBe('网络不给力，请稍后重试')
+    my._route('GET', '/public/rankings', () => ({ data: { items: [{ business_id: 8, name: '甲店', score: 91.25, grade: 'A' }] } }))
+    await page.onRetry()
+    expect(page.data.error).toBe('')
+    expect(page.data.loading).toBe(false)
+    expect(page.data.items).toEqual([{ id: 8, name: '甲店', rank: 1, scoreText: '91.3 · A' }])
+  })
+
+  test('home: a failed search is explained and searching stops', async () => {
+    my._route('GET', '/public/stats', () => 'network')
+    my._route('GET', '/public/rankings', () => ({ data: { items: [] } }))
+    my._route('GET', '/businesses', () => problem(429, 'rate_limited'))
+    const page = loadPage('index/index', {})
+    await page._onLoadResult
+    page.onSearchInput(ev('某店'))
+    const searching = page.onSearch()
+    expect(page.data.searching).toBe(true)
+    await searching
+    expect(page.data.searchError).toBe('操作太频繁，请稍后再试')
+    expect(page.data.searching).toBe(false)
+    expect(page.data.searched).toBe(false)
+  })
+
+  test('assistant: a failed answer keeps the question shown and stops sending', async () => {
+    my._route('POST', '/consult', () => problem(503, 'upstream_unavailable'))
+    const page = loadPage('consult/consult', {})
+    page.onInput(ev('网购能退货吗'))
+    const sending = page.onSend()
+    expect(page.data.sending).toBe(true)
+    await sending
+    expect(page.data.sending).toBe(false)
+    expect(page.data.error).toBe('服务暂时繁忙，请稍后重试')
+    expect(page.data.question).toBe('')
+    expect(page.data.messages).toEqual([{ role: 'user', text: '网购能退货吗', citations: [] }])
+  })
+
+  test('only a first load shows 加载中; a reload keeps what is shown', async () => {
+    my._route('GET', '/notifications', () => ({ data: { items: [{ id: 4, type: 'complaint.responded', created_at: '2026-11-28T10:00:00+08:00' }] } }))
+    const inbox = loadPage('notifications/notifications', {})
+    const first = inbox.onShow()
+    expect(inbox.data.loading).toBe(true)
+    await first
+    const again = inbox.load(1)
+    expect(inbox.data.loading).toBe(false)
+    await again
+
+    my._route('GET', '/complaints', () => ({ data: { items: [{ id: 1, title: '退款', status: 'submitted' }], total: 30 } }))
+    const list = loadPage('complaint/list', {})
+    const firstPage = list.onShow()
+    expect(list.data.loading).toBe(true)
+    await firstPage
+    const nextPage = list.load(2)
+    expect(list.data.loading).toBe(false)
+    await nextPage
+    expect(list.data.items).toHaveLength(2)
+
+    my._route('GET', '/complaints/5', () => ({ data: { id: 5, title: 't', status: 'submitted', allowed_actions: [], timeline: [] } }))
+    const detail = loadPage('complaint/detail', { id: '5' })
+    await detail._onLoadResult
+    const reload = detail.load()
+    expect(detail.data.loading).toBe(false)
+    await reload
+
+    my._route('GET', '/public/rankings', () => ({ data: { items: [] } }))
+    const ranks = loadPage('rankings/rankings', {})
+    await ranks._onLoadResult
+    expect(ranks.data.loading).toBe(false)
+    const filtered = ranks.onIndustryChange(ev('0'))
+    expect(ranks.data.loading).toBe(true)
+    await filtered
+    expect(ranks.data.loading).toBe(false)
+  })
+
+  test.each([
+    ['index/index', '/public/stats', 'statsError'],
+    ['complaint/list', '/complaints', 'error'],
+    ['notifications/notifications', '/notifications', 'error']
+  ])('%s: pull-down refresh stops even when the reload fails', async (name, path, field) => {
+    my._route('GET', path, () => 'network')
+    const page = loadPage(name, {})
+    await page._onLoadResult
+    await page.onPullDownRefresh()
+    expect(my.stopPullDownRefresh).toHaveBeenCalledTimes(1)
+    expect(page.data[field]).toBe('网络不给力，请稍后重试')
+  })
+})

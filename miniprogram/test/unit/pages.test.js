@@ -87,3 +87,128 @@ describe('other WeChat pages render from the API', () => {
     expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/complaint/detail?id=7' })
   })
 })
+
+// Every page that loads from the API shares one pattern (pages.js fetchInto); these pin what a
+// user sees of it: the message, no spinner left over, retry, reloads and pull-down refresh.
+describe('WeChat pages: a failed load is explained and stops loading', () => {
+  let wx
+  beforeEach(() => {
+    wx = installWx()
+    signIn(wx)
+  })
+
+  test.each([
+    // page, options, the request that fails, its answer, loading flag, error field, message
+    ['index/index', {}, '/public/stats', problem(503, 'upstream_unavailable'), 'statsLoading', 'statsError', '服务暂时繁忙，请稍后重试'],
+    ['business/detail', { id: '3' }, '/businesses/3', problem(404, 'not_found'), 'loading', 'error', '内容不存在或已被删除'],
+    ['rankings/rankings', {}, '/public/rankings', 'network', 'loading', 'error', '网络不给力，请稍后重试'],
+    ['complaint/list', {}, '/complaints', problem(503, 'upstream_unavailable'), 'loading', 'error', '服务暂时繁忙，请稍后重试'],
+    ['complaint/detail', { id: '123' }, '/complaints/123', 'network', 'loading', 'error', '网络不给力，请稍后重试'],
+    ['notifications/notifications', {}, '/notifications', problem(429, 'rate_limited'), 'loading', 'error', '操作太频繁，请稍后再试']
+  ])('%s', async (name, options, path, answer, flag, field, message) => {
+    wx._route('GET', path, () => answer)
+    const comp = renderPage(name, options)
+    if (comp.instance.onShow) await comp.instance.onShow()
+    await flush()
+    expect(comp.instance.data[flag]).toBe(false)
+    expect(comp.instance.data[field]).toBe(message)
+    expect(comp.dom.textContent).toContain(message)
+    expect(comp.dom.textContent).not.toContain('加载中…')
+    expect(comp.querySelector('#retry-btn')).toBeTruthy()
+  })
+
+  test('retry after a failure clears the message and shows the data', async () => {
+    wx._route('GET', '/public/rankings', () => 'network')
+    const comp = renderPage('rankings/rankings')
+    await flush()
+    expect(text(comp, '#error')).toContain('网络不给力，请稍后重试')
+    wx._route('GET', '/public/rankings', () => ({ data: { items: [{ business_id: 1, name: '食品店', score: 90, grade: 'A' }] } }))
+    comp.querySelector('#retry-btn').dispatchEvent('tap')
+    await flush()
+    expect(comp.instance.data.error).toBe('')
+    expect(comp.querySelector('#error')).toBeUndefined()
+    expect(comp.querySelectorAll('.ranking-item')).toHaveLength(1)
+  })
+
+  test('home: a failed search is explained and searching stops', async () => {
+    wx._route('GET', '/public/stats', () => 'network')
+    wx._route('GET', '/public/rankings', () => ({ data: { items: [] } }))
+    wx._route('GET', '/businesses', () => problem(429, 'rate_limited'))
+    const comp = renderPage('index/index')
+    await flush()
+    comp.instance.onSearchInput({ detail: { value: '某店' } })
+    const searching = comp.instance.onSearch()
+    expect(comp.instance.data.searching).toBe(true)
+    await searching
+    await flush()
+    expect(text(comp, '#search-error')).toBe('操作太频繁，请稍后再试')
+    expect(comp.instance.data.searching).toBe(false)
+    expect(comp.instance.data.searched).toBe(false)
+    expect(comp.dom.textContent).not.toContain('搜索中…')
+  })
+
+  test('assistant: a failed answer keeps the question shown and stops sending', async () => {
+    wx._route('POST', '/consult', () => 'network')
+    const comp = renderPage('consult/consult')
+    comp.instance.onInput({ detail: { value: '质量问题谁负责' } })
+    const sending = comp.instance.onSend()
+    expect(comp.instance.data.sending).toBe(true)
+    await sending
+    await flush()
+    expect(comp.instance.data.sending).toBe(false)
+    expect(text(comp, '#error')).toBe('网络不给力，请稍后重试')
+    expect(comp.querySelector('#thinking')).toBeUndefined()
+    expect(comp.instance.data.question).toBe('')
+    expect(comp.instance.data.messages).toEqual([{ role: 'user', text: '质量问题谁负责', citations: [] }])
+  })
+
+  test('only a first load shows 加载中; a reload keeps what is shown', async () => {
+    wx._route('GET', '/notifications', () => ({ data: { items: [{ id: 2, type: 'message.created', created_at: '2026-11-28T10:00:00+08:00' }] } }))
+    const inbox = renderPage('notifications/notifications')
+    const first = inbox.instance.onShow()
+    expect(inbox.instance.data.loading).toBe(true)
+    await first
+    const again = inbox.instance.load(1)
+    expect(inbox.instance.data.loading).toBe(false)
+    await again
+
+    wx._route('GET', '/complaints', () => ({ data: { items: [{ id: 1, title: '退款难', status: 'submitted' }], total: 30 } }))
+    const list = renderPage('complaint/list')
+    const firstPage = list.instance.onShow()
+    expect(list.instance.data.loading).toBe(true)
+    await firstPage
+    const nextPage = list.instance.load(2)
+    expect(list.instance.data.loading).toBe(false)
+    await nextPage
+    expect(list.instance.data.items).toHaveLength(2)
+
+    wx._route('GET', '/complaints/123', () => ({ data: { id: 123, title: '空调不制冷', status: 'submitted', allowed_actions: [], timeline: [] } }))
+    const detail = renderPage('complaint/detail', { id: '123' })
+    await flush()
+    const reload = detail.instance.load()
+    expect(detail.instance.data.loading).toBe(false)
+    await reload
+
+    wx._route('GET', '/public/rankings', () => ({ data: { items: [] } }))
+    const ranks = renderPage('rankings/rankings')
+    await flush()
+    expect(ranks.instance.data.loading).toBe(false)
+    const filtered = ranks.instance.onIndustryChange({ detail: { value: '0' } })
+    expect(ranks.instance.data.loading).toBe(true)
+    await filtered
+    expect(ranks.instance.data.loading).toBe(false)
+  })
+
+  test.each([
+    ['index/index', '/public/stats', 'statsError'],
+    ['complaint/list', '/complaints', 'error'],
+    ['notifications/notifications', '/notifications', 'error']
+  ])('%s: pull-down refresh stops even when the reload fails', async (name, path, field) => {
+    wx._route('GET', path, () => 'network')
+    const comp = renderPage(name)
+    await flush()
+    await comp.instance.onPullDownRefresh()
+    expect(wx.stopPullDownRefresh).toHaveBeenCalledTimes(1)
+    expect(comp.instance.data[field]).toBe('网络不给力，请稍后重试')
+  })
+})
