@@ -6,6 +6,11 @@ Receivers dedupe on X-Smart315-Delivery, which is fixed when the notification is
 the same on every retry *and on a manual redelivery* (a redelivery is a new outbox row with a new
 dedupe key "redeliver:<row id>:<n>" but the original payload and delivery id: it is the same
 event delivered again, so a receiver that already processed it may ignore it).
+
+URL safety and DNS rebinding: `resolve_checked` resolves the host once, refuses private, loopback,
+link-local and reserved addresses (unless WEBHOOK_ALLOW_PRIVATE_NETWORKS) and returns the address it
+checked; the sender (channels/webhook.py) connects to exactly that address, so a DNS server cannot
+answer a public address to the check and an internal one to the request.
 """
 from __future__ import annotations
 
@@ -19,13 +24,13 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
-from server.core.errors import NotFound, PermanentDeliveryError, ValidationFailed
+from server.core.errors import NotFound, PermanentDeliveryError, TransientDeliveryError, ValidationFailed
 from server.core.models import Business, Notification, Webhook, WebhookDelivery, utcnow
 from server.core.notifications.outbox import EVENT_TYPES, wake_after_commit
 from server.core.timeutil import to_iso
@@ -38,6 +43,10 @@ class UnsafeUrl(ValueError):
     """The URL is not http(s) or points at a private, loopback, link-local or reserved address."""
 
 
+class UnresolvableHost(UnsafeUrl):
+    """The host name did not resolve: at send time this may be temporary (DNS down), so it is retried."""
+
+
 def _address_is_public(addr: str) -> bool:
     ip = ipaddress.ip_address(addr.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
@@ -46,34 +55,58 @@ def _address_is_public(addr: str) -> bool:
                 or ip.is_unspecified or not ip.is_global)
 
 
-def check_url(url: str, allow_private: bool, resolve: bool = True) -> str:
-    """Return the URL if it may be called, else raise UnsafeUrl with the reason (in Chinese)."""
+def resolve_checked(url: str, allow_private: bool) -> tuple[SplitResult, str]:
+    """Resolve the URL's host once and return (parts, address): the address to connect to.
+
+    Every address the name resolves to must be public unless `allow_private`; the first one
+    getaddrinfo returned is used (no fallback to the others: one checked address, one attempt).
+    With `allow_private` the host is still resolved here, once, and that address is used.
+    Raises UnsafeUrl (reason in Chinese); UnresolvableHost (a subclass) when the name did not
+    resolve, which may be temporary."""
+    parts = _check_shape(url)
+    host = parts.hostname or ""  # _check_shape refused a URL without one
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except UnicodeError as exc:
+        raise UnsafeUrl("无法解析该主机名") from exc
+    except socket.gaierror as exc:
+        raise UnresolvableHost("无法解析该主机名") from exc
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos
+                                   if info[0] in (socket.AF_INET, socket.AF_INET6)))
+    if not addresses:
+        raise UnresolvableHost("无法解析该主机名")
+    if not allow_private:
+        for addr in addresses:
+            if not _address_is_public(addr):
+                raise UnsafeUrl("不允许指向内网、本机、链路本地或保留地址")
+    return parts, addresses[0]
+
+
+def _check_shape(url: str) -> SplitResult:
     try:
         parts = urlsplit(url)
-        port = parts.port
+        parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError as exc:
         raise UnsafeUrl("URL 格式不正确") from exc
     if parts.scheme not in ("http", "https"):
         raise UnsafeUrl("只支持 http 或 https 地址")
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise UnsafeUrl("URL 缺少主机名")
     if parts.username or parts.password:
         raise UnsafeUrl("URL 不能包含用户名或密码")
-    if allow_private:
+    return parts
+
+
+def check_url(url: str, allow_private: bool, resolve: bool = True) -> str:
+    """Return the URL if it may be called, else raise UnsafeUrl with the reason (in Chinese).
+
+    Used when a webhook is created; the sender checks again with `resolve_checked` and connects to
+    the address it checked. With `allow_private` (or `resolve=False`) only the URL's shape is checked."""
+    _check_shape(url)
+    if allow_private or not resolve:
         return url
-    if not resolve:
-        return url
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeUrl("无法解析该主机名") from exc
-    addresses = {info[4][0] for info in infos}
-    if not addresses:
-        raise UnsafeUrl("无法解析该主机名")
-    for addr in addresses:
-        if not _address_is_public(addr):
-            raise UnsafeUrl("不允许指向内网、本机、链路本地或保留地址")
+    resolve_checked(url, allow_private=False)
     return url
 
 
@@ -240,8 +273,14 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
 
 # ------------------------------------------------------------------ sending
 
-def ensure_sendable(settings: Mapping[str, Any], url: str) -> None:
+def ensure_sendable(settings: Mapping[str, Any], url: str) -> tuple[SplitResult, str]:
+    """Resolve and check the URL at send time: (parts, address to connect to).
+
+    An unsafe URL or address raises PermanentDeliveryError; a name that does not resolve now raises
+    TransientDeliveryError (DNS may be down for a while)."""
     try:
-        check_url(url, bool(settings.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")))
+        return resolve_checked(url, bool(settings.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")))
+    except UnresolvableHost as exc:
+        raise TransientDeliveryError(f"webhook host did not resolve: {exc}") from None
     except UnsafeUrl as exc:
         raise PermanentDeliveryError(f"unsafe webhook url: {exc}") from None
