@@ -418,10 +418,12 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     final = {bid: evaluate(bid, stats.get(bid, empty)) for bid in businesses}
     differs = {bid: differs_from_stored(bid) for bid in final}
     recounted = 0
+    t_locked = None
     if _postgres(session):
         # The counts above may already be old: recount, under the global lock, what will be written and
         # what an update wrote meanwhile (its row is right, but perhaps with the means replaced here).
         _lock_every_business(session)
+        t_locked = time.perf_counter()
         touched = {bid for bid, at in session.execute(select(BusinessIndex.business_id, BusinessIndex.computed_at))
                    if bid in businesses and (bid not in existing or existing[bid].computed_at != at)}
         redo = sorted({bid for bid, d in differs.items() if any(d)} | touched)
@@ -461,6 +463,8 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
         "insufficient": insufficient, "changed": len(changed), "history_rows": len(hist_rows),
         "recounted_under_lock": recounted, "means_refreshed": refresh_means, "weights": weights,
         "seconds": {"stats": round(t_stats - t0, 3), "compute": round(t_compute - t_stats, 3),
-                    "write": round(t_write - t_compute, 3), "total": round(t_write - t0, 3)},
+                    "write": round(t_write - t_compute, 3), "total": round(t_write - t0, 3),
+                    # how long index updates of single businesses waited for this, at most
+                    "under_lock": None if t_locked is None else round(t_write - t_locked, 3)},
     }
 
