@@ -39,7 +39,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, select, text
+from sqlalchemy import Text, and_, cast, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from server.core import locks
@@ -372,11 +372,14 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     now = now or utcnow()
     t0 = time.perf_counter()
     period = period_of(now)
-    # The stored rows first: an update committed after this read shows as a new computed_at below.
+    # The stored rows first: on PostgreSQL each with its row version (xmin: the transaction that last
+    # wrote it), so a row any update rewrites after this read is told apart below, exactly.
+    postgres = _postgres(session)
+    row_version = literal_column("business_index.xmin::text" if postgres else "NULL").label("row_version")
     # JSON columns are compared as their stored text (json.dumps, as SQLAlchemy and _upsert write them):
     # parsing 2 × 43k documents only to find them equal would cost seconds.
     existing = {r.business_id: r for r in session.execute(
-        select(BusinessIndex.business_id, BusinessIndex.computed_at,
+        select(BusinessIndex.business_id, row_version,
                *[cast(getattr(BusinessIndex, c), Text).label(c) if c in _JSON_COLS
                  else getattr(BusinessIndex, c) for c in _COMPARED]))}
     hist_existing = {r.business_id: (r.score, r.grade, r.n_complaints) for r in session.execute(
@@ -419,13 +422,13 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     differs = {bid: differs_from_stored(bid) for bid in final}
     recounted = 0
     t_locked = None
-    if _postgres(session):
+    if postgres:
         # The counts above may already be old: recount, under the global lock, what will be written and
         # what an update wrote meanwhile (its row is right, but perhaps with the means replaced here).
         _lock_every_business(session)
         t_locked = time.perf_counter()
-        touched = {bid for bid, at in session.execute(select(BusinessIndex.business_id, BusinessIndex.computed_at))
-                   if bid in businesses and (bid not in existing or existing[bid].computed_at != at)}
+        touched = {bid for bid, version in session.execute(select(BusinessIndex.business_id, row_version))
+                   if bid in businesses and (bid not in existing or existing[bid].row_version != version)}
         redo = sorted({bid for bid, d in differs.items() if any(d)} | touched)
         if redo:
             fresh = collect_stats(session, now, redo if len(redo) <= 2000 else None)

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 import server.core.scoring.actions as scoring
 from server.core.actor import actor_for_user
@@ -130,6 +130,37 @@ def test_a_forward_committed_during_a_full_recompute_is_not_overwritten(client, 
     assert _forwarded(db, biz["id"]) == 3
     assert summary["recounted_under_lock"] >= 1
     assert _full_recompute_changes_nothing(db, settings)
+
+
+@pytest.mark.postgres_only
+def test_a_row_rewritten_while_a_full_recompute_computes_is_recounted(client, auth, db, settings, monkeypatch):
+    """A row written meanwhile (say, by an update that still used the means this recompute replaces) may
+    differ from what the recompute computes even where the rows it read first did not: the recompute
+    tells such rows by their row version and recounts them under its lock."""
+    _, biz = auth.business()
+    consumer = auth.consumer()
+    admin = auth.admin("rewrite-admin")
+    act(client, admin, _file(client, consumer, biz["id"]), "accept")
+    assert _full_recompute_changes_nothing(db, settings)  # steady state: every row current
+
+    real = scoring.collect_stats
+
+    def collect_then_rewrite(session, now, business_ids=None, **kw):
+        stats = real(session, now, business_ids, **kw)
+        if business_ids is None:
+            with db.Session() as other:  # commits between the recompute's first read and its lock
+                other.execute(update(BusinessIndex).where(BusinessIndex.business_id == biz["id"])
+                              .values(score=1.0, grade="D"))
+                other.commit()
+        return stats
+
+    monkeypatch.setattr(scoring, "collect_stats", collect_then_rewrite)
+    with db.session() as s:
+        summary = scoring.recompute_all(s, settings)
+        s.commit()
+    monkeypatch.setattr(scoring, "collect_stats", real)
+    assert summary["recounted_under_lock"] == 1
+    assert _full_recompute_changes_nothing(db, settings)  # the rewritten row was put right
 
 
 def test_a_scheduler_batch_updates_each_business_index_once(client, auth, db, settings, monkeypatch):
