@@ -10,7 +10,7 @@ from collections import Counter
 from sqlalchemy import func, insert, select
 
 from server.core.models import Notification, utcnow
-from tests.core.notifications.helpers import add_webhook
+from tests.core.notifications.helpers import add_receiver_webhook
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
 from tests.simulators import fixtures
@@ -30,8 +30,7 @@ def test_two_workers_deliver_each_notification_exactly_once(client, auth, db, se
     owner, biz = auth.business()
     template = settings["WECHAT_OA_TEMPLATES"]["complaint.forwarded"]
     with running_receiver() as rec:
-        hook = add_webhook(client, owner, biz["id"], rec.hook_url)
-        rec.secrets.append(hook["secret"])
+        hook = add_receiver_webhook(client, owner, biz["id"], rec)
         now = utcnow()
         half = N // 2
         webhook_rows = [dict(event_type="complaint.forwarded", business_id=biz["id"], channel="webhook",

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from server.core.models import Notification
 from server.tasks.worker import run_once
-from tests.core.notifications.helpers import add_webhook, file_and_forward
+from tests.core.notifications.helpers import add_receiver_webhook, complaint_parties, file_and_forward
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
 
@@ -23,12 +23,9 @@ def _states(db) -> dict[str, int]:
 
 
 def test_killed_mid_delivery_then_another_worker_finishes(client, auth, db, settings, tmp_path):
-    owner, biz = auth.business()
-    consumer = auth.consumer()
-    mediator = auth.mediator("1101")
+    owner, biz, consumer, mediator = complaint_parties(auth)
     with running_receiver() as rec:
-        hook = add_webhook(client, owner, biz["id"], rec.hook_url)
-        rec.secrets.append(hook["secret"])
+        add_receiver_webhook(client, owner, biz["id"], rec)
         for _ in range(5):
             file_and_forward(client, consumer, mediator, biz["id"])
         assert _states(db) == {"pending": 5}
@@ -60,12 +57,9 @@ def test_killed_mid_delivery_then_another_worker_finishes(client, auth, db, sett
 
 
 def test_sigterm_finishes_the_batch_in_hand_and_exits(client, auth, db, settings, tmp_path):
-    owner, biz = auth.business()
-    consumer = auth.consumer()
-    mediator = auth.mediator("1101")
+    owner, biz, consumer, mediator = complaint_parties(auth)
     with running_receiver() as rec:
-        hook = add_webhook(client, owner, biz["id"], rec.hook_url)
-        rec.secrets.append(hook["secret"])
+        add_receiver_webhook(client, owner, biz["id"], rec)
         file_and_forward(client, consumer, mediator, biz["id"])
         rec.hold_first = 1
         proc = start_worker(settings, tmp_path / "worker.log", NOTIFY_POLL_SECONDS=1)

@@ -13,7 +13,7 @@ import redis
 from sqlalchemy import func, select
 
 from server.core.models import Notification
-from tests.core.notifications.helpers import add_webhook, file_and_forward
+from tests.core.notifications.helpers import add_receiver_webhook, complaint_parties, file_and_forward
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
 
@@ -61,12 +61,9 @@ def _sent(db) -> int:
 
 
 def test_redis_stopped_while_complaints_keep_arriving(client, auth, db, settings, own_redis, tmp_path):
-    owner, biz = auth.business()
-    consumer = auth.consumer()
-    mediator = auth.mediator("1101")
+    owner, biz, consumer, mediator = complaint_parties(auth)
     with running_receiver() as rec:
-        hook = add_webhook(client, owner, biz["id"], rec.hook_url, events=["complaint.forwarded"])
-        rec.secrets.append(hook["secret"])
+        add_receiver_webhook(client, owner, biz["id"], rec, events=["complaint.forwarded"])
         # Poll rarely, so a quick delivery can only come from the Redis wake-up.
         proc = start_worker(settings, tmp_path / "worker.log", REDIS_URL=own_redis["url"], NOTIFY_POLL_SECONDS=8)
         try:

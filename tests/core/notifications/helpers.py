@@ -1,9 +1,11 @@
-"""Shared set-up: parties with WeChat/Alipay identities and bound OA openids, a complaint to move."""
+"""Shared set-up: parties with WeChat/Alipay identities and bound OA openids, a complaint to move, and
+webhooks pointed at the test receiver."""
 from __future__ import annotations
 
 from sqlalchemy import select, update
 
 from server.core.models import BusinessMember, Identity, Notification
+from tests.core.notifications.receiver import Receiver
 from tests.factories import complaint_body
 
 CONSUMER_OPENID = "o-consumer-wx-0001"
@@ -24,6 +26,13 @@ def bind_oa(db, user_id: int, openid: str = OWNER_OA_OPENID):
     with db.session() as s:
         s.execute(update(BusinessMember).where(BusinessMember.user_id == user_id).values(oa_openid=openid))
         s.commit()
+
+
+def complaint_parties(auth):
+    """Who a forwarded complaint involves: a business owner and the business, a consumer to file and a
+    mediator of region 1101 to forward it (created in that order)."""
+    owner, biz = auth.business()
+    return owner, biz, auth.consumer(), auth.mediator("1101")
 
 
 def file_and_forward(client, consumer, mediator, business_id):
@@ -61,3 +70,11 @@ def add_webhook(client, owner, business_id, url, events=None):
                     json={"url": url, "events": events or []})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
+
+
+def add_receiver_webhook(client, owner, business_id, rec: Receiver, events=None):
+    """A webhook of the business pointed at the running receiver `rec`, whose secret `rec` is given so
+    that it counts the signed deliveries as verified. Returns the webhook."""
+    hook = add_webhook(client, owner, business_id, rec.hook_url, events)
+    rec.secrets.append(hook["secret"])
+    return hook

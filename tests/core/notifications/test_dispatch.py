@@ -12,7 +12,7 @@ from sqlalchemy import insert, select
 from server.core.models import Notification, utcnow
 from server.core.notifications.channels import Outcome
 from server.core.notifications.dispatch import backoff_seconds, claim, record
-from tests.core.notifications.helpers import add_webhook, file_and_forward, rows
+from tests.core.notifications.helpers import add_receiver_webhook, complaint_parties, file_and_forward, rows
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import wait_until
 
@@ -106,12 +106,9 @@ def test_embedded_loop_delivers_without_a_worker(app, auth, settings_overrides):
     assert app.extensions.get("smart315.worker") is None  # never in tests unless asked
     try:
         client = embedded.test_client()
-        owner, biz = auth.business()
-        consumer = auth.consumer()
-        mediator = auth.mediator("1101")
+        owner, biz, consumer, mediator = complaint_parties(auth)
         with running_receiver() as rec:
-            hook = add_webhook(client, owner, biz["id"], rec.hook_url)
-            rec.secrets.append(hook["secret"])
+            add_receiver_webhook(client, owner, biz["id"], rec)
             file_and_forward(client, consumer, mediator, biz["id"])
             assert wait_until(lambda: len(rec.verified()) == 1, 10)
     finally:
@@ -123,12 +120,9 @@ def test_embedded_loop_delivers_without_a_worker(app, auth, settings_overrides):
 def test_cli_worker_once(client, auth, db, settings, monkeypatch):
     from server.cli import main
 
-    owner, biz = auth.business()
-    consumer = auth.consumer()
-    mediator = auth.mediator("1101")
+    owner, biz, consumer, mediator = complaint_parties(auth)
     with running_receiver() as rec:
-        hook = add_webhook(client, owner, biz["id"], rec.hook_url)
-        rec.secrets.append(hook["secret"])
+        add_receiver_webhook(client, owner, biz["id"], rec)
         file_and_forward(client, consumer, mediator, biz["id"])
         env = {"DATABASE_URL": settings["DATABASE_URL"], "FIELD_ENCRYPTION_KEY": settings["FIELD_ENCRYPTION_KEY"],
                "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1", "REDIS_URL": ""}

@@ -23,7 +23,7 @@ from cryptography.x509.oid import NameOID
 from server.core.notifications.channels import Context
 from server.core.notifications.channels import webhook as webhook_channel
 from server.core.notifications.webhooks import UnsafeUrl, check_url, verify_signature
-from tests.core.notifications.helpers import add_webhook, file_and_forward, rows
+from tests.core.notifications.helpers import add_webhook, complaint_parties, file_and_forward, rows
 from tests.core.notifications.receiver import running_receiver
 
 _real_getaddrinfo = socket.getaddrinfo
@@ -31,8 +31,7 @@ _real_getaddrinfo = socket.getaddrinfo
 
 @pytest.fixture
 def parties(client, auth):
-    owner, biz = auth.business()
-    return owner, biz, auth.consumer(), auth.mediator("1101")
+    return complaint_parties(auth)
 
 
 def fake_dns(monkeypatch, name: str, answer: Callable[[int], str]) -> list[str]:
