@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from server.config import normalize_database_url
+from tests.replica import pg_replica_pair  # noqa: F401 - the fixture: a private PostgreSQL primary + hot standby
 
 SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
 

@@ -5,13 +5,7 @@
 loopback ports with their unix sockets in their own data directories: never the machine's shared
 PostgreSQL. When run as root (CI), the servers run as the `postgres` OS user, since PostgreSQL refuses root.
 
-A test module uses it with::
-
-    from tests.replica import pg_replica_pair  # noqa: F401
-
-    def test_something(pg_replica_pair):  # noqa: F811 (ruff sees the parameter as redefining the import)
-
-and gets a `ReplicaPair` with `primary_url` and `standby_url` (SQLAlchemy URLs,
+tests/conftest.py makes the fixture available to every test (`def test_something(pg_replica_pair):`), which gets a `ReplicaPair` with `primary_url` and `standby_url` (SQLAlchemy URLs,
 postgresql+psycopg://postgres@127.0.0.1:<port>/postgres). The helpers below wait for the standby to
 catch up, pause and resume its replay (so a test can tell a replica read from a primary read), and stop it.
 """

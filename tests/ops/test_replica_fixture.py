@@ -12,7 +12,6 @@ from sqlalchemy import create_engine, text
 from tests.replica import (
     connect,
     pause_replay,
-    pg_replica_pair,  # noqa: F401
     resume_replay,
     stop_standby,
     wait_replayed,
@@ -37,7 +36,7 @@ def _wait_for_count(url: str, table: str, expected: int, timeout: float = 5.0) -
 
 
 @pytest.mark.postgres_only
-def test_writes_on_the_primary_appear_on_the_standby(pg_replica_pair):  # noqa: F811
+def test_writes_on_the_primary_appear_on_the_standby(pg_replica_pair):
     pair = pg_replica_pair
     with connect(pair.primary_url) as conn:
         conn.execute("CREATE TABLE replicated (id int PRIMARY KEY, note text)")
@@ -55,7 +54,7 @@ def test_writes_on_the_primary_appear_on_the_standby(pg_replica_pair):  # noqa: 
 
 
 @pytest.mark.postgres_only
-def test_the_standby_is_in_recovery_and_refuses_writes(pg_replica_pair):  # noqa: F811
+def test_the_standby_is_in_recovery_and_refuses_writes(pg_replica_pair):
     pair = pg_replica_pair
     with connect(pair.primary_url) as conn:
         assert conn.execute("SELECT pg_is_in_recovery()").fetchone()[0] is False
@@ -72,7 +71,7 @@ def test_the_standby_is_in_recovery_and_refuses_writes(pg_replica_pair):  # noqa
 
 
 @pytest.mark.postgres_only
-def test_paused_replay_holds_back_new_rows_until_resumed(pg_replica_pair):  # noqa: F811
+def test_paused_replay_holds_back_new_rows_until_resumed(pg_replica_pair):
     pair = pg_replica_pair
     with connect(pair.primary_url) as conn:
         conn.execute("CREATE TABLE replicated (id int PRIMARY KEY)")
@@ -95,7 +94,7 @@ def test_paused_replay_holds_back_new_rows_until_resumed(pg_replica_pair):  # no
 
 
 @pytest.mark.postgres_only
-def test_stop_standby_leaves_the_primary_serving(pg_replica_pair):  # noqa: F811
+def test_stop_standby_leaves_the_primary_serving(pg_replica_pair):
     pair = pg_replica_pair
     stop_standby(pair)
     with pytest.raises(psycopg.OperationalError):
