@@ -70,6 +70,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
     cfg: dict[str, Any] = {
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
+        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
         "REDIS_URL": env.get("REDIS_URL") or None,
         "SECRET_KEY": env.get("SECRET_KEY") or "dev-secret-key-change-me",
         "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or "dev-field-key-change-me",
@@ -127,6 +128,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
     if overrides:
         cfg.update(overrides)
     cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
+    if cfg.get("DATABASE_REPLICA_URL"):
+        cfg["DATABASE_REPLICA_URL"] = normalize_database_url(cfg["DATABASE_REPLICA_URL"])
     # Deadlines are computed wherever settings are loaded (web, worker, scheduler, CLI): every process
     # counts working days on the same calendar. A broken file stops the process here, not a deadline later.
     from server.core.timeutil import use_calendar_file

@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 # SQLite: a transaction that may write takes the write lock at BEGIN (BEGIN IMMEDIATE), so read-then-write
 # transactions queue on the busy timeout instead of failing on a stale snapshot. Read-only requests keep a
 # plain deferred BEGIN so they neither wait for writers nor block them. Jobs default to write intent.
 sqlite_write_intent: ContextVar[bool] = ContextVar("sqlite_write_intent", default=True)
+log = logging.getLogger("smart315.db")
+T = TypeVar("T")
 
 
 class _NoRowData(logging.Filter):
@@ -70,12 +74,43 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 class Database:
-    """Holds the engine and the session factory for one app or one worker process."""
+    """Holds the engine and the session factory for one app or one worker process, and optionally a
+    read replica's (DATABASE_REPLICA_URL) for the public aggregates (see on_replica)."""
 
-    def __init__(self, url: str, **engine_kwargs: Any):
+    REPLICA_RETRY_SECONDS = 30.0
+
+    def __init__(self, url: str, replica_url: str | None = None, **engine_kwargs: Any):
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.replica_engine: Engine | None = None
+        self._replica_down_until = 0.0
+        if replica_url:
+            # A replica that does not answer must not hold a public page for long: the primary serves instead.
+            connect_args = {"connect_timeout": 2} if not replica_url.startswith("sqlite") else {}
+            self.replica_engine = make_engine(replica_url, connect_args=connect_args, **engine_kwargs)
+            self.ReplicaSession = sessionmaker(bind=self.replica_engine, expire_on_commit=False)
+
+    def on_replica(self, compute: Callable[[Session], T], primary: Callable[[], Session]) -> T:
+        """Run a read-only computation on the read replica when one is configured, else on `primary()`.
+
+        For reads that may lag the primary by the replica's delay: the public aggregates, which are
+        cached on a freshness window anyway. Anything that must see a commit at once (a business
+        profile after a change, every signed-in read) stays on the primary. If the replica fails
+        (down, unreachable, a query cancelled by replay), this read and those of the next
+        REPLICA_RETRY_SECONDS go to the primary: a public page never fails because of the replica.
+        """
+        if self.replica_engine is None or time.monotonic() < self._replica_down_until:
+            return compute(primary())
+        try:
+            with self.ReplicaSession() as s:
+                return compute(s)
+        except DBAPIError as exc:
+            self._replica_down_until = time.monotonic() + self.REPLICA_RETRY_SECONDS
+            log.warning("read replica failed (%s); public aggregates read from the primary for %.0f s",
+                        type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__,
+                        self.REPLICA_RETRY_SECONDS)
+        return compute(primary())
 
     @property
     def is_postgres(self) -> bool:
@@ -95,3 +130,5 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.replica_engine is not None:
+            self.replica_engine.dispose()

@@ -51,6 +51,14 @@ def readyz():
     except Exception as exc:  # any failure means not ready
         checks["database"] = f"error: {type(exc).__name__}"
         ok = False
+    replica = current_app.extensions["smart315.db"].replica_engine
+    if replica is not None:  # reported, not required: public aggregates fall back to the primary without it
+        try:
+            with replica.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["replica"] = "ok"
+        except Exception as exc:
+            checks["replica"] = f"error: {type(exc).__name__} (public aggregates read from the primary)"
     r = get_redis(current_app)
     if r is not None:
         try:

@@ -69,6 +69,14 @@ def _in_background(fn) -> None:
     threading.Thread(target=run, name="smart315-cache-refresh", daemon=True).start()
 
 
+def on_replica(compute):
+    """Compute a public aggregate on the read replica (DATABASE_REPLICA_URL) when one is configured, else on
+    the request's session. Only aggregates, which are cached on a freshness window anyway, read there: the
+    replica's delay adds to that window. A business profile (exact after each commit) and the index
+    method (the admin sees new weights at once) read the primary. See Database.on_replica."""
+    return current_app.extensions["smart315.db"].on_replica(compute, db_session)
+
+
 def cached(key: str, compute, scope: str | None = None):
     """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded).
 
@@ -283,7 +291,7 @@ def compute_stats(s: Session, now: datetime) -> dict[str, Any]:
 @operation(summary="平台总体数据：注册消费者、入驻商家、投诉、解决、挽回金额、解决率、近 12 个月", response=StatsOut,
            auth="none", tags=("public",))
 def stats():
-    return cached("stats", lambda: compute_stats(db_session(), utcnow()))
+    return cached("stats", lambda: on_replica(lambda s: compute_stats(s, utcnow())))
 
 
 # ------------------------------------------------------------------ rankings
@@ -333,7 +341,7 @@ def compute_rankings(s: Session, q: RankingQuery) -> dict[str, Any]:
            query=RankingQuery, response=RankingList, auth="none", tags=("public",))
 def rankings(query: RankingQuery):
     key = f"rankings:{query.industry}:{query.region}:{query.period}:{query.insufficient}:{query.page}:{query.per_page}"
-    return cached(key, lambda: compute_rankings(db_session(), query))
+    return cached(key, lambda: on_replica(lambda s: compute_rankings(s, query)))
 
 
 # ------------------------------------------------------------------ industries
@@ -378,7 +386,7 @@ def compute_industries(s: Session, now: datetime) -> dict[str, Any]:
 @operation(summary="各行业投诉量、解决率、首次答复时间中位数（小时，近 365 天）、平均指数", response=IndustryStatList,
            auth="none", tags=("public",))
 def industries():
-    return cached("industries", lambda: compute_industries(db_session(), utcnow()))
+    return cached("industries", lambda: on_replica(lambda s: compute_industries(s, utcnow())))
 
 
 # ------------------------------------------------------------------ anonymised complaints
@@ -413,7 +421,7 @@ def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, 
            query=PublicComplaintQuery, response=PublicComplaintList, auth="none", tags=("public",))
 def public_complaints(query: PublicComplaintQuery):
     key = f"complaints:{query.business_id}:{query.industry}:{query.page}:{query.per_page}"
-    return cached(key, lambda: compute_public_complaints(db_session(), query))
+    return cached(key, lambda: on_replica(lambda s: compute_public_complaints(s, query)))
 
 
 # ------------------------------------------------------------------ index method and weights
@@ -471,8 +479,7 @@ def _disclosure_item(d: Disclosure) -> dict[str, Any]:
 @operation(summary="已发布的月度公示（最新在前）", query=DisclosureQuery, response=DisclosureList, auth="none",
            tags=("public",))
 def disclosures(query: DisclosureQuery):
-    def compute():
-        s = db_session()
+    def compute(s: Session):
         total = s.execute(select(func.count()).select_from(Disclosure)).scalar_one()
         rows = s.execute(select(Disclosure.period, Disclosure.published_at, Disclosure.sha256)
                          .order_by(Disclosure.period.desc()).limit(query.per_page)
@@ -480,7 +487,7 @@ def disclosures(query: DisclosureQuery):
         return {"items": [_disclosure_item(r) for r in rows], "page": query.page, "per_page": query.per_page,
                 "total": total}
 
-    return cached(f"disclosures:{query.page}:{query.per_page}", compute)
+    return cached(f"disclosures:{query.page}:{query.per_page}", lambda: on_replica(compute))
 
 
 def _frozen(period: str, kind: Literal["csv", "json"]) -> Response:
