@@ -71,24 +71,22 @@ MEANS_NOTE = (
 )
 
 
-# Transaction-scoped advisory locks (server/core/locks.py): key (INDEX_LOCK, 0) is the global lock, shared
-# by every update of one business and exclusive for a full recompute; key (INDEX_LOCK, id) is one business.
-INDEX_LOCK = locks.INDEX
-_postgres = locks.on_postgres
+# Transaction-scoped advisory locks (server/core/locks.py): key (locks.INDEX, 0) is the global lock, shared
+# by every update of one business and exclusive for a full recompute; key (locks.INDEX, id) is one business.
 _DEFERRED = "smart315.index_deferred"
 
 
 def _lock_business(session: Session, business_id: int) -> None:
     # The global lock's shared side first, then the business (the outer row needs the CTE's row first):
     # holding the business while queued behind a full recompute's exclusive request could deadlock.
-    if _postgres(session):
+    if locks.on_postgres(session):
         session.execute(text("WITH g AS MATERIALIZED (SELECT pg_advisory_xact_lock_shared(:ns, 0)) "
-                             "SELECT pg_advisory_xact_lock(:ns, :id) FROM g"), {"ns": INDEX_LOCK, "id": business_id})
+                             "SELECT pg_advisory_xact_lock(:ns, :id) FROM g"), {"ns": locks.INDEX, "id": business_id})
 
 
 def _lock_every_business(session: Session) -> None:
-    if _postgres(session):
-        session.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": INDEX_LOCK})
+    if locks.on_postgres(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": locks.INDEX})
 
 
 @contextmanager
@@ -374,7 +372,7 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     period = period_of(now)
     # The stored rows first: on PostgreSQL each with its row version (xmin: the transaction that last
     # wrote it), so a row any update rewrites after this read is told apart below, exactly.
-    postgres = _postgres(session)
+    postgres = locks.on_postgres(session)
     row_version = literal_column("business_index.xmin::text" if postgres else "NULL").label("row_version")
     # JSON columns are compared as their stored text (json.dumps, as SQLAlchemy and _upsert write them):
     # parsing 2 × 43k documents only to find them equal would cost seconds.
