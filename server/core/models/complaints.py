@@ -54,6 +54,12 @@ class Complaint(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))  # resolved | unresolved | rejected | withdrawn
     rating: Mapped[int | None]
     rated_at: Mapped[datetime | None]
+    # When a person first acted on it: a mediator or admin (accept, reject, mediate, a message, an appeal
+    # decision) or the business (respond, propose, a message). The scheduler's automatic steps and the
+    # consumer's own actions never set it. Until it is set the complaint does not count in the index.
+    person_seen_at: Mapped[datetime | None]
+    # An upheld business appeal takes the complaint out of the index (and the rankings) for good.
+    index_excluded: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
