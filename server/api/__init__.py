@@ -21,6 +21,7 @@ MODULES = [
     "server.api.public",
     "server.api.identity",
     "server.api.notifications",
+    "server.api.appeals",
 ]
 
 

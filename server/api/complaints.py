@@ -64,6 +64,10 @@ def list_(query: ComplaintQuery, actor):
         stmt = stmt.where(Complaint.business_id == query.business_id)
     if query.region:
         stmt = stmt.where(Complaint.region_code.startswith(query.region))
+    if query.appeal:
+        from server.core.appeals import appeal_clause
+
+        stmt = stmt.where(appeal_clause(query.appeal))
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),

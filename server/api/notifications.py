@@ -20,7 +20,7 @@ bp = Blueprint("notifications", __name__)
 
 MAX_GRANTS_PER_TEMPLATE = 50
 EventName = Literal["complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-                    "complaint.unresolved", "complaint.deadline_soon", "message.created"]
+                    "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided"]
 
 
 # ------------------------------------------------------------------ schemas

@@ -264,6 +264,8 @@ class ComplaintQuery(PageQuery):
     q: str | None = Field(None, max_length=64)
     business_id: int | None = Field(None, ge=1)
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
+    appeal: Literal["pending", "upheld", "rejected"] | None = Field(
+        None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
 
 
 class EventOut(BaseModel):
@@ -310,6 +312,9 @@ class ComplaintOut(BaseModel):
     allowed_actions: list[str]
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
+    index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")
+    appeals: list[dict[str, Any]] = Field(
+        [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
 
 
 class ComplaintList(BaseModel):

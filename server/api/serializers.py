@@ -33,7 +33,7 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "amount_recovered": format_yuan(c.amount_recovered_fen), "demands": list(c.demands or []),
         "public_consent": c.public_consent, "rating": c.rating, "created_at": to_iso(c.created_at),
         "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
-        "allowed_actions": allowed_actions(actor, c),
+        "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
     }
     if with_timeline:
         if attachments is None:
@@ -43,7 +43,21 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
             timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                             .order_by(ComplaintEvent.seq)).scalars())
         out["timeline"] = [event_json(e) for e in timeline]
+        out["appeals"] = appeals_json(session, actor, c, timeline)
     return out
+
+
+def appeals_json(session: Session, actor: Actor, c: Complaint, timeline: list[ComplaintEvent]) -> list[dict[str, Any]]:
+    """The complaint's appeals as the actor may see them. Every appeal has a timeline event, so a complaint
+    whose timeline has none (nearly all) needs no query."""
+    from server.core import appeals
+
+    if not any(e.action == appeals.FILE_ACTION for e in timeline):
+        return []
+    rows = appeals.appeals_of(session, c.id)
+    uploads = appeals.attachments_by_appeal(session, [a.id for a in rows]) \
+        if appeals.sees_appeal_details(actor, c) else {}
+    return [appeals.appeal_view(actor, c, a, uploads.get(a.id, [])) for a in rows]
 
 
 def attachments_of(session: Session, complaint_id: int) -> list[Upload]:

@@ -79,6 +79,21 @@ class InvalidTransition(Conflict):
     title = "当前状态下不能执行该操作"
 
 
+class AppealPending(Conflict):
+    code = "appeal_pending"
+    title = "这件投诉已有一项待处理的申诉"
+
+
+class AppealDecided(Conflict):
+    code = "appeal_decided"
+    title = "这项申诉已经处理过了"
+
+
+class IndexExcluded(Conflict):
+    code = "index_excluded"
+    title = "这件投诉已因申诉成立不计入指数"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"

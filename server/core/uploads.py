@@ -96,4 +96,11 @@ def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
         complaint = session.get(Complaint, upload.complaint_id)
         if complaint is not None and can_see(actor, complaint):
             return upload
+    else:
+        # Evidence given with a business appeal: for those who see the appeal whole (not the consumer).
+        from server.core.appeals import appeal_complaint_of_upload, sees_appeal_details
+
+        complaint = appeal_complaint_of_upload(session, upload.id)
+        if complaint is not None and sees_appeal_details(actor, complaint):
+            return upload
     raise NotFound("附件不存在")

@@ -86,6 +86,15 @@ def _after_change(session: Session, settings: Mapping[str, Any], complaint: Comp
     on_complaint_changed(session, settings, complaint, now)
 
 
+def mark_seen(complaint: Complaint, now: datetime) -> bool:
+    """A person (a mediator, an admin, the business) acted on the complaint: from now on it counts in the
+    index (DESIGN.md "What counts"). True when this is the first time."""
+    if complaint.person_seen_at is not None:
+        return False
+    complaint.person_seen_at = now.replace(microsecond=0)
+    return True
+
+
 # ---------------------------------------------------------------- creation
 
 class Filed(NamedTuple):
@@ -271,6 +280,8 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
     t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating)
     timeline = timeline_of(session, complaint.id)
     role = {"consumer": "consumer", "business": "business_staff", "mediator": actor.kind}[t.party]
+    if t.party != "consumer":  # the consumer's own steps and the scheduler's never make it count
+        mark_seen(complaint, now)
     source = complaint.status
     data: dict[str, Any] = {}
     if amount_recovered_fen is not None and action in ("confirm", "mediate_success"):
@@ -329,16 +340,19 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     role = "consumer" if "consumer" in mine else "business_staff" if "business" in mine else actor.kind
     msg = Message(complaint_id=complaint.id, author_id=actor.user_id, author_role=role, body=body.strip(), created_at=now)
     session.add(msg)
-    if role == "business_staff" and complaint.status == "mediating":
+    cooperated = role == "business_staff" and complaint.status == "mediating"
+    if cooperated:
         complaint.mediation_cooperated = True
+    # A message by the business or a mediator is a person looking at the complaint (the consumer's is not).
+    seen = role != "consumer" and mark_seen(complaint, now)
     session.flush()
     from server.core.notifications.outbox import enqueue_message
 
     enqueue_message(session, settings, complaint, msg, now)
-    if role == "business_staff" and complaint.status == "mediating":
+    if cooperated or seen:
         from server.core.scoring.actions import on_complaint_changed
 
-        on_complaint_changed(session, settings, complaint, now)  # cooperation may have changed
+        on_complaint_changed(session, settings, complaint, now)  # cooperation, or whether it counts, changed
     return msg
 
 
@@ -355,6 +369,6 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 __all__ = [
     "Filed", "Moved", "allowed_actions", "check_transition", "do_create_complaint", "do_post_message",
-    "do_system_step", "do_transition", "event_hash", "file_complaint", "public_no_for", "timeline_of",
+    "do_system_step", "do_transition", "event_hash", "file_complaint", "mark_seen", "public_no_for", "timeline_of",
     "transition_complaint",
 ]

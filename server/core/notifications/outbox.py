@@ -44,7 +44,7 @@ from server.core.models import (
 log = logging.getLogger(__name__)
 
 EVENT_TYPES = ("complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-               "complaint.unresolved", "complaint.deadline_soon", "message.created")
+               "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided")
 
 TITLES = {
     "complaint.forwarded": "收到新的投诉",
@@ -54,13 +54,17 @@ TITLES = {
     "complaint.unresolved": "调解未成功",
     "complaint.deadline_soon": "投诉即将超过处理期限",
     "message.created": "投诉有新留言",
+    "appeal.filed": "商家对投诉提出了申诉",
+    "appeal.decided": "申诉已有处理结果",
 }
 
 # Which party hears of which event.
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-                   "complaint.unresolved", "message.created"}
+                   "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
-                   "complaint.deadline_soon", "message.created"}
+                   "complaint.deadline_soon", "message.created", "appeal.decided"}
+# appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
+# act, so it is not sent to the business or its webhooks.
 
 CHANNELS = ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook")
 WAKE_KEY = "smart315:notify:wake"

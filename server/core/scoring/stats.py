@@ -5,7 +5,8 @@ The incremental path (one business) and the full recompute (every business) call
 same SQL and the same float arithmetic: equal numbers by construction, not by luck.
 
 Definitions over complaints forwarded to the business in the trailing ``WINDOW_DAYS`` days
-(``forwarded_at >= now - WINDOW_DAYS``):
+(``forwarded_at >= now - WINDOW_DAYS``) that count (:func:`counts_in_index`: a person has looked at
+them, and no appeal against them was upheld):
 
 * pending (not yet due): never answered and never escalated to mediation, i.e. still inside
   its response period or withdrawn inside it. This depends on the complaint's state only, not
@@ -43,9 +44,16 @@ def window_start(now: datetime) -> datetime:
     return now - timedelta(days=WINDOW_DAYS)
 
 
+def counts_in_index():
+    """What counts (DESIGN.md, second release): a person has looked at it (a mediator or admin acted on it,
+    or the business answered it: ``person_seen_at``), and no business appeal against it was upheld. A
+    complaint only filed, or only moved on by the scheduler (auto-accept, forward, timeouts), never counts."""
+    return and_(Complaint.person_seen_at.is_not(None), Complaint.index_excluded.is_(False))
+
+
 def _in_window(now: datetime):
     return and_(Complaint.business_id.is_not(None), Complaint.forwarded_at.is_not(None),
-                Complaint.forwarded_at >= window_start(now))
+                Complaint.forwarded_at >= window_start(now), counts_in_index())
 
 
 def _due():
