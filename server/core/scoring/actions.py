@@ -3,7 +3,9 @@
 Why the two paths publish the same numbers, by construction:
 
 * Counts: both read :func:`server.core.scoring.stats.collect_stats` (the same SQL, the incremental
-  one with ``WHERE business_id = :id``), and the formula is pure and order-independent.
+  one with ``WHERE business_id = :id``), and the formula is pure and order-independent. What counts
+  (a person has looked at the complaint, no upheld appeal) is a condition of that same SQL, on two
+  columns of the complaint that are only set in a transaction that also updates the index.
 * Industry means: shrinkage uses a *snapshot* of the industry means stored in ``IndustryMean``.
   Both paths read the snapshot; neither changes it. The snapshot is refreshed only by
   :func:`recompute_all` with ``refresh_means=True`` (the scheduled ``index.refresh`` job, daily),
@@ -256,7 +258,10 @@ def on_complaint_changed(session: Session, settings: Mapping[str, Any], complain
     """Called in the transaction of every complaint change: refresh the business's index if it counts.
 
     Only complaints forwarded to a business enter its index; a change before forwarding (submit,
-    accept, reject) or of a complaint against a business not on the platform changes no index.
+    accept, reject) or of a complaint against a business not on the platform changes no index. Of
+    those, only the ones that count (stats.counts_in_index: a person has looked at it, no upheld
+    appeal) enter the numbers; a change of either flag (a first look, an appeal decision) comes
+    through here like a transition, so the incremental numbers stay those of a full recompute.
     The business's cached profile is invalidated after commit either way, since its counts move;
     public aggregates refresh on their own short timer (server/core/cache.py).
     """

@@ -72,7 +72,11 @@ def disclosure_rows(session: Session, period: str) -> list[dict[str, str]]:
     """The period's rows, as strings, in a total order (industry, business name, credit code)."""
     start, end = check_period(period)
     c = Complaint
-    in_period = and_(c.business_id.is_not(None), c.forwarded_at >= start, c.forwarded_at < end)
+    # A complaint whose business appeal was upheld is not this business's complaint (not a consumer, a
+    # duplicate, malicious, the wrong business): it leaves the business's row as it leaves its index. A
+    # disclosure already published keeps its stored bytes.
+    in_period = and_(c.business_id.is_not(None), c.forwarded_at >= start, c.forwarded_at < end,
+                     c.index_excluded.is_(False))
 
     def count(cond):
         return func.sum(case((cond, 1), else_=0))

@@ -24,6 +24,10 @@ satisfaction   (mean rating − 1) × 25                   ``n_ratings``
 
 A component with ``n == 0`` has no value and takes the industry mean; otherwise it is shrunk
 toward the industry mean as ``(n·x + k·mean) / (n + k)``.
+
+What counts (since 2026.2, see ``COUNTING`` and :func:`server.core.scoring.stats.counts_in_index`): only
+complaints a person has looked at (a mediator or admin acted on it, or the business answered it), and
+never one whose business appeal was upheld.
 """
 from __future__ import annotations
 
@@ -32,7 +36,17 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-FORMULA_VERSION = "2026.1"
+FORMULA_VERSION = "2026.2"
+FORMULA_DATE = "2026-12-02"  # the day this version took effect
+# Every version of the method, newest first: (version, effective date, what changed). Figures already
+# published (monthly disclosures, the month-end history rows of past months) keep the version they were
+# computed with; the stored bytes of a disclosure never change.
+VERSIONS: tuple[tuple[str, str, str], ...] = (
+    ("2026.2", FORMULA_DATE,
+     "只统计有人看过的投诉：调解员或管理员受理、处理过，或经营者答复过；仅提交、或仅被系统自动受理和转交"
+     "（以及随后的超期流转）的投诉不计入。经营者申诉成立的投诉不计入。"),
+    ("2026.1", "2026-11-28", "首个版本：统计最近 365 天内转交给经营者的全部投诉。"),
+)
 WINDOW_DAYS = 365
 # 10 working days are about 14 calendar days; the index uses calendar hours so that the
 # formula stays a pure function of the counts (the working-day deadline itself is set per
@@ -277,6 +291,24 @@ _COMPONENT_TEXT = {
 }
 
 
+COUNTING = {
+    "counted": ("一件投诉在有人看过之后才计入经营者的指数：调解员或管理员受理、处理过它（受理、驳回、调解、留言、"
+                "处理申诉），或经营者答复过它（答复、提出方案、留言）。"),
+    "not_counted": [
+        "仅提交、尚无人处理的投诉；",
+        "仅被系统自动受理、自动转交，随后又因无人答复而自动转入调解、自动结束的投诉（这些都是定时任务的自动操作，不是人的判断）；",
+        "经营者申诉成立的投诉（调解员认定投诉人并非其消费者、重复投诉、恶意投诉或投诉对象错误等）：自申诉成立时起不计入指数和排名，即时生效。",
+    ],
+    "why": ("投诉处理指数公开、影响经营者的声誉。如果未经任何人查看的投诉也计入指数，竞争对手用一批新账号在几分钟内"
+            "提交大量虚假投诉，等系统自动受理、转交并超期，就能拉低一家经营者的指数。因此只有经过人（调解员或经营者本人）"
+            "处理的投诉才计入；经营者认为投诉不实时可以申诉，由所在地区的调解员裁定。"),
+    "appeals": ("申诉：被投诉的经营者可对转交给它的投诉提出申诉（理由：非本商家消费者、重复投诉、恶意投诉、投诉对象错误、其他），"
+                "同一投诉同时只能有一项待处理的申诉；由投诉所在地区的调解员或管理员裁定。申诉成立，该投诉立即不再计入该经营者的"
+                "指数和排名（投诉本身照常处理）；申诉不成立，该投诉照常计入。申诉和裁定都记入投诉的时间线。"),
+    "past_periods": "已发布的月度公示和历史月份的月末指数保持发布时的数据和版本，不因方法变更而重算。",
+}
+
+
 def describe_method(
     weights: Mapping[str, float] = DEFAULT_WEIGHTS, deadline_hours: float = DEFAULT_DEADLINE_HOURS
 ) -> dict:
@@ -284,8 +316,11 @@ def describe_method(
     share = normalize_weights(weights)
     return {
         "version": FORMULA_VERSION,
+        "effective_date": FORMULA_DATE,
+        "versions": [{"version": v, "date": d, "changes": text} for v, d, text in VERSIONS],
+        "counting": {key: (list(value) if isinstance(value, list) else value) for key, value in COUNTING.items()},
         "window_days": WINDOW_DAYS,
-        "window": f"统计转交给经营者的、最近 {WINDOW_DAYS} 天内的投诉。",
+        "window": f"统计转交给经营者的、最近 {WINDOW_DAYS} 天内、且有人看过（见“哪些投诉计入”）的投诉。",
         "deadline_hours": deadline_hours,
         "components": [
             {

@@ -3,7 +3,9 @@
 * ``index.recompute`` (hourly): full set-based recompute with the stored snapshot of industry
   means; rolls the 365-day window forward for businesses without recent changes and keeps the
   current month's IndexHistory row at the latest value (so it holds the month-end value once
-  the month is over).
+  the month is over). Past months' rows are never rewritten, so a change of the method (a new
+  FORMULA_VERSION, e.g. 2026.2's "only what a person has looked at") applies from the current month
+  on, and published disclosures keep their stored bytes.
 * ``index.refresh_means`` (daily): retakes the industry-means snapshot and recomputes every
   business from it in the same transaction.
 * ``disclosure.monthly`` (hourly check): publishes the previous month's disclosure once.
