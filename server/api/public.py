@@ -193,6 +193,10 @@ class PublicComplaintList(BaseModel):
 class IndexMethodOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     version: str
+    effective_date: str = Field(description="本版本施行日期")
+    versions: list[dict[str, str]] = Field(description="各版本及其变更（新在前）：version, date, changes")
+    counting: dict[str, Any] = Field(description="哪些投诉计入、哪些不计入及原因（counted, not_counted, why, appeals, "
+                                                 "past_periods）")
     window_days: int
     components: list[dict[str, Any]]
     min_complaints: int

@@ -9,8 +9,16 @@ async function main() {
     const m = await api('/public/index-method');
     const comps = m.components || [];
     const shrink = m.shrinkage || {};
+    const counting = m.counting || {};
+    const versions = m.versions || [];
     clear(out,
-      h('p', {}, `公式版本 ${m.version || ''}。${m.score || ''}`),
+      h('p', {}, `公式版本 ${m.version || ''}${m.effective_date ? `（${m.effective_date} 起施行）` : ''}。${m.score || ''}`),
+      counting.counted ? section('哪些投诉计入', h('p', {}, counting.counted),
+        h('p', {}, '以下投诉不计入：'),
+        h('ul', { id: 'not-counted' }, (counting.not_counted || []).map((t) => h('li', {}, t))),
+        counting.why ? h('p', {}, h('strong', {}, '为什么：'), counting.why) : null,
+        counting.appeals ? h('p', { id: 'appeals-rule' }, counting.appeals) : null,
+        counting.past_periods ? h('p', { class: 'muted' }, counting.past_periods) : null) : null,
       section('统计范围', h('p', {}, m.window || ''), m.window_rule ? h('p', { class: 'muted' }, m.window_rule) : null,
         m.deadline_hours ? h('p', { class: 'muted' }, `默认答复期限约 ${Math.round(m.deadline_hours / 24)} 天（${m.deadline_hours} 小时，按工作日计算）。`) : null),
       section('分项与权重', h('div', { class: 'table-wrap' }, h('table', { id: 'components' },
@@ -20,7 +28,10 @@ async function main() {
       section('小样本处理', h('p', {}, shrink.description || ''), shrink.formula ? h('p', {}, h('code', {}, shrink.formula)) : null,
         m.industry_means ? h('p', { class: 'muted' }, m.industry_means) : null),
       section('等级与数据不足', h('p', {}, m.grades_text || ''), h('p', {}, m.insufficient || '')),
-      m.update ? section('更新', h('p', {}, m.update)) : null);
+      m.update ? section('更新', h('p', {}, m.update)) : null,
+      versions.length ? section('版本记录', h('div', { class: 'table-wrap' }, h('table', { id: 'versions' },
+        h('thead', {}, h('tr', {}, h('th', {}, '版本'), h('th', {}, '施行日期'), h('th', {}, '变更'))),
+        h('tbody', {}, versions.map((v) => h('tr', {}, h('td', {}, v.version), h('td', {}, v.date), h('td', {}, v.changes))))))) : null);
   } catch (err) { clear(out, h('p', { class: 'error' }, errorText(err))); }
 }
 
