@@ -208,11 +208,11 @@ def decide_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, c
     mine = parties(actor, complaint)
     if not mine:
         raise NotFound("投诉不存在或无权查看")
+    if "mediator" not in mine:
+        raise Forbidden("只有投诉所在地区的调解员或管理员可以处理申诉")
     appeal = session.get(Appeal, appeal_id)
     if appeal is None or appeal.complaint_id != complaint.id:
         raise NotFound("申诉不存在")
-    if "mediator" not in mine:
-        raise Forbidden("只有投诉所在地区的调解员或管理员可以处理申诉")
     if appeal.state != "pending":
         raise AppealDecided(f"这项申诉已经处理过了（{'成立' if appeal.state == 'upheld' else '不成立'}）")
     note = (note or "").strip() or None

@@ -160,6 +160,15 @@ RULES: dict[str, Rule] = {
     "admin.create_staff": Rule(only({"admin": 201}), json=lambda w, role: {
         "username": f"new_{role}", "password": "Str0ng-pass-2026", "role": "mediator", "region_code": "1101"}),
     "admin.rename_industry": Rule(only({"admin": 200}), json=_industry_name),
+    # ---- business appeals (issue 14 item 5): the business files, the complaint's mediators decide
+    "appeals.file_appeal": Rule(only({"staff": 201, "consumer": 403, "mediator_in": 403, "admin": 403}, denied=404),
+                                json={"reason": "duplicate", "note": "与另一件投诉重复"}, mutates=True),
+    "appeals.list_appeals": Rule(only(SEES_C, denied=404)),
+    # The permission is checked before the appeal is looked up: parties that may not decide get 403 (or 404
+    # when they cannot see the complaint), those that may get as far as "no such appeal" (404). Deciding a
+    # real appeal is covered in tests/api/test_appeals.py.
+    "appeals.decide": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 404, "admin": 404}, denied=404),
+                           json={"upheld": True}, args={"appeal_id": 999999}),
 }
 
 
