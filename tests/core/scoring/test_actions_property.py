@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.core.actor import actor_for_user
+from server.core.appeals import decide_appeal, file_appeal
 from server.core.complaints.actions import do_create_complaint, do_post_message, do_system_step, do_transition
-from server.core.models import Business, BusinessIndex, BusinessMember, Complaint, IndexHistory, User
+from server.core.models import Appeal, Business, BusinessIndex, BusinessMember, Complaint, IndexHistory, User
 from server.core.scoring.actions import recompute_all
 from tests.factories import credit_code
 
@@ -97,10 +98,20 @@ def test_incremental_equals_full_recompute(db, settings, complaints, ops, snapsh
             moves = MOVES[c.status]
             if c.status == "mediating" and not c.went_to_mediation:
                 moves = [m for m in moves if m[0] not in ("business", "message")]  # business not party yet
+            if (c.forwarded_at is not None or c.went_to_mediation) and not c.index_excluded:
+                # The business may appeal, a mediator decide (upheld leaves the index, rejected counts).
+                moves = [*moves, ("appeal", "file"), ("appeal", "decide")]
             if not moves:
                 continue
             who, action = moves[choice % len(moves)]
-            if who == "system":
+            if who == "appeal":
+                pending = s.execute(select(Appeal).where(Appeal.complaint_id == c.id, Appeal.state == "pending")
+                                    ).scalar_one_or_none()
+                if pending is None:
+                    file_appeal(s, settings, actors["business"], c, "malicious", None, now=now)
+                else:
+                    decide_appeal(s, settings, actors["mediator"], c, pending.id, bool(hours % 2), None, now=now)
+            elif who == "system":
                 do_system_step(s, settings, c, action, now)
             elif who == "message":
                 do_post_message(s, settings, actors["business"], c, "我们愿意配合调解", now=now)
