@@ -1,10 +1,10 @@
 // Business console: queue with deadline countdowns, full file and response, staff, WeChat binding,
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
-import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, $ } from './lib.js';
+import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { indexBox, componentsChart } from './index-view.js';
 
-const EVENTS = { 'complaint.forwarded': '新投诉转交', 'complaint.responded': '已答复', 'complaint.mediating': '转入调解', 'complaint.resolved': '已解决', 'complaint.unresolved': '未解决', 'complaint.deadline_soon': '期限临近', 'message.created': '新留言' };
+const EVENTS = { 'complaint.forwarded': '新投诉转交', 'complaint.responded': '已答复', 'complaint.mediating': '转入调解', 'complaint.resolved': '已解决', 'complaint.unresolved': '未解决', 'complaint.deadline_soon': '期限临近', 'message.created': '新留言', 'appeal.decided': '申诉处理结果' };
 const ADVICE = {
   response: '在答复期限内答复每一件投诉：开启微信通知或 Webhook，别让投诉超期转入调解。',
   speed: '尽早答复：答复用时的中位数越短，速度分越高。',
@@ -39,7 +39,37 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   document.querySelectorAll('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  await renderComplaint($('#detail'), id, { onChange: loadQueue });
+  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); } });
+  if (c) appealSection(id, c);
+}
+
+// Appeals (申诉): the business asks the complaint's mediators to take it out of its index.
+async function appealSection(id, c) {
+  if (!c) { try { c = await api(`/complaints/${id}`); } catch { return; } }
+  const old = $('#appeals'); if (old) old.remove();
+  const appeals = c.appeals || [];
+  const pending = appeals.some((a) => a.state === 'pending');
+  const msg = h('p', { class: 'msg', id: 'appeal-msg', role: 'alert' });
+  const list = appeals.map((a) => h('li', {}, h('strong', {}, APPEAL_STATES[a.state] || a.state), ` · ${APPEAL_REASONS[a.reason] || a.reason || ''} · ${fmtTime(a.created_at)}`,
+    a.note ? h('div', { class: 'note' }, a.note) : null, a.decision_note ? h('div', { class: 'note muted' }, `调解员：${a.decision_note}`) : null));
+  let form = null;
+  if (!c.index_excluded && !pending) {
+    form = h('form', { class: 'form', id: 'appeal-form' },
+      h('label', {}, '申诉理由 ', h('select', { name: 'reason', id: 'appeal-reason' }, Object.entries(APPEAL_REASONS).map(([k, v]) => h('option', { value: k }, v)))),
+      h('label', {}, '说明 ', h('textarea', { name: 'note', id: 'appeal-note', maxlength: '2000', rows: '3', placeholder: '请说明事实和依据，调解员据此裁定' })),
+      h('button', { type: 'submit', class: 'button' }, '提出申诉'), msg);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      try {
+        await api(`/complaints/${id}/appeals`, { method: 'POST', body: { reason: $('#appeal-reason').value, note: $('#appeal-note').value.trim() || null } });
+        appealSection(id);
+      } catch (err) { say(msg, errorText(err)); }
+    });
+  }
+  $('#detail').append(h('section', { class: 'card', id: 'appeals' }, h('h3', {}, '申诉'),
+    c.index_excluded ? h('p', {}, '申诉成立：这件投诉不计入本商家的投诉处理指数和排名。') : null,
+    list.length ? h('ol', { id: 'appeal-list' }, list) : h('p', { class: 'muted' }, '认为这件投诉不实（非本店消费者、重复、恶意、投诉错商家）时，可以提出申诉，由所在地区的调解员裁定；申诉成立后不计入指数。'),
+    pending ? h('p', { class: 'muted' }, '申诉待调解员处理。') : null, form));
 }
 
 async function publishedWeights() {

@@ -1,14 +1,15 @@
 // Mediator console: review queue (accept / reject with reason), mediation cases (outcome and amount),
 // overdue complaints, verification of new businesses, CSV export of the current view.
-import { api, h, clear, say, errorText, fmtTime, refNames, $, $$ } from './lib.js';
+import { api, h, clear, say, errorText, fmtTime, refNames, APPEAL_REASONS, APPEAL_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
-let status = 'submitted', selected = null;
+let status = 'submitted', appeal = '', selected = null;
 
 async function loadQueue() {
   const out = $('#queue');
   const params = new URLSearchParams({ per_page: 50 });
   if (status) params.set('status', status);
+  if (appeal) params.set('appeal', appeal);
   const q = $('#q-text').value.trim();
   if (q) params.set('q', q);
   $('#export').href = `/console/mediator/export.csv${status ? '?status=' + status : ''}`;
@@ -25,7 +26,36 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  await renderComplaint($('#detail'), id, { onChange: loadQueue });
+  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); } });
+  if (c) appealSection(id, c);
+}
+
+// Appeals of the business: the mediator upholds (the complaint leaves the index at once) or rejects.
+async function appealSection(id, c) {
+  if (!c) { try { c = await api(`/complaints/${id}`); } catch { return; } }
+  const old = $('#appeals'); if (old) old.remove();
+  const appeals = c.appeals || [];
+  if (!appeals.length) return;
+  const msg = h('p', { class: 'msg', id: 'appeal-msg', role: 'alert' });
+  const items = appeals.map((a) => {
+    const decide = async (upheld) => {
+      try {
+        await api(`/complaints/${id}/appeals/${a.id}/decision`, { method: 'POST', body: { upheld, note: ($('#decision-note') || {}).value || null } });
+        say(msg, upheld ? '申诉成立：这件投诉已不计入商家的指数。' : '已驳回申诉。', true);
+        loadQueue(); appealSection(id);
+      } catch (err) { say(msg, errorText(err)); }
+    };
+    return h('li', { dataset: { appeal: String(a.id) } },
+      h('strong', {}, APPEAL_STATES[a.state] || a.state), ` · ${APPEAL_REASONS[a.reason] || a.reason || ''} · ${fmtTime(a.created_at)}`,
+      a.note ? h('div', { class: 'note' }, a.note) : null,
+      (a.attachments || []).map((f) => h('a', { href: f.url, target: '_blank', rel: 'noopener' }, ` 证据（${f.mime}）`)),
+      a.decision_note ? h('div', { class: 'note muted' }, `处理意见：${a.decision_note}`) : null,
+      a.state === 'pending' ? h('div', { class: 'form' },
+        h('label', {}, '处理意见 ', h('textarea', { id: 'decision-note', maxlength: '2000', rows: '2' })),
+        h('button', { type: 'button', class: 'button primary', id: 'appeal-uphold', onclick: () => decide(true) }, '申诉成立（不计入指数）'), ' ',
+        h('button', { type: 'button', class: 'button', id: 'appeal-reject', onclick: () => decide(false) }, '申诉不成立')) : null);
+  });
+  $('#detail').append(h('section', { class: 'card', id: 'appeals' }, h('h3', {}, '商家申诉'), h('ol', { id: 'appeal-list' }, items), msg));
 }
 
 async function loadPending() {
@@ -49,6 +79,7 @@ for (const b of $$('.tab')) {
     $$('[data-panel]').forEach((p) => p.classList.toggle('hidden', p.dataset.panel !== b.dataset.tab));
     if (b.dataset.tab === 'queue') {
       status = b.dataset.status;
+      appeal = b.dataset.appeal || '';
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();
