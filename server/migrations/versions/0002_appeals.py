@@ -22,10 +22,13 @@ PEOPLE = "('mediator', 'admin', 'business_staff')"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("complaint", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("person_seen_at", server.core.models.base.UTCDateTime(timezone=True),
-                                      nullable=True))
-        batch_op.add_column(sa.Column("index_excluded", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ALTER TABLE … ADD COLUMN, not batch mode: on SQLite batch mode copies the table, drops the old one
+    # and renames the copy, and with PRAGMA foreign_keys=ON (server/db.py) dropping `complaint` deletes every
+    # row that references it with ON DELETE CASCADE (all timeline events and messages). SQLite adds a
+    # nullable column, or a NOT NULL one with a default, in place.
+    op.add_column("complaint", sa.Column("person_seen_at", server.core.models.base.UTCDateTime(timezone=True),
+                                         nullable=True))
+    op.add_column("complaint", sa.Column("index_excluded", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(f"UPDATE complaint SET person_seen_at = (SELECT MIN(e.created_at) FROM complaint_event e "
                f"WHERE e.complaint_id = complaint.id AND e.actor_role IN {PEOPLE})")
     first_message = (f"(SELECT MIN(m.created_at) FROM message m WHERE m.complaint_id = complaint.id "
@@ -80,6 +83,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Careful on SQLite: the batch drop below copies `complaint` (see upgrade); run it with foreign keys off.
     with op.batch_alter_table("complaint_appeal_attachment", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_complaint_appeal_attachment_appeal_id"))
     op.drop_table("complaint_appeal_attachment")
