@@ -29,7 +29,14 @@ from server.core.actor import Actor
 from server.core.cache import mark_changed
 from server.core.complaints.actions import _append_event, mark_seen, timeline_of
 from server.core.complaints.visibility import parties
-from server.core.errors import AppealDecided, AppealPending, Forbidden, IndexExcluded, NotFound, ValidationFailed
+from server.core.errors import (
+    AppealDecided,
+    AppealPending,
+    Forbidden,
+    IndexExcluded,
+    NotFound,
+    ValidationFailed,
+)
 from server.core.models import Appeal, AppealAttachment, Complaint, ComplaintEvent, Upload, User, utcnow
 from server.core.timeutil import to_iso
 

@@ -8,6 +8,7 @@ has looked at them; and an upheld appeal takes a complaint out of it at once, in
 """
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -298,9 +299,7 @@ def test_person_seen_and_excluded_complaints_equal_in_incremental_and_full(sessi
     assert {k: getattr(session.get(BusinessIndex, b.id), k) for k in incremental} == incremental
 
 
-def _png() -> "io.BytesIO":
-    import io
-
+def _png() -> io.BytesIO:
     from PIL import Image
 
     buf = io.BytesIO()
