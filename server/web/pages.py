@@ -223,7 +223,12 @@ def console_mediator(user):
 @bp.get("/admin")
 @require("admin")
 def admin(user):
-    return page("admin.html", title="系统管理", script="admin.js", user=user)
+    from datetime import UTC, datetime
+
+    from server.core.timeutil import calendar_status, local_today
+
+    return page("admin.html", title="系统管理", script="admin.js", user=user,
+                calendar=calendar_status(local_today(datetime.now(UTC))))
 
 
 EXPORT_COLUMNS = ("投诉编号", "状态", "标题", "被投诉经营者", "行业", "地区", "类别", "诉求金额（元）",
