@@ -117,6 +117,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
+        # Cache-Control max-age of public JSON (seconds); clients revalidate with the ETag after it.
+        "PUBLIC_HTTP_MAX_AGE": int(env.get("PUBLIC_HTTP_MAX_AGE") or 15),
         "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
