@@ -62,6 +62,8 @@ _STOP_CHARS = set("说的了和与及在对把被让给向跟从都也又还就�
                   "收推多帮卖买做拿送问找打骂"
                   "，。；、：:,.;!！?？（）() \n\t“”\"'")
 _NAME_TAGS = ("nr", "nrfg", "nrt")
+# Surnames that are also common function words ("和小李说": and Xiao Li said).
+_FUNCTION_SURNAMES = frozenset("和与跟向于从都能时那后将把给让对同")
 _ROLE_WORD_RE = re.compile(_ROLE_RE.pattern.split("[")[0])
 
 
@@ -109,8 +111,8 @@ def _looks_like_name(word: str) -> bool:
         return False
     if any(given == t or given.startswith(t) for t in _TITLES):
         return False
-    # "小王", "老李", "阿强": familiar forms, kept as anonymised enough
-    return not word[0] in "小老阿"
+    # "小王", "老李", "阿强": familiar forms, kept as anonymised enough; "和小李": a conjunction before one
+    return word[0] not in "小老阿" and not (word[0] in _FUNCTION_SURNAMES and word[1] in "小老阿")
 
 
 def _role_names(text: str) -> list[NameSpan]:
