@@ -69,7 +69,6 @@ def _delete_file(settings: Mapping[str, Any] | None, upload: Upload) -> None:
 def erase_complaints_of(session: Session, settings: Mapping[str, Any] | None, user: User, phone: str | None,
                         now: datetime | None = None) -> dict[str, int]:
     """Scrub, withdraw and delete as the module says, for the user about to be erased. No commit."""
-    from server.core.actor import SYSTEM
     from server.core.complaints.actions import do_system_step, timeline_of
 
     now = (now or utcnow()).replace(microsecond=0)

@@ -126,6 +126,7 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     """
     from sqlalchemy import delete
 
+    from server.core.erasure import erase_complaints_of
     from server.core.identity.tokens import revoke_all_for_user
     from server.core.models import (
         BusinessMember,
@@ -136,8 +137,6 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
         SubscriptionGrant,
         Upload,
     )
-
-    from server.core.erasure import erase_complaints_of
 
     check_can_erase(session, user)
     phone = None
