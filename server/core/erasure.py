@@ -3,8 +3,8 @@
 Called by :func:`server.core.identity.accounts.erase_user` in the same transaction, before the account's
 own fields are cleared (it needs the name and phone to find them in the text):
 
-* Stored text is scrubbed: each of the person's complaints (title, description, order number) and every
-  message in their threads go through :func:`server.core.privacy.redact` with the person's names, and the
+* Stored text is scrubbed: each of the person's complaints (title, description, order number), every
+  message in their threads, the inbox notifications that quote them and the business's appeal notes go through :func:`server.core.privacy.redact` with the person's names, and the
   person's own phone number is removed in whatever form it was typed. Staff read the scrubbed text from
   then on; nothing keeps the original. Timeline events are not rewritten (they are the tamper-evident
   audit record, hash-chained); their notes are the parties' short reasons.
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from server.core.cache import mark_changed
 from server.core.complaints.states import ENDED_STATES, OPEN_STATES
 from server.core.errors import NotFound
-from server.core.models import Complaint, Message, Upload, User, utcnow
+from server.core.models import Appeal, Complaint, Message, Notification, Upload, User, utcnow
 from server.core.privacy import PHONE_TOKEN, redact
 
 WITHDRAW_REASON = "投诉人已注销账号，系统自动撤回"
@@ -88,6 +88,15 @@ def erase_complaints_of(session: Session, settings: Mapping[str, Any] | None, us
             do_system_step(session, settings or {}, c, "withdraw", now, note=WITHDRAW_REASON,
                            timeline=timeline_of(session, c.id))
             done["withdrawn"] += 1
+    ids = [c.id for c in complaints]
+    if ids:
+        # Other people's inboxes quote the title and the messages ("TS…「张伟投诉…」", "TS…：我的电话是…").
+        for n in session.execute(select(Notification).where(Notification.complaint_id.in_(ids))).scalars():
+            n.body = scrub(n.body, names, phone) or ""
+        # A business's appeal, and its decision, may name the consumer.
+        for a in session.execute(select(Appeal).where(Appeal.complaint_id.in_(ids))).scalars():
+            a.note = scrub(a.note, names, phone)
+            a.decision_note = scrub(a.decision_note, names, phone)
     # Their messages in other people's complaints (a consumer who is also staff) keep the thread readable
     # but lose the person's data.
     for m in session.execute(select(Message).where(Message.author_id == user.id)).scalars():

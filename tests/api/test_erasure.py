@@ -56,6 +56,8 @@ def test_the_issue_scenario(client, auth, db, settings):
                     json={"body": f"张伟补充：我的电话是{PHONE}"})
     assert r.status_code == 201
     assert _public_titles(client, biz["id"]) == ["张**投诉冰箱外观凹痕"]
+    before = str(client.get("/api/v1/notifications?per_page=100", headers=owner.headers).get_json()["items"])
+    assert "张伟" in before and PHONE in before  # the business's inbox quotes the title and the message
     with db.session() as s:
         storage = s.get(Upload, evidence).storage_name
 
@@ -71,6 +73,9 @@ def test_the_issue_scenario(client, auth, db, settings):
         for leak in ("张伟", PHONE, "138.1234.5678", ID_NUMBER, ID_VALID, CARD):
             assert leak not in stored, (leak, stored)
         assert "冰箱门有凹痕" in c["description"]
+        inbox = client.get("/api/v1/notifications?per_page=100", headers=who.headers).get_json()["items"]
+        quoted = "".join(str(n) for n in inbox)
+        assert "张伟" not in quoted and PHONE not in quoted, quoted
         # Withdrawn by the system, with the reason in the timeline; the evidence is gone.
         assert c["status"] == "withdrawn"
         last = c["timeline"][-1]
