@@ -78,7 +78,7 @@ def on_replica(compute):
     return current_app.extensions["smart315.db"].on_replica(compute, db_session)
 
 
-def cached(key: str, compute, scope: str | None = None):
+def cached(key: str, compute, scope: str | None = None, exact: bool = False):
     """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded).
 
     The request is marked with its cache key, so the fast path in front of Flask (server/fastpath.py)
@@ -90,7 +90,7 @@ def cached(key: str, compute, scope: str | None = None):
     auth_free = getattr(view, "_openapi", {}).get("auth") == "none"
     request.environ["smart315.cached"] = (key, scope, rule, auth_free)
     etag = http_cache.etag_for(text)
-    headers = {"ETag": etag, "Cache-Control": http_cache.cache_control(settings())}
+    headers = {"ETag": etag, "Cache-Control": http_cache.cache_control(settings(), exact=exact)}
     if http_cache.not_modified(request.headers.get("If-None-Match"), etag):
         return current_app.response_class(status=304, headers=headers)
     return current_app.response_class(text, mimetype="application/json", headers=headers)
@@ -447,7 +447,7 @@ def method_doc(s: Session) -> dict[str, Any]:
 @bp.get("/public/index-method")
 @operation(summary="投诉处理指数的计算方法、版本和当前权重", response=IndexMethodOut, auth="none", tags=("public",))
 def index_method():
-    return cached("index-method", lambda: method_doc(db_session()))
+    return cached("index-method", lambda: method_doc(db_session()), exact=True)
 
 
 def _require_admin(actor) -> None:
