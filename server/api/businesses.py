@@ -39,7 +39,7 @@ def register(body: BusinessIn, actor):
 
 @bp.get("/businesses")
 @operation(summary="按名称（支持部分中文名）、行业、地区搜索商家", query=BusinessQuery, response=BusinessList,
-           auth="optional", tags=("businesses",))
+           auth="optional", tags=("businesses",), api_key=True)
 def search(query: BusinessQuery, actor):
     s = db_session()
     stmt = select(Business)

@@ -62,6 +62,11 @@ class Forbidden(DomainError):
     title = "没有权限执行此操作"
 
 
+class ApiKeyNotAllowed(Forbidden):
+    code = "api_key_not_allowed"
+    title = "此操作不接受 API 密钥"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"
