@@ -192,6 +192,44 @@ class MemberOut(BaseModel):
     wechat_bound: bool
 
 
+class InvitationCreated(BaseModel):
+    invitation_id: int
+
+
+class InvitationOut(BaseModel):
+    """An invitation as the business's owners see it: the phone masked, never whether it has an account."""
+    id: int
+    phone_masked: str
+    role: str
+    state: Literal["pending", "accepted", "declined", "expired"]
+    created_at: str
+    expires_at: str
+    decided_at: str | None
+
+
+class MyInvitationOut(BaseModel):
+    id: int
+    business: dict[str, Any]
+    role: str
+    state: str
+    created_at: str
+    expires_at: str
+
+
+class MyMembershipOut(BaseModel):
+    business_id: int
+    business_name: str
+    role: str
+
+
+class RejectIn(Strict):
+    note: str = Field(min_length=1, max_length=500)
+
+
+class ReapplyIn(Strict):
+    note: str | None = Field(None, max_length=500)
+
+
 class ApiKeyIn(Strict):
     name: str = Field("", max_length=64)
 

@@ -99,6 +99,26 @@ class IndexExcluded(Conflict):
     title = "这件投诉已因申诉成立不计入指数"
 
 
+class BusinessNameTaken(Conflict):
+    code = "business_name_taken"
+    title = "已有同名的认证商家"
+
+
+class BusinessNotVerified(Conflict):
+    code = "business_not_verified"
+    title = "商家尚未通过审核"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    title = "不能移除唯一的管理员"
+
+
+class InvitationExpired(Conflict):
+    code = "invitation_expired"
+    title = "邀请已过期"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"
