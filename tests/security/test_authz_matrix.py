@@ -155,7 +155,7 @@ RULES: dict[str, Rule] = {
     "businesses.create_key": Rule(only({"staff": 201, "admin": 201}), json={"name": "pos"}),
     "businesses.list_keys": Rule(only({"staff": 200, "admin": 200})),
     "businesses.revoke_key": Rule(only({"staff": 204, "admin": 204}), mutates=True),
-    "businesses.add_member": Rule(only({"staff": 201, "admin": 201}), json={"phone": "13600001234", "role": "agent"},
+    "businesses.add_member": Rule(only({"staff": 202, "admin": 202}), json={"phone": "13600001234", "role": "agent"},
                                   mutates=True),
     "businesses.list_members": Rule(only({"staff": 200, "admin": 200})),
     "identity.create_wechat_binding": Rule(only({"staff": UPSTREAM})),
@@ -193,7 +193,26 @@ RULES: dict[str, Rule] = {
     # real appeal is covered in tests/api/test_appeals.py.
     "appeals.decide": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 404, "admin": 404}, denied=404),
                            json={"upheld": True}, args={"appeal_id": 999999}),
+    # --- authz ---
+    # Staff by invitation (issue 15.3): owners see what they sent; the invited person (the consumer's phone)
+    # decides; nobody else learns the invitation exists (404).
+    "businesses.list_invitations": Rule(only({"staff": 200, "admin": 200})),
+    "me.my_invitations": Rule(signed_in(200), check=lambda w, role, resp: _sees_invitation(w, role, resp)),
+    "me.accept_invitation": Rule(only({"consumer": 200}, denied=404), mutates=True),
+    "me.decline_invitation": Rule(only({"consumer": 204}, denied=404), mutates=True),
+    # Staff removal and registration review (issue 14.6): X's agent removed by X's owner; P rejected by its
+    # region's mediator or an admin; R (the staff role's rejected registration) resubmitted by its owner.
+    "businesses.remove_member": Rule(only({"staff": 204, "admin": 204}), mutates=True),
+    "businesses.reject": Rule(only({"admin": 200, "mediator_in": 200}), args={"business_id": "business_pending"},
+                              json={"note": "营业执照信息与申报不一致"}, mutates=True),
+    "businesses.reapply": Rule(only({"staff": 200, "admin": 200}), args={"business_id": "business_rejected"},
+                               json={}, mutates=True),
 }
+
+
+def _sees_invitation(world: World, role: str, resp):
+    ids = {i["id"] for i in resp.get_json()}
+    assert (world.invitation in ids) == (STANDS_FOR.get(role, role) == "consumer"), (role, ids)
 
 
 def _credit(role: str) -> str:

@@ -17,7 +17,9 @@ Credential kinds other than a user's access token (issue 15.1: every credential 
   web_consumer    the consumer's browser session cookie, with the session's CSRF header
   web_no_csrf     the same cookie without the CSRF header (state-changing calls answer 403 csrf_failed)
 
-Objects: business X (verified, 110105), business Y (verified, 310101), business P (pending, 110105),
+Objects: business X (verified, 110105, with an agent who joined by invitation), business Y (verified, 310101),
+business P (pending, 110105), business R (registered by the staff role, rejected), a pending invitation from X
+to the consumer's phone,
 complaint C (consumer -> X, forwarded to X, with a message and an attachment), complaint D
 (other_consumer -> Y), complaint U (consumer -> X, still under review) and complaint R (consumer -> X,
 rejected by the mediator): X must not see U or R, an API key and a webhook of X (with a delivery row), the consumer's inbox
@@ -64,6 +66,9 @@ class World:
     other_complaint: int
     under_review: int
     rejected: int
+    agent_x: int
+    business_rejected: int
+    invitation: int
     upload: str
     api_key_x: int
     api_key_raw: str
@@ -82,7 +87,7 @@ class World:
         return {} if login is None else dict(login.headers)
 
 
-def _ok(r, status=(200, 201, 204)):
+def _ok(r, status=(200, 201, 202, 204)):
     assert r.status_code in status, (r.status_code, r.get_json(silent=True))
     return r.get_json(silent=True)
 
@@ -152,6 +157,21 @@ def build_world(app, client) -> World:
                             json={"name": "erp"}))
     gone = _ok(client.post(f"/api/v1/businesses/{biz_x['id']}/api-keys", headers=staff.headers, json={"name": "old"}))
     _ok(client.delete(f"/api/v1/businesses/{biz_x['id']}/api-keys/{gone['id']}", headers=staff.headers))
+    # An agent of X who joined by invitation (removable), a rejected registration of the staff role, and a
+    # pending invitation from X to the consumer's phone.
+    agent = auth.consumer("客服小李", phone="13500001111")
+    inv = _ok(client.post(f"/api/v1/businesses/{biz_x['id']}/members", headers=staff.headers,
+                          json={"phone": "13500001111", "role": "agent"}))
+    _ok(client.post(f"/api/v1/me/invitations/{inv['invitation_id']}/accept", headers=agent.headers))
+    from tests.factories import credit_code
+
+    biz_r = _ok(client.post("/api/v1/businesses", headers=staff.headers, json={
+        "name": "北京被驳回商贸有限公司", "credit_code": credit_code(), "industry_code": "online_shopping",
+        "region_code": "110105", "contact_name": "李经理", "contact_phone": "13900001111"}))
+    _ok(client.post(f"/api/v1/businesses/{biz_r['id']}/reject", headers=admin.headers, json={"note": "材料不全"}))
+    to_consumer = _ok(client.post(f"/api/v1/businesses/{biz_x['id']}/members", headers=staff.headers,
+                                  json={"phone": CONSUMER_PHONE, "role": "agent"}))
+
     browser = app.test_client()
     opened = _ok(browser.post("/web/session", json={"access_token": consumer.token}))
     cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
@@ -189,7 +209,8 @@ def build_world(app, client) -> World:
     }
     return World(logins=logins, business_x=biz_x["id"], business_y=biz_y["id"], business_pending=biz_p["id"],
                  complaint=c["id"], other_complaint=d["id"], under_review=under_review["id"],
-                 rejected=rejected["id"], upload=up["id"], api_key_x=key["id"], credentials=credentials,
+                 rejected=rejected["id"], agent_x=agent.user_id, business_rejected=biz_r["id"],
+                 invitation=to_consumer["invitation_id"], upload=up["id"], api_key_x=key["id"], credentials=credentials,
                  api_key_raw=key["key"], webhook_x=hook["id"], delivery_ref=str(delivery), notification=note,
                  disclosure_period=period, index_weights=weights)
 
@@ -200,6 +221,7 @@ def url_args(world: World, overrides: dict[str, Any] | None = None) -> dict[str,
         "complaint_id": world.complaint, "business_id": world.business_x, "key_id": world.api_key_x,
         "upload_id": world.upload, "webhook_id": world.webhook_x, "ref": world.delivery_ref,
         "notification_id": world.notification, "code": "online_shopping", "period": world.disclosure_period,
+        "user_id": world.agent_x, "invitation_id": world.invitation,
     }
     for name, value in (overrides or {}).items():
         args[name] = getattr(world, value) if isinstance(value, str) and hasattr(world, value) else value

@@ -102,8 +102,26 @@ async function loadMembers() {
   try {
     const items = await api(`/businesses/${businessId}/members`);
     clear(tbody, items.map((m) => h('tr', {}, h('td', {}, m.display_name || '—'), h('td', {}, m.phone_masked || '—'),
-      h('td', {}, m.role === 'owner' ? '管理员' : '客服'), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'))));
-  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '4', class: 'error' }, errorText(err)))); }
+      h('td', {}, m.role === 'owner' ? '管理员' : '客服'), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'),
+      h('td', {}, isOwner ? h('button', { type: 'button', class: 'button small', 'data-remove': String(m.user_id), onclick: async () => {
+        if (!window.confirm(`确定移除员工 ${m.display_name || m.phone_masked || ''}？`)) return;
+        try { await api(`/businesses/${businessId}/members/${m.user_id}`, { method: 'DELETE' }); say($('#member-msg'), '已移除', true); loadMembers(); } catch (err) { say($('#member-msg'), errorText(err)); }
+      } }, '移除') : ''))));
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
+  loadInvitations();
+}
+
+const INVITATION_STATES = { pending: '待接受', accepted: '已接受', declined: '已拒绝', expired: '已过期' };
+
+async function loadInvitations() {
+  const tbody = $('#invitations tbody');
+  if (!isOwner) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '只有商家管理员可以邀请员工。'))); return; }
+  try {
+    const items = await api(`/businesses/${businessId}/invitations`);
+    clear(tbody, items.length ? items.map((i) => h('tr', {}, h('td', {}, i.phone_masked), h('td', {}, i.role === 'owner' ? '管理员' : '客服'),
+      h('td', {}, INVITATION_STATES[i.state] || i.state), h('td', {}, fmtTime(i.created_at)), h('td', {}, fmtTime(i.expires_at))))
+      : h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '还没有发出邀请。')));
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
 }
 
 async function loadWebhooks() {
@@ -160,9 +178,9 @@ function setupForms() {
     e.preventDefault();
     try {
       await api(`/businesses/${businessId}/members`, { method: 'POST', body: { phone: $('#m-phone').value.trim(), role: $('#m-role').value } });
-      say($('#member-msg'), '已添加', true);
+      say($('#member-msg'), '邀请已发送，对方接受后即成为员工', true);
       $('#m-phone').value = '';
-      loadMembers();
+      loadInvitations();
     } catch (err) { say($('#member-msg'), errorText(err)); }
   });
   $('#wechat-bind').addEventListener('click', async () => {
