@@ -141,7 +141,7 @@ class BusinessQuery(PageQuery):
     q: str | None = Field(None, max_length=64)
     industry: str | None = Field(None, max_length=32)
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
-    status: Literal["pending", "verified"] | None = None
+    status: Literal["pending", "verified", "rejected"] | None = None
 
 
 class IndexSummary(BaseModel):
@@ -163,7 +163,7 @@ class BusinessOut(BaseModel):
     industry_name: str | None
     region_code: str
     region_name: str
-    status: Literal["pending", "verified"]
+    status: Literal["pending", "verified", "rejected"]
     created_at: str | None
     index: IndexSummary | None = None
     counts: dict[str, int] = {}

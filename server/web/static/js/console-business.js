@@ -218,7 +218,15 @@ function setupForms() {
 function showBusiness() {
   const b = business();
   isOwner = b.role === 'owner';
-  $('#biz-status').textContent = b.status === 'verified' ? '已认证' : '入驻审核中：审核通过后才会收到投诉';
+  const status = $('#biz-status');
+  if (b.status === 'rejected') {
+    clear(status, '入驻申请未通过审核（驳回理由见“我的投诉”页面的消息通知），修改后可重新提交 ',
+      isOwner ? h('button', { type: 'button', class: 'button small', id: 'reapply', onclick: async () => {
+        try { await api(`/businesses/${businessId}/reapply`, { method: 'POST', body: {} }); b.status = 'pending'; showBusiness(); } catch (err) { say(status, errorText(err)); }
+      } }, '重新提交申请') : '');
+  } else {
+    status.textContent = b.status === 'verified' ? '已认证' : '入驻审核中：审核通过后才会收到投诉，并可邀请员工';
+  }
   selected = null;
   clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
   loadQueue();
