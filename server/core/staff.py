@@ -8,6 +8,7 @@ accepts or declines it. Only a verified business invites. Every change is a row 
 """
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,7 +118,7 @@ def invite(session: Session, settings: Mapping[str, Any], actor: Actor, business
     if invitee is not None:
         notify_user(session, settings, invitee, "business.invited", "商家邀请您加入",
                     f"「{business.name}」邀请您成为{ROLE_LABELS.get(role, role)}，请在“我的”页面接受或拒绝",
-                    {"business_id": business.id, "invitation_id": inv.id}, f"inv{inv.id}:{int(now.timestamp())}", now)
+                    {"business_id": business.id, "invitation_id": inv.id}, f"inv{inv.id}:{secrets.token_hex(6)}", now)
     session.flush()
     return inv
 

@@ -261,3 +261,16 @@ def test_api_keys_cannot_manage_staff(client, auth):
               client.delete(f"/api/v1/businesses/{biz['id']}/members/{owner.user_id}", headers={"X-Api-Key": raw})):
         assert r.status_code == 403 and r.get_json()["code"] == "api_key_not_allowed", r.get_json()
         assert r.get_json()["detail"]
+
+
+def test_inviting_twice_renews_one_invitation_and_erasure_takes_pending_ones(client, auth, db):
+    owner, biz = auth.business()
+    person = auth.consumer("钱七", phone=PHONE)
+    first = invite(client, owner, biz["id"]).get_json()["invitation_id"]
+    second = invite(client, owner, biz["id"], role="owner").get_json()["invitation_id"]
+    assert first == second
+    mine = client.get("/api/v1/me/invitations", headers=person.headers).get_json()
+    assert [(i["id"], i["role"]) for i in mine] == [(first, "owner")]
+    assert client.delete("/api/v1/me", headers=person.headers).status_code == 204
+    with db.session() as s:
+        assert s.execute(select(BusinessInvitation)).first() is None
