@@ -34,8 +34,9 @@ from server.core.models import (
     User,
     utcnow,
 )
+from server.core.vocabulary import EVENTS, STAFF_ROLES
 
-ROLE_LABELS = {"owner": "管理员", "agent": "客服"}
+ROLE_LABELS = STAFF_ROLES
 
 
 def record_event(session: Session, business: Business, action: str, actor: Actor | None, *,
@@ -116,7 +117,7 @@ def invite(session: Session, settings: Mapping[str, Any], actor: Actor, business
     record_event(session, business, "invited", actor, invitation_id=inv.id, note=ROLE_LABELS.get(role, role), now=now)
     invitee = session.execute(select(User.id).where(User.phone_hash == h, User.deleted_at.is_(None))).scalar()
     if invitee is not None:
-        notify_user(session, settings, invitee, "business.invited", "商家邀请您加入",
+        notify_user(session, settings, invitee, "business.invited", EVENTS["business.invited"],
                     f"「{business.name}」邀请您成为{ROLE_LABELS.get(role, role)}，请在“我的”页面接受或拒绝",
                     {"business_id": business.id, "invitation_id": inv.id}, f"inv{inv.id}:{secrets.token_hex(6)}", now)
     session.flush()
@@ -247,7 +248,7 @@ def reject(session: Session, settings: Mapping[str, Any], actor: Actor, business
         BusinessMember.business_id == business.id, BusinessMember.role == "owner")
         .order_by(BusinessMember.user_id)).scalars().all()
     for uid in owners:
-        notify_user(session, settings, uid, "business.rejected", "商家入驻申请未通过",
+        notify_user(session, settings, uid, "business.rejected", EVENTS["business.rejected"],
                     f"「{business.name}」的入驻申请未通过审核：{note}。修改后可重新提交申请。",
                     {"business_id": business.id, "status": "rejected", "note": note}, f"bev{ev.id}", now,
                     business_id=business.id)

@@ -1,6 +1,6 @@
 // Business console: queue with deadline countdowns, full file and response, staff, WeChat binding,
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
-import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, $ } from './lib.js';
+import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { indexBox, componentsChart } from './index-view.js';
 
@@ -101,7 +101,7 @@ async function loadMembers() {
   try {
     const items = await api(`/businesses/${businessId}/members`);
     clear(tbody, items.map((m) => h('tr', {}, h('td', {}, m.display_name || '—'), h('td', {}, m.phone_masked || '—'),
-      h('td', {}, m.role === 'owner' ? '管理员' : '客服'), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'),
+      h('td', {}, STAFF_ROLES[m.role] || m.role), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'),
       h('td', {}, isOwner ? h('button', { type: 'button', class: 'button small', 'data-remove': String(m.user_id), onclick: async () => {
         if (!window.confirm(`确定移除员工 ${m.display_name || m.phone_masked || ''}？`)) return;
         try { await api(`/businesses/${businessId}/members/${m.user_id}`, { method: 'DELETE' }); say($('#member-msg'), '已移除', true); loadMembers(); } catch (err) { say($('#member-msg'), errorText(err)); }
@@ -110,14 +110,12 @@ async function loadMembers() {
   loadInvitations();
 }
 
-const INVITATION_STATES = { pending: '待接受', accepted: '已接受', declined: '已拒绝', expired: '已过期' };
-
 async function loadInvitations() {
   const tbody = $('#invitations tbody');
   if (!isOwner) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '只有商家管理员可以邀请员工。'))); return; }
   try {
     const items = await api(`/businesses/${businessId}/invitations`);
-    clear(tbody, items.length ? items.map((i) => h('tr', {}, h('td', {}, i.phone_masked), h('td', {}, i.role === 'owner' ? '管理员' : '客服'),
+    clear(tbody, items.length ? items.map((i) => h('tr', {}, h('td', {}, i.phone_masked), h('td', {}, STAFF_ROLES[i.role] || i.role),
       h('td', {}, INVITATION_STATES[i.state] || i.state), h('td', {}, fmtTime(i.created_at)), h('td', {}, fmtTime(i.expires_at))))
       : h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '还没有发出邀请。')));
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }

@@ -1,5 +1,5 @@
 // The consumer's complaints and notification inbox.
-import { api, h, clear, pager, say, errorText, fmtTime } from './lib.js';
+import { api, h, clear, pager, say, errorText, fmtTime, STAFF_ROLES as ROLES } from './lib.js';
 import { complaintItem } from './complaint-view.js';
 
 let page = 1;
@@ -32,8 +32,6 @@ async function loadNotifications() {
     }) : h('p', { class: 'muted' }, '暂无通知。'));
   } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
 }
-
-const ROLES = { owner: '管理员', agent: '客服' };
 
 async function loadInvitations() {
   const box = document.getElementById('invitations-box');
