@@ -302,6 +302,11 @@ def check_role(app, client, world: World, endpoint: str, role: str) -> str | Non
         body = resp.get_json()
         if body.get("code") != "api_key_not_allowed" or not body.get("detail"):
             return f"{endpoint} as {role}: 403 should be api_key_not_allowed with a detail, got {body}"
+    if (resp.status_code == 403 and role == "web_no_csrf" and role not in rule.expect
+            and _expected(app, endpoint, "consumer") != (403,)):
+        body = resp.get_json()
+        if body.get("code") != "csrf_failed":
+            return f"{endpoint} as {role}: 403 should be csrf_failed, got {body}"
     if 200 <= resp.status_code < 300 and rule.check is not None:
         try:
             rule.check(world, role, resp)
