@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from server.config import load_config
+from server.config import load_config, refuse_insecure_settings
 from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
 from server.logging_setup import choose_request_id
@@ -15,6 +15,8 @@ from server.logging_setup import choose_request_id
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
+    # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
+    refuse_insecure_settings(settings)
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
