@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +38,8 @@ def check_wechat_signature(token: str, signature: str | None, timestamp: str | N
         raise Forbidden(REFUSED)
     if not hmac.compare_digest(wechat_signature(token, timestamp, nonce), signature.strip().lower()):
         raise Forbidden(REFUSED)
-    now = now or datetime.now(timezone.utc)
-    sent = datetime.fromtimestamp(int(timestamp), timezone.utc)
+    now = now or datetime.now(UTC)
+    sent = datetime.fromtimestamp(int(timestamp), UTC)
     if abs((now - sent).total_seconds()) > window_seconds:
         raise Forbidden("微信回调已过期，请检查服务器时间")
     if session is None:
