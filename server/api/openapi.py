@@ -101,15 +101,25 @@ def build_spec(app: Flask) -> dict[str, Any]:
             for status, model in meta["extra_responses"].items():
                 op["responses"][str(status)] = {"description": "OK", "content": {
                     "application/json": {"schema": _schema(components, model)}}}
-            error_statuses = set(meta["errors"]) | {400, 422, 429}
+            # Every answer the app can give is documented (issue 15.8): 414 for a long query string anywhere,
+            # 413/415 wherever a body is read, 404 for an id out of range, 401 for a bad optional credential.
+            error_statuses = set(meta["errors"]) | {400, 414, 422, 429}
+            if "requestBody" in op:
+                error_statuses |= {413, 415}
+            if _CONVERTER.search(rule.rule):
+                error_statuses |= {404}
             if meta["auth"] == "required":
                 error_statuses |= {401}
                 op["security"] = [{"bearer": []}, {"apiKey": []}]
             elif meta["auth"] == "optional":
+                error_statuses |= {401}
                 op["security"] = [{"bearer": []}, {"apiKey": []}, {}]
             for status in sorted(error_statuses):
                 op["responses"][str(status)] = {"description": "Problem", "content": {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            op["responses"]["default"] = {"description": "Any other refusal or failure: a problem document",
+                                          "content": {"application/problem+json": {
+                                              "schema": {"$ref": "#/components/schemas/Problem"}}}}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

@@ -266,7 +266,9 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
     A new outbox row (new dedupe key) with the same event, payload and delivery id."""
     business = _require_owner(session, actor, business_id)
     stmt = select(Notification).where(Notification.channel == "webhook", Notification.business_id == business.id)
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "²" is a digit to str.isdigit() but not to int() (issue 15.8)
+        if int(ref) > 2**31 - 1:
+            raise NotFound("投递记录不存在")
         stmt = stmt.where(Notification.id == int(ref))
         original = session.execute(stmt).scalar_one_or_none()
     else:
@@ -275,7 +277,8 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
         original = next((r for r in candidates if (r.payload or {}).get("delivery_id") == ref), None)
     if original is None:
         raise NotFound("投递记录不存在")
-    hook = session.get(Webhook, int(original.target)) if (original.target or "").isdigit() else None
+    target = original.target or ""
+    hook = session.get(Webhook, int(target)) if target.isascii() and target.isdigit() else None
     if hook is None or hook.deleted_at is not None:
         raise NotFound("Webhook 已删除，无法重新投递")
     root_id = (original.payload or {}).get("redelivery_of") or original.id
