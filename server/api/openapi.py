@@ -117,9 +117,6 @@ def build_spec(app: Flask) -> dict[str, Any]:
             for status in sorted(error_statuses):
                 op["responses"][str(status)] = {"description": "Problem", "content": {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            op["responses"]["default"] = {"description": "Any other refusal or failure: a problem document",
-                                          "content": {"application/problem+json": {
-                                              "schema": {"$ref": "#/components/schemas/Problem"}}}}
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

@@ -82,15 +82,20 @@ def test_long_query_string_is_a_problem_414(client):
     assert assert_problem(r, 414)["code"] == "uri_too_long"
 
 
-def test_openapi_documents_413_on_consult_401_on_optional_auth_and_problem_by_default(client):
+def test_openapi_documents_413_on_consult_401_on_optional_auth_and_errors_as_problems(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     consult = spec["paths"]["/consult"]["post"]["responses"]
     assert {"401", "413", "415", "414"} <= set(consult)
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
-            assert "application/problem+json" in op["responses"]["default"]["content"], (method, path)
+            assert "414" in op["responses"], (method, path)
+            if "requestBody" in op:
+                assert "413" in op["responses"], (method, path)
             if {"bearer": []} in op.get("security", []):
                 assert "401" in op["responses"], (method, path)
+            for status, answer in op["responses"].items():
+                if int(status) >= 400:
+                    assert list(answer["content"]) == ["application/problem+json"], (method, path, status)
 
 
 # ------------------------------------------------------------------ 15.10: uploads and money
