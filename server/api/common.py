@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from server.core.actor import Actor, actor_for_api_key, actor_for_user
 from server.core.errors import (
     BadRequest,
+    Conflict,
     IdempotencyConflict,
     InvalidToken,
     Unauthorized,
@@ -287,7 +288,18 @@ def run_idempotent(actor: Actor, endpoint: str, create: Callable[[], tuple[dict,
     ).scalar_one_or_none()
     if existing is not None:
         return replay(existing)
-    result, status = create()
+    try:
+        result, status = create()
+    except Conflict:
+        # A concurrent copy with the same key may have committed while this one waited on a row lock
+        # (a transition retried before its first answer arrived): answer as it did, not 409.
+        session.rollback()
+        existing = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return replay(existing)
     session.add(IdempotencyRecord(scope=scope, key=key, endpoint=endpoint, request_hash=body_hash,
                                   status_code=status, response_body=json.dumps(result, ensure_ascii=False)))
     try:

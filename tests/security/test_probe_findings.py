@@ -223,3 +223,26 @@ def test_transition_retried_with_the_same_idempotency_key_gets_the_same_answer(c
     act(client, mediator, c["id"], "accept", expect=409)
     other = client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=headers, json={"action": "reject"})
     assert_problem(other, 409, 422)
+
+
+def test_concurrent_retries_of_one_transition_with_one_key_all_get_the_answer(app, client, auth):
+    import threading
+
+    owner, biz = auth.business()
+    consumer, mediator = auth.consumer(), auth.mediator("1101")
+    c = file_complaint(client, consumer, biz["id"])
+    results = []
+
+    def send():
+        with app.test_client() as tc:
+            r = tc.post(f"/api/v1/complaints/{c['id']}/transitions",
+                        headers={**mediator.headers, "Idempotency-Key": "weak-network-accept"}, json={"action": "accept"})
+            results.append((r.status_code, r.get_json()))
+
+    threads = [threading.Thread(target=send) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [s for s, _ in results] == [200] * 5, results
+    assert len({str(b) for _, b in results}) == 1
