@@ -1,7 +1,7 @@
 """hardening: remembered nonces of signed callbacks (WeChat), so a replayed callback is refused
 
 Revision ID: 0003_hardening
-Revises: 0002_appeals
+Revises: 0005_privacy
 """
 import sqlalchemy as sa
 from alembic import op
@@ -9,7 +9,7 @@ from alembic import op
 import server.core.models.base
 
 revision = "0003_hardening"
-down_revision = "0002_appeals"
+down_revision = "0005_privacy"
 branch_labels = None
 depends_on = None
 
