@@ -22,6 +22,7 @@ from server.core.actor import Actor, actor_for_api_key, actor_for_user
 from server.core.errors import (
     ApiKeyNotAllowed,
     BadRequest,
+    Conflict,
     IdempotencyConflict,
     InvalidToken,
     Unauthorized,
@@ -102,9 +103,31 @@ def validate(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:
     if not isinstance(data, dict):
         raise ValidationFailed([{"field": "body", "message": "请求体必须是 JSON 对象"}])
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(pydantic_errors(exc, prefix)) from exc
+    too_big = list(_huge_integers(validated.model_dump(), prefix))
+    if too_big:  # ids and counts are 32-bit in the database: 2^31 and more was a 500 (issue 15.8)
+        raise ValidationFailed([{"field": f or "body", "message": "数值超出范围（应小于 2147483648）"} for f in too_big])
+    return validated
+
+
+INT32_MAX = 2**31 - 1
+
+
+def _huge_integers(value: Any, path: str):
+    """Paths of the integers outside the signed 32-bit range in a validated model's data."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -INT32_MAX - 1 <= value <= INT32_MAX:
+            yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _huge_integers(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _huge_integers(v, f"{path}.{i}" if path else str(i))
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -280,7 +303,18 @@ def run_idempotent(actor: Actor, endpoint: str, create: Callable[[], tuple[dict,
     ).scalar_one_or_none()
     if existing is not None:
         return replay(existing)
-    result, status = create()
+    try:
+        result, status = create()
+    except Conflict:
+        # A concurrent copy with the same key may have committed while this one waited on a row lock
+        # (a transition retried before its first answer arrived): answer as it did, not 409.
+        session.rollback()
+        existing = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return replay(existing)
     session.add(IdempotencyRecord(scope=scope, key=key, endpoint=endpoint, request_hash=body_hash,
                                   status_code=status, response_body=json.dumps(result, ensure_ascii=False)))
     try:

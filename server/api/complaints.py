@@ -89,18 +89,23 @@ def detail(complaint_id: int, actor):
 
 @bp.post("/complaints/<int:complaint_id>/transitions")
 @operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose）",
-           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409), api_key=True)
+           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409), api_key=True,
+           idempotent=True)
 def transition(complaint_id: int, body: TransitionIn, actor):
-    s = db_session()
-    # With its business (routing and the index read it): one statement, the complaint row locked.
-    c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
-    amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
-    moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
-                                         amount_recovered_fen=amount, rating=body.rating)
-    # A transition does not touch attachments: read them in this transaction rather than opening another after it.
-    attachments = attachments_of(s, c.id)
-    s.commit()
-    return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline)
+    # Idempotency-Key (issue 15.12): a retry after a lost answer gets the first answer, not 409.
+    def do():
+        s = db_session()
+        # With its business (routing and the index read it): one statement, the complaint row locked.
+        c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
+        amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
+        moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
+                                             amount_recovered_fen=amount, rating=body.rating)
+        # A transition does not touch attachments: read them in this transaction rather than opening another.
+        attachments = attachments_of(s, c.id)
+        s.flush()
+        return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline), 200
+
+    return run_idempotent(actor, f"POST /complaints/{complaint_id}/transitions", do)
 
 
 def _message_json(actor, m: Message) -> dict:

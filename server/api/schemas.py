@@ -300,7 +300,7 @@ class ComplaintIn(Strict):
     _v_cat = field_validator("category")(_category)
     _v_reg = field_validator("region_code")(_county)
 
-    @field_validator("amount_claimed")
+    @field_validator("amount_claimed", mode="before")  # before: JSON true is not coerced to 1 (issue 15.10)
     @classmethod
     def _amount(cls, v: Any) -> Any:
         if v is None or v == "":
@@ -321,7 +321,7 @@ class TransitionIn(Strict):
     amount_recovered: str | float | int | None = None
     rating: int | None = Field(None, ge=1, le=5)
 
-    @field_validator("amount_recovered")
+    @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
     def _amount(cls, v: Any) -> Any:
         if v is None or v == "":
