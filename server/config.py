@@ -124,6 +124,13 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
+        # sessions: sign-in captchas and failure counting
+        "SMS_CAPTCHA_AFTER": int(env.get("SMS_CAPTCHA_AFTER") or 1),
+        "CAPTCHA_TTL_SECONDS": int(env.get("CAPTCHA_TTL_SECONDS") or 300),
+        "CAPTCHA_LIMIT_PER_IP": int(env.get("CAPTCHA_LIMIT_PER_IP") or 60),
+        "LOGIN_CAPTCHA_AFTER": int(env.get("LOGIN_CAPTCHA_AFTER") or 3),
+        "LOGIN_CAPTCHA_AFTER_PER_IP": int(env.get("LOGIN_CAPTCHA_AFTER_PER_IP") or 10),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
     }
     if overrides:
         cfg.update(overrides)
