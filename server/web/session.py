@@ -96,8 +96,7 @@ def open_session():
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise BadRequest("缺少 access_token")
-    from server.core.identity.tokens import open_session as open_auth_session
-    from server.core.identity.tokens import read_access_claims, revoke_refresh_token, session_is_live
+    from server.core.identity.tokens import hand_over_to_web, read_access_claims, session_is_live
 
     uid, version, sid = read_access_claims(settings(), token)
     s = db_session()
@@ -106,16 +105,15 @@ def open_session():
             or not session_is_live(s, sid, uid):
         raise InvalidToken()
     refresh = body.get("refresh_token")
-    if isinstance(refresh, str) and refresh:
-        revoke_refresh_token(s, refresh, user_id=user.id)  # ends the API session: no long-lived token stays
-    # The cookie gets its own session row: /web/logout ends it, and with it every copy of the cookie.
-    web = open_auth_session(s, user, kind="web")
+    # The cookie names the sign-in's auth_session: no long-lived token stays in the browser, and ending
+    # the session (/web/logout, logout, erasure, deactivation) ends every copy of the cookie at once.
+    hand_over_to_web(s, sid, refresh if isinstance(refresh, str) else None, user.id)
     s.commit()
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["tv"] = user.token_version
-    session["sid"] = web.id
+    session["sid"] = sid
     from server.core.identity.accounts import user_json
 
     return {"user": user_json(settings(), user), "csrf_token": csrf_token()}

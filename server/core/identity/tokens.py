@@ -145,6 +145,20 @@ def revoke_refresh_token(session: Session, raw: str, now: datetime | None = None
         end_session(session, row.family_id, "logout", now)
 
 
+def hand_over_to_web(session: Session, session_id: str, raw_refresh: str | None, user_id: int,
+                     now: datetime | None = None) -> None:
+    """The browser keeps only its cookie: the session's refresh tokens are revoked (the session itself stays
+    live, now named by the cookie; /web/logout or /auth/logout with the access token ends both)."""
+    now = now or utcnow()
+    if raw_refresh:
+        row = session.query(RefreshToken).filter_by(token_hash=_hash(raw_refresh)).one_or_none()
+        if row is not None and row.user_id == user_id and row.family_id != session_id:
+            end_session(session, row.family_id, "handed_over", now)  # a refresh token of another sign-in
+    session.execute(update(RefreshToken).where(RefreshToken.family_id == session_id,
+                                               RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+    session.execute(update(AuthSession).where(AuthSession.id == session_id).values(kind="web"))
+
+
 def revoke_all_for_user(session: Session, user: User, now: datetime | None = None, reason: str = "logout_all") -> None:
     """End every session of the account (API and web) and revoke every refresh token."""
     now = now or utcnow()
