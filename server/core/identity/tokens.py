@@ -104,9 +104,13 @@ def rotate_refresh_token(session: Session, settings: Mapping[str, Any], raw: str
     row = session.query(RefreshToken).filter_by(token_hash=_hash(raw)).one_or_none()
     if row is None:
         raise InvalidToken("刷新令牌无效")
-    if row.revoked_at is not None or row.used_at is not None:
+    if row.used_at is not None:
+        # A token already rotated came back: one of the two holders is not the owner.
         _reuse_detected(session, row, now)
         raise InvalidToken("刷新令牌已被使用，已为安全起见退出所有相关登录")
+    if row.revoked_at is not None:
+        revoke_family(session, row.family_id, now)  # logged out, or its family ended: nothing more to end
+        raise InvalidToken("登录已失效，请重新登录")
     if row.expires_at <= now:
         raise InvalidToken("登录已过期，请重新登录")
     # Conditional update: of two concurrent refreshes with one token, exactly one wins.
