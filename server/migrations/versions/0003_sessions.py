@@ -5,7 +5,7 @@ auth_attempt (failed passwords per account and per address, SMS sends per addres
 captcha_challenge (hashed, expiring, single-use image captcha codes). New tables only.
 
 Revision ID: 0003_sessions
-Revises: 0002_appeals
+Revises: 0005_privacy
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 import server.core.models.base
 
 revision = "0003_sessions"
-down_revision = "0002_appeals"
+down_revision = "0005_privacy"
 branch_labels = None
 depends_on = None
 
