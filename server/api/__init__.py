@@ -24,6 +24,7 @@ MODULES = [
     "server.api.appeals",
     "server.api.legal",
     "server.api.publication",
+    "server.api.accounts_admin",
 ]
 
 
