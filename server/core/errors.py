@@ -94,6 +94,13 @@ class IndexExcluded(Conflict):
     title = "这件投诉已因申诉成立不计入指数"
 
 
+class DuplicateComplaint(Conflict):
+    """The consumer already has an open complaint against the same business with the same or nearly the same text."""
+
+    code = "duplicate_complaint"
+    title = "您已提交过相同的投诉"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"

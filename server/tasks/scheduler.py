@@ -39,6 +39,14 @@ def _cleanup_idempotency(db: Database, settings: dict[str, Any], now: datetime) 
         s.commit()
 
 
+@periodic("rate_limit_cleanup", 3600)
+def _cleanup_rate_limits(db: Database, settings: dict[str, Any], now: datetime) -> None:
+    """Entries of the database-kept rate-limit windows (no Redis, or Redis down) whose window has passed."""
+    from server.api.limits import purge_expired
+
+    purge_expired(db, settings, now.timestamp())
+
+
 def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True) -> Counter:
     now = now or utcnow()
     done = apply_due_deadlines(db.Session, settings, now)
