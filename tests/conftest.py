@@ -124,6 +124,9 @@ def app(settings_overrides):
     reset_limits(application)  # without Redis on SQLite the windows live in a file beside the database
     yield application
     db.dispose()
+    limits = application.extensions.get("smart315.limits")
+    if limits is not None:
+        limits.dispose()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from flask import Blueprint
 from sqlalchemy import or_, select
 
 from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.limits import check_complaint_limit, check_message_limit
 from server.api.schemas import (
     ComplaintIn,
     ComplaintList,
@@ -16,7 +17,6 @@ from server.api.schemas import (
     PageQuery,
     TransitionIn,
 )
-from server.api.limits import check_complaint_limit, check_message_limit
 from server.api.serializers import attachments_of, complaint_json, flags_json, sees_flags
 from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES

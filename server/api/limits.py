@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, RateLimitItemPerSecond, parse_many
@@ -176,6 +176,10 @@ class Limits:
                             type(exc).__name__, REDIS_RETRY_SECONDS)
         return fn(self.fallback)
 
+    def dispose(self) -> None:
+        if self.side_engine is not None:
+            self.side_engine.dispose()
+
     def reset(self) -> None:
         """Forget every window (tests; a new world)."""
         self.fallback_storage.reset()
@@ -184,10 +188,6 @@ class Limits:
                 self.primary.storage.reset()
             except Exception:  # noqa: BLE001 - Redis down: nothing to forget there
                 pass
-
-    def purge(self) -> int:
-        storage = self.fallback_storage
-        return storage.purge() if isinstance(storage, SqlStorage) else 0
 
 
 _init_lock = threading.Lock()
