@@ -82,7 +82,9 @@ class SqlStorage(Storage, MovingWindowSupport):
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key64(key)})
             acquired = 0
             for _ in range(amount):
-                acquired += conn.execute(insert(t).from_select(["bucket", "at", "expires_at"], rows)).rowcount
+                # RETURNING rather than rowcount: psycopg reports no row count for INSERT … SELECT here.
+                acquired += len(conn.execute(insert(t).from_select(["bucket", "at", "expires_at"], rows)
+                                             .returning(t.c.id)).all())
             return acquired == amount
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
