@@ -183,6 +183,27 @@ def demo_data(consumers: int, businesses: int, complaints: int, seed: int, if_em
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
+@main.command("vocabulary")
+@click.option("--js", "as_js", is_flag=True, help="as the CommonJS module the mini-apps ship (utils/vocabulary.js)")
+@click.option("--write", is_flag=True, help="with --js: write miniprogram/ and alipay_miniapp/utils/vocabulary.js")
+def vocabulary_cmd(as_js: bool, write: bool) -> None:
+    """The Chinese labels of every status, action, role and event (server/core/vocabulary.py)."""
+    from pathlib import Path
+
+    from server.core.vocabulary import as_javascript, vocabulary
+
+    if not as_js:
+        click.echo(json.dumps(vocabulary(), ensure_ascii=False, indent=2))
+        return
+    if not write:
+        click.echo(as_javascript(), nl=False)
+        return
+    root = Path(__file__).resolve().parent.parent
+    for app in ("miniprogram", "alipay_miniapp"):
+        (root / app / "utils" / "vocabulary.js").write_text(as_javascript(), encoding="utf-8")
+        click.echo(f"wrote {app}/utils/vocabulary.js")
+
+
 @main.group()
 def audit() -> None:
     """Tamper-evidence of the timeline."""
@@ -207,16 +228,18 @@ def index() -> None:
 
 
 @index.command("recompute")
-@click.option("--full", is_flag=True, help="recompute every business (set-based)")
+@click.option("--full", is_flag=True, help="also retake the industry means snapshot first (what the daily job does); "
+              "without it every business is recomputed against the stored means, equal to the incremental updates")
 def index_recompute(full: bool) -> None:
+    """Recompute every business's index (set-based) and print a summary."""
     from server.core.scoring.actions import recompute_all
 
     settings = load_config()
     database = _db(settings)
     with database.session() as s:
-        summary = recompute_all(s, settings)
+        summary = recompute_all(s, settings, refresh_means=full)
         s.commit()
-    click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+    click.echo(json.dumps({**summary, "means_refreshed": full}, ensure_ascii=False, default=str))
 
 
 @main.command()
@@ -224,11 +247,15 @@ def index_recompute(full: bool) -> None:
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False))
 def disclose(period: str, out: str | None) -> None:
     """Publish (freeze) the month's disclosure and optionally write its CSV."""
+    from server.core.errors import DomainError
     from server.core.scoring.disclosure import publish_disclosure
 
     settings = load_config()
     with _db(settings).session() as s:
-        d = publish_disclosure(s, settings, period)
+        try:
+            d = publish_disclosure(s, settings, period)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from exc
         s.commit()
         if out:
             with open(out, "wb") as f:
