@@ -55,7 +55,7 @@ def create(body: ComplaintIn, actor):
 
 @bp.get("/complaints")
 @operation(summary="投诉列表：消费者看自己的，商家看本商家的，调解员看辖区的，管理员看全部", query=ComplaintQuery,
-           response=ComplaintList, tags=("complaints",))
+           response=ComplaintList, tags=("complaints",), errors=(403,))
 def list_(query: ComplaintQuery, actor):
     s = db_session()
     stmt = select(Complaint).where(visibility_clause(actor))
