@@ -6,7 +6,7 @@ suspected professional claimant (疑似职业索赔) for a mediator to look at. 
 is altered.
 
 Revision ID: 0003_abuse
-Revises: 0002_appeals
+Revises: 0004_rule_sets
 """
 import sqlalchemy as sa
 from alembic import op
@@ -14,7 +14,7 @@ from alembic import op
 import server.core.models.base
 
 revision = "0003_abuse"
-down_revision = "0002_appeals"
+down_revision = "0004_rule_sets"
 branch_labels = None
 depends_on = None
 
