@@ -349,6 +349,8 @@ class ComplaintQuery(PageQuery):
         None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
     publication: Literal["pending", "approved", "refused"] | None = Field(
         None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
+    flag: Literal["claimant"] | None = Field(
+        None, description="有该风险提示的投诉（调解员、管理员）：claimant 疑似职业索赔")
 
 
 class EventOut(BaseModel):
@@ -406,6 +408,9 @@ class ComplaintOut(BaseModel):
     publication: PublicationOut | None = Field(None, description="公开审核：消费者同意公开的投诉须经调解员或管理员同意后才公开")
     appeals: list[dict[str, Any]] = Field(
         [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
+    flags: list[dict[str, Any]] | None = Field(
+        None, description="调解员和管理员可见的风险提示，如 kind=claimant（疑似职业索赔：同一账号对多家商家提交"
+                          "几乎相同的投诉）；仅供人工判断，从不自动驳回。消费者和商家看不到此字段")
 
 
 class ComplaintList(BaseModel):
