@@ -124,6 +124,11 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
+        # --- audit: the timeline's keyed chain (HMAC key, never stored in the database) and signed checkpoints.
+        # The default key is for development only; production must set its own.
+        "AUDIT_KEY": env.get("AUDIT_KEY") or "dev-audit-key-change-me",
+        "AUDIT_SIGNING_KEY_FILE": env.get("AUDIT_SIGNING_KEY_FILE") or str(instance / "audit-signing-key.pem"),
+        "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR") or str(instance / "audit-checkpoints"),
     }
     if overrides:
         cfg.update(overrides)
