@@ -306,7 +306,8 @@ def disclose(period: str, out: str | None) -> None:
         if out:
             with open(out, "wb") as f:
                 f.write(d.csv_bytes)
-        click.echo(json.dumps({"period": d.period, "sha256": d.sha256}, ensure_ascii=False))
+        click.echo(json.dumps({"period": d.period, "sha256": d.sha256, "audit_checkpoint": d.audit_checkpoint_name,
+                               "audit_checkpoint_sha256": d.audit_checkpoint_sha256}, ensure_ascii=False))
 
 
 logging.getLogger(__name__)
