@@ -30,7 +30,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -447,8 +447,9 @@ def build_checkpoint(session: Session, settings: Mapping[str, Any], now: datetim
 
 
 def write_checkpoint(session: Session, settings: Mapping[str, Any], out: str | Path | None = None,
-                     now: datetime | None = None) -> tuple[Path, str]:
-    """Write a checkpoint to `out` (or a timestamped file in AUDIT_CHECKPOINT_DIR); (path, sha256 of its bytes)."""
+                     now: datetime | None = None, label: str | None = None) -> tuple[Path, str]:
+    """Write a checkpoint to `out` (or a timestamped file in AUDIT_CHECKPOINT_DIR, `label` in its name);
+    (path, sha256 of its bytes)."""
     now = now or utcnow()
     data = build_checkpoint(session, settings, now)
     if out is None:
@@ -456,7 +457,7 @@ def write_checkpoint(session: Session, settings: Mapping[str, Any], out: str | P
         if not settings.get("AUDIT_CHECKPOINT_DIR"):
             raise AuditError("AUDIT_CHECKPOINT_DIR is not set")
         directory.mkdir(parents=True, exist_ok=True)
-        out = directory / f"audit-checkpoint-{now:%Y%m%dT%H%M%SZ}.json"
+        out = directory / f"audit-checkpoint-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}{'-' + label if label else ''}.json"
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_bytes(data)

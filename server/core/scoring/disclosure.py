@@ -179,7 +179,7 @@ def _record_checkpoint(session: Session, settings: Mapping[str, Any], d: Disclos
     from server.core.auditchain import AuditError, write_checkpoint
 
     try:
-        path, digest = write_checkpoint(session, settings, now=now)
+        path, digest = write_checkpoint(session, settings, now=now, label=f"disclosure-{d.period}")
     except (AuditError, OSError):
         log.exception("disclosure %s: no audit checkpoint written", d.period)
         return
