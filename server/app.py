@@ -15,6 +15,9 @@ from server.logging_setup import choose_request_id
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
+    from server.core.auditchain import use_settings
+
+    use_settings(settings)  # AUDIT_KEY for a timeline event written without explicit settings
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]

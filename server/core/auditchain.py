@@ -73,14 +73,21 @@ def audit_key(settings: Mapping[str, Any]) -> bytes:
     return str(key).encode("utf-8")
 
 
+_process_settings: Mapping[str, Any] | None = None
+
+
+def use_settings(settings: Mapping[str, Any]) -> None:
+    """The settings of this process (create_app calls it), for an event writer that is not given any."""
+    global _process_settings
+    _process_settings = settings
+
+
 def _settings_or_app(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
     if settings is not None:
         return settings
-    from flask import current_app, has_app_context
-
-    if has_app_context():
-        return current_app.config["SMART315"]
-    raise AuditError("a timeline event needs the settings (AUDIT_KEY) outside a request")
+    if _process_settings is not None:
+        return _process_settings
+    raise AuditError("a timeline event needs the settings (AUDIT_KEY)")
 
 
 def is_development(settings: Mapping[str, Any]) -> bool:
