@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import wraps
@@ -17,19 +18,24 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from sqlalchemy import select
 
 from server.api.common import db_session
+from server.core.vocabulary import ROLES, STATUSES, vocabulary
 from server.web.session import csrf_token, session_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-STATUS_NAMES = {
-    "submitted": "待受理", "accepted": "已受理", "forwarded": "待商家处理", "responded": "商家已答复",
-    "mediating": "调解中", "resolved": "已解决", "unresolved": "未解决", "rejected": "不予受理",
-    "withdrawn": "已撤回", "closed": "已结案",
-}
+STATUS_NAMES = STATUSES
 
-KIND_NAMES = {"consumer": "消费者", "business_staff": "商家", "mediator": "调解员", "admin": "管理员"}
+KIND_NAMES = ROLES
+
+@bp.context_processor
+def _labels() -> dict:
+    """Every page embeds the one vocabulary; static/js/lib.js reads it (no label tables in the scripts)."""
+    # Serialized here, not with |tojson, which sorts keys: the scripts show components in this order.
+    # A meta attribute (autoescaped), not an inline script: the CSP allows no inline script at all.
+    return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False)}
+
 
 PUBLIC_NAV = [
     ("/", "首页"), ("/stats", "数据统计"), ("/rankings", "指数排行"), ("/cases", "投诉案例"),
