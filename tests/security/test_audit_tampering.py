@@ -205,6 +205,10 @@ def test_events_appended_after_the_checkpoint_pass(client, auth, cli, tmp_path):
     code, report = verify(cli, "--against", str(cp))
     assert code == 0 and report["broken"] == [], report
     assert report["checkpoint"]["heads"] == 1 and report["checked"] == 3
+    # the chain is keyed: with any other key nothing verifies
+    proc = cli("audit", "verify", extra_env={"AUDIT_KEY": "dev-audit-key"})
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert proc.returncode == 1 and [b["seq"] for b in report["broken"]] == [1, 2, 3]
 
 
 # ------------------------------------------------------------------ checkpoints: signature
