@@ -49,15 +49,15 @@ CHAIN_KEYED = 2
 CHECKPOINT_FORMAT = "smart315-audit-checkpoint/1"
 
 # The complaint's fields whose value after each event is part of that event's MAC. Only fields that
-# change together with a timeline event belong here (mediation_cooperated and person_seen_at also change
-# with a message, deadline_at is bookkeeping). `content_sha256` stands for title and description.
+# change together with a timeline event belong here: mediation_cooperated and person_seen_at also change
+# with a message, title/description/order_no are scrubbed when the consumer's account is erased,
+# publication and moderation state have their own records, deadline_at is bookkeeping.
 STATE_FIELDS: tuple[str, ...] = (
     "status", "consumer_id", "business_id", "business_name", "industry_code", "region_code", "category",
     "amount_claimed_fen", "amount_recovered_fen", "rating", "rated_at", "outcome", "index_excluded",
     "accepted_at", "forwarded_at", "first_response_at", "response_deadline_at", "mediating_at",
     "went_to_mediation", "settled_directly", "ended_at", "closed_at",
 )
-CONTENT_FIELDS: tuple[str, ...] = ("title", "description")
 
 
 class AuditError(Exception):
@@ -83,7 +83,7 @@ def use_settings(settings: Mapping[str, Any]) -> None:
 
 
 def _settings_or_app(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if settings is not None:
+    if settings is not None and settings.get("AUDIT_KEY"):
         return settings
     if _process_settings is not None:
         return _process_settings
@@ -167,10 +167,7 @@ def _plain(value: Any) -> Any:
 
 def state_of(row: Any) -> dict[str, Any]:
     """The audited state of a complaint (an ORM object or a row with the same attribute names)."""
-    state = {name: _plain(getattr(row, name)) for name in STATE_FIELDS}
-    content = json.dumps([getattr(row, name) for name in CONTENT_FIELDS], ensure_ascii=False)
-    state["content_sha256"] = hashlib.sha256(content.encode("utf-8")).hexdigest()
-    return state
+    return {name: _plain(getattr(row, name)) for name in STATE_FIELDS}
 
 
 def keyed_mac(key: bytes, complaint_id: int, seq: int, actor_id: int | None, actor_role: str, action: str,
@@ -247,8 +244,7 @@ _EVENT_COLS = (ComplaintEvent.complaint_id, ComplaintEvent.seq, ComplaintEvent.a
                ComplaintEvent.action, ComplaintEvent.from_status, ComplaintEvent.to_status, ComplaintEvent.note,
                ComplaintEvent.data, ComplaintEvent.created_at, ComplaintEvent.prev_hash, ComplaintEvent.hash,
                ComplaintEvent.chain, ComplaintEvent.state)
-_COMPLAINT_COLS = (Complaint.id, Complaint.audit_seq,
-                   *(getattr(Complaint, n) for n in dict.fromkeys(STATE_FIELDS + CONTENT_FIELDS)))
+_COMPLAINT_COLS = (Complaint.id, Complaint.audit_seq, *(getattr(Complaint, n) for n in STATE_FIELDS))
 
 
 def _check_events(key: bytes, evs: list[Any]) -> tuple[list[dict[str, Any]], bool]:
