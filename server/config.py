@@ -72,6 +72,11 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Connections per process: each gunicorn worker and thread, worker and scheduler has its own pool.
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE") or 10),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW") or 20),
+        # Behind PgBouncer in transaction mode: no server-side prepared statements.
+        "DATABASE_PGBOUNCER": _bool(env.get("DATABASE_PGBOUNCER"), default=False),
         "SECRET_KEY": env.get("SECRET_KEY") or "dev-secret-key-change-me",
         "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or "dev-field-key-change-me",
         "WECHAT_MINI_APPID": env.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
@@ -117,11 +122,16 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
+        # Cache-Control max-age of public JSON (seconds); clients revalidate with the ETag after it.
+        "PUBLIC_HTTP_MAX_AGE": int(env.get("PUBLIC_HTTP_MAX_AGE") or 15),
         "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+        # Filing numbers every site served in mainland China shows in its footer (ICP 备案, 公安联网备案).
+        "ICP_NUMBER": env.get("ICP_NUMBER") or "",
+        "PUBLIC_SECURITY_RECORD": env.get("PUBLIC_SECURITY_RECORD") or "",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
         # --- audit: the timeline's keyed chain (HMAC key, never stored in the database) and signed checkpoints.
