@@ -117,7 +117,6 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "RESPONSE_DEADLINE_WORKING_DAYS": int(env.get("RESPONSE_DEADLINE_WORKING_DAYS") or 10),
         "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
         "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
-        "MEDIATION_DEADLINE_DAYS": int(env.get("MEDIATION_DEADLINE_DAYS") or 60),
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),

@@ -80,6 +80,7 @@ RULES: dict[str, Rule] = {
     "reference.regions": Rule(everyone(200)),
     "reference.vocabulary": Rule(everyone(200)),
     "legal.legal": Rule(everyone(200)),
+    "reference.public_rules": Rule(everyone(200)),
     "legal.get_consents": Rule(signed_in(200)),
     "legal.post_consent": Rule(signed_in(201), json=lambda w, r: {"document": "privacy", "version": "2026-12-01"},
                                mutates=True, self_only=True),
