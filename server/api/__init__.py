@@ -23,6 +23,7 @@ MODULES = [
     "server.api.notifications",
     "server.api.appeals",
     "server.api.legal",
+    "server.api.publication",
 ]
 
 

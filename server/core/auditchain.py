@@ -51,12 +51,12 @@ CHECKPOINT_FORMAT = "smart315-audit-checkpoint/1"
 # The complaint's fields whose value after each event is part of that event's MAC. Only fields that
 # change together with a timeline event belong here: mediation_cooperated and person_seen_at also change
 # with a message, title/description/order_no are scrubbed when the consumer's account is erased,
-# publication and moderation state have their own records, deadline_at is bookkeeping.
+# moderation has its own record, deadline_at is bookkeeping. publication_state changes with its event.
 STATE_FIELDS: tuple[str, ...] = (
     "status", "consumer_id", "business_id", "business_name", "industry_code", "region_code", "category",
     "amount_claimed_fen", "amount_recovered_fen", "rating", "rated_at", "outcome", "index_excluded",
     "accepted_at", "forwarded_at", "first_response_at", "response_deadline_at", "mediating_at",
-    "went_to_mediation", "settled_directly", "ended_at", "closed_at",
+    "went_to_mediation", "settled_directly", "ended_at", "closed_at", "publication_state",
 )
 
 

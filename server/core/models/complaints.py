@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.models.base import Base, utcnow
@@ -65,6 +65,12 @@ class Complaint(Base):
     # The keyed audit chain's head counter: the seq of the timeline's last event (server/core/auditchain.py).
     # 0 for a timeline not yet on the keyed chain (written before migration 0003_audit, or by bench/seed).
     audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Publication needs a person (API.md): a consented complaint is public only once a mediator of its region
+    # or an admin approved it. pending | approved | refused.
+    publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    publication_decided_at: Mapped[datetime | None]
+    publication_decided_by_id: Mapped[int | None]  # the deciding user (never deleted: erasure anonymises)
+    publication_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -126,6 +132,9 @@ class Upload(Base):
     mime: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its owner erased the account while the case was still open: evidence the case needs, deleted (file and
+    # row) by the scheduler's purge once the case has ended (server.core.erasure).
+    erase_after_case: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class IdempotencyRecord(Base):
