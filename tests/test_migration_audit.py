@@ -32,7 +32,7 @@ def _timeline(cid: int, steps: list[tuple[str, str, str]]) -> list[dict]:
 def test_existing_timelines_become_legacy_then_resealed_and_survive_downgrade():
     url, drop = _make_test_database()
     if url.startswith("sqlite"):
-        url = url.replace("test.sqlite3", "migration-0003.sqlite3")
+        url = url.replace("test.sqlite3", "migration-0003-audit.sqlite3")
     engine = create_engine(url)
     try:
         upgrade(url, "0002_appeals")

@@ -376,3 +376,19 @@ def test_scheduler_and_disclosure_write_signed_checkpoints(client, auth, db, set
     pub.write_text(public_key_pem(settings))
     code, report = verify(cli, "--against", str(written), "--public-key", str(pub))
     assert code == 0 and report["checkpoint"]["heads"] == 2, report
+
+
+def test_publication_decision_is_covered(client, auth, db, cli):
+    """Approving a refused complaint's publication behind the mediator's back (straight SQL) is reported."""
+    owner, biz = auth.business()
+    consumer, mediator = auth.consumer(), auth.mediator("1101")
+    c = client.post("/api/v1/complaints", headers=consumer.headers,
+                    json=complaint_body(biz["id"], public_consent=True)).get_json()
+    r = client.post(f"/api/v1/complaints/{c['id']}/publication", headers=mediator.headers, json={"approve": False})
+    assert r.status_code == 200, r.get_json()
+    assert verify(cli)[0] == 0
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE complaint SET publication_state = 'approved' WHERE id = :c"), {"c": c["id"]})
+    code, report = verify(cli)
+    assert code == 1 and "publication_state: 'approved' in the row, 'refused' after the last event" in \
+        report["broken"][0]["problems"][0]
