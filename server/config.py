@@ -118,6 +118,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
         "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
+        # authz: how long an invitation to join a business's staff may be accepted
+        "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.core.actor import Actor, actor_for_api_key, actor_for_user
 from server.core.errors import (
+    ApiKeyNotAllowed,
     BadRequest,
     IdempotencyConflict,
     InvalidToken,
@@ -178,11 +179,12 @@ def _touch_api_key(key) -> None:
         return
     engine = current_app.extensions["smart315.db"].engine
     logger = current_app.logger
+    key_id = key.id  # read now: after the request's commit the row is expired and its session closed
 
     def touch():  # runs after the request's session is closed, so it never waits on the request's own lock
         try:
             with engine.begin() as conn:
-                conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+                conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         except Exception:  # bookkeeping only: never fail the request for it
             logger.warning("could not record API key use", exc_info=True)
 
@@ -201,16 +203,23 @@ def current_actor(required: bool = True) -> Actor | None:
 def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: Any = None, status: int = 200, auth: str = "required", tags: tuple[str, ...] = (),
               errors: tuple[int, ...] = (), content_type: str = "application/json", idempotent: bool = False,
-              extra_responses: dict[int, Any] | None = None):
-    """Validate the request and document the operation. auth: required | optional | none."""
+              extra_responses: dict[int, Any] | None = None, api_key: bool = False):
+    """Validate the request and document the operation. auth: required | optional | none.
+
+    api_key: whether a business API key (X-Api-Key) may call it. Keys are for the business's own
+    complaint work (listing and reading them, their timeline actions and messages, appeals); every
+    other operation answers 403 api_key_not_allowed to a key, so a new endpoint is closed to keys
+    unless someone decides otherwise."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            if auth == "required":
-                kwargs["actor"] = current_actor(required=True)
-            elif auth == "optional":
-                kwargs["actor"] = current_actor(required=False)
+            if auth in ("required", "optional"):
+                actor = current_actor(required=auth == "required")
+                if actor is not None and actor.api_key_id and not api_key:
+                    raise ApiKeyNotAllowed("API 密钥只能用于处理本商家的投诉（查看、回复、留言、申诉），"
+                                           "此操作请用员工账号登录后进行")
+                kwargs["actor"] = actor
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if body is not None:
@@ -220,7 +229,7 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
         wrapper._openapi = {
             "summary": summary, "body": body, "query": query, "response": response, "status": status,
             "auth": auth, "tags": tags, "errors": errors, "content_type": content_type,
-            "idempotent": idempotent, "extra_responses": extra_responses or {},
+            "idempotent": idempotent, "extra_responses": extra_responses or {}, "api_key": api_key,
         }
         return wrapper
 

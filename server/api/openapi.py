@@ -102,11 +102,14 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 op["responses"][str(status)] = {"description": "OK", "content": {
                     "application/json": {"schema": _schema(components, model)}}}
             error_statuses = set(meta["errors"]) | {400, 422, 429}
+            if meta["auth"] in ("required", "optional") and not meta.get("api_key"):
+                error_statuses |= {403}  # api_key_not_allowed
             if meta["auth"] == "required":
                 error_statuses |= {401}
-                op["security"] = [{"bearer": []}, {"apiKey": []}]
+                op["security"] = [{"bearer": []}, {"apiKey": []}] if meta.get("api_key") else [{"bearer": []}]
             elif meta["auth"] == "optional":
-                op["security"] = [{"bearer": []}, {"apiKey": []}, {}]
+                op["security"] = ([{"bearer": []}, {"apiKey": []}, {}] if meta.get("api_key")
+                                  else [{"bearer": []}, {}])
             for status in sorted(error_statuses):
                 op["responses"][str(status)] = {"description": "Problem", "content": {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}

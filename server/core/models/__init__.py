@@ -1,7 +1,15 @@
 """All models, split by domain; importing this package registers every table on Base.metadata."""
 from server.core.models.appeals import Appeal, AppealAttachment  # noqa: F401
 from server.core.models.base import Base, utcnow  # noqa: F401
-from server.core.models.business import ApiKey, Business, BusinessMember, Webhook, WechatBinding  # noqa: F401
+from server.core.models.business import (  # noqa: F401
+    ApiKey,
+    Business,
+    BusinessEvent,
+    BusinessInvitation,
+    BusinessMember,
+    Webhook,
+    WechatBinding,
+)
 from server.core.models.complaints import (  # noqa: F401
     Complaint,
     ComplaintEvent,

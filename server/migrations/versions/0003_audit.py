@@ -7,13 +7,13 @@ disclosure.audit_checkpoint_name / audit_checkpoint_sha256. Existing timelines s
 operator runs `smart315 audit reseal`.
 
 Revision ID: 0003_audit
-Revises: 0005_privacy
+Revises: 0006_authz
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_audit"
-down_revision = "0005_privacy"
+down_revision = "0006_authz"
 branch_labels = None
 depends_on = None
 
