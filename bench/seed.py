@@ -3,8 +3,9 @@
 Full scale (the seed platform's published year): 702,786 consumers, 42,913 businesses, 576,911 complaints,
 each complaint with a timeline walked through the real lifecycle (states.py): submitted, accepted/auto-accepted,
 forwarded, responded or timed out, confirmed/disputed/timed out, mediated, rated, closed, withdrawn, rejected —
-with realistic delays, so the state mix follows from each complaint's age. Every event carries the same
-hash chain as the app writes (`smart315 audit verify` passes on the result).
+with realistic delays, so the state mix follows from each complaint's age. Every event carries the legacy
+(chain 1, unkeyed) hash chain: `smart315 audit verify --allow-legacy` passes on the result, and
+`smart315 audit reseal` puts it on the keyed chain the app writes (server/core/auditchain.py).
 
     .venv/bin/python -m bench.seed --admin-url postgresql://root@127.0.0.1/postgres --db smart315_seedyear [--scale 0.01]
 

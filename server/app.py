@@ -17,6 +17,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
     # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
     refuse_insecure_settings(settings)
+    from server.core.auditchain import use_settings
+
+    use_settings(settings)  # AUDIT_KEY for a timeline event written without explicit settings
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]

@@ -212,16 +212,89 @@ def audit() -> None:
 
 
 @audit.command("verify")
-def audit_verify() -> None:
-    """Check every complaint's hash chain; exit 1 and list any broken link."""
+@click.option("--against", "against", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="a signed checkpoint (smart315 audit checkpoint): also report timelines deleted, truncated "
+                   "or changed since")
+@click.option("--public-key", "public_key", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="PEM public key the checkpoint must be signed with [the one of AUDIT_SIGNING_KEY_FILE]")
+@click.option("--allow-legacy", is_flag=True, help="pass timelines still on the legacy unkeyed chain if intact")
+def audit_verify(against: str | None, public_key: str | None, allow_legacy: bool) -> None:
+    """Check every timeline's keyed chain and every complaint row against it; exit 1 and list what is wrong."""
     from server.core.audit import verify_all
+    from server.core.auditchain import AuditError, load_checkpoint, public_key_pem
+
+    settings = load_config()
+    checkpoint = None
+    if against:
+        try:
+            pem = open(public_key, "rb").read() if public_key else public_key_pem(settings)
+            with open(against, "rb") as f:
+                checkpoint = load_checkpoint(f.read(), pem)
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from exc
+    with _db(settings).session() as s:
+        report = verify_all(s, settings, checkpoint=checkpoint, allow_legacy=allow_legacy)
+    if against:
+        report["checkpoint"]["file"] = os.path.basename(against)
+    click.echo(json.dumps(report, ensure_ascii=False))
+    if report["legacy"] and not allow_legacy:
+        click.echo(f"{report['legacy']} timelines are still on the legacy unkeyed chain: run `smart315 audit reseal`",
+                   err=True)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+@audit.command("reseal")
+def audit_reseal() -> None:
+    """Move timelines still on the legacy unkeyed chain to the keyed chain (once, after upgrading)."""
+    from server.core.auditchain import reseal
 
     settings = load_config()
     with _db(settings).session() as s:
-        report = verify_all(s)
-    click.echo(json.dumps(report, ensure_ascii=False))
-    if report["broken"]:
+        result = reseal(s, settings)
+    click.echo(json.dumps(result, ensure_ascii=False))
+    if result["refused"]:
         sys.exit(1)
+
+
+@audit.command("checkpoint")
+@click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
+              help="the file to write [a timestamped file in AUDIT_CHECKPOINT_DIR]")
+def audit_checkpoint(out: str | None) -> None:
+    """Write every timeline's head (complaint id, seq, hash), signed with AUDIT_SIGNING_KEY_FILE."""
+    from server.core.auditchain import AuditError, write_checkpoint
+
+    settings = load_config()
+    with _db(settings).session() as s:
+        try:
+            path, digest = write_checkpoint(s, settings, out)
+        except AuditError as exc:
+            raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps({"file": str(path), "sha256": digest}, ensure_ascii=False))
+
+
+@audit.command("public-key")
+def audit_public_key() -> None:
+    """Print the checkpoints' Ed25519 public key (PEM), to publish and to verify checkpoints with."""
+    from server.core.auditchain import AuditError, public_key_pem
+
+    try:
+        click.echo(public_key_pem(load_config()), nl=False)
+    except AuditError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@audit.command("keygen")
+def audit_keygen() -> None:
+    """Create the checkpoint signing key at AUDIT_SIGNING_KEY_FILE (never overwrites one)."""
+    from server.core.auditchain import generate_signing_key
+
+    settings = load_config()
+    try:
+        path = generate_signing_key(settings["AUDIT_SIGNING_KEY_FILE"])
+    except FileExistsError as exc:
+        raise click.ClickException(f"{settings['AUDIT_SIGNING_KEY_FILE']} already exists") from exc
+    click.echo(f"wrote {path}")
 
 
 @main.group()
@@ -262,7 +335,8 @@ def disclose(period: str, out: str | None) -> None:
         if out:
             with open(out, "wb") as f:
                 f.write(d.csv_bytes)
-        click.echo(json.dumps({"period": d.period, "sha256": d.sha256}, ensure_ascii=False))
+        click.echo(json.dumps({"period": d.period, "sha256": d.sha256, "audit_checkpoint": d.audit_checkpoint_name,
+                               "audit_checkpoint_sha256": d.audit_checkpoint_sha256}, ensure_ascii=False))
 
 
 logging.getLogger(__name__)

@@ -156,6 +156,11 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "CLAIMANT_WINDOW_DAYS": int(env.get("CLAIMANT_WINDOW_DAYS") or 30),
         "CLAIMANT_MIN_BUSINESSES": int(env.get("CLAIMANT_MIN_BUSINESSES") or 3),
         "CLAIMANT_SIMILARITY": float(env.get("CLAIMANT_SIMILARITY") or 0.8),
+        # --- audit: the timeline's keyed chain (HMAC key, never stored in the database) and signed checkpoints.
+        # The default key is for development only; production must set its own.
+        "AUDIT_KEY": env.get("AUDIT_KEY") or "dev-audit-key-change-me",
+        "AUDIT_SIGNING_KEY_FILE": env.get("AUDIT_SIGNING_KEY_FILE") or str(instance / "audit-signing-key.pem"),
+        "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR") or str(instance / "audit-checkpoints"),
     }
     if overrides:
         cfg.update(overrides)

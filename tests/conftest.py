@@ -119,6 +119,8 @@ def settings_overrides(database_url, redis_url, tmp_path):
         "SECRET_KEY": "test-secret",
         "FIELD_ENCRYPTION_KEY": "test-field-key",
         "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "audit-signing-key.pem"),
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
         "EMBEDDED_WORKER": False,
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,
         "SMART315_TESTING": True,

@@ -215,6 +215,10 @@ class DisclosureItem(BaseModel):
     sha256: str
     csv_url: str
     json_url: str
+    # The signed audit checkpoint of every timeline's head written when the month was published (the
+    # operator publishes the file itself and the public key; `smart315 audit verify --against FILE`).
+    audit_checkpoint_name: str | None = None
+    audit_checkpoint_sha256: str | None = None
 
 
 class DisclosureList(BaseModel):
@@ -482,7 +486,8 @@ class DisclosureQuery(PageQuery):
 def _disclosure_item(d: Disclosure) -> dict[str, Any]:
     return {"period": d.period, "published_at": to_iso(d.published_at), "sha256": d.sha256,
             "csv_url": f"/api/v1/public/disclosures/{d.period}.csv",
-            "json_url": f"/api/v1/public/disclosures/{d.period}.json"}
+            "json_url": f"/api/v1/public/disclosures/{d.period}.json",
+            "audit_checkpoint_name": d.audit_checkpoint_name, "audit_checkpoint_sha256": d.audit_checkpoint_sha256}
 
 
 @bp.get("/public/disclosures")
@@ -491,7 +496,8 @@ def _disclosure_item(d: Disclosure) -> dict[str, Any]:
 def disclosures(query: DisclosureQuery):
     def compute(s: Session):
         total = s.execute(select(func.count()).select_from(Disclosure)).scalar_one()
-        rows = s.execute(select(Disclosure.period, Disclosure.published_at, Disclosure.sha256)
+        rows = s.execute(select(Disclosure.period, Disclosure.published_at, Disclosure.sha256,
+                                Disclosure.audit_checkpoint_name, Disclosure.audit_checkpoint_sha256)
                          .order_by(Disclosure.period.desc()).limit(query.per_page)
                          .offset((query.page - 1) * query.per_page)).all()
         return {"items": [_disclosure_item(r) for r in rows], "page": query.page, "per_page": query.per_page,

@@ -198,7 +198,8 @@ def file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, com
     timeline = timeline_of(session, complaint.id)
     content = {"reason": reason, "note": note or "", "attachments": [u.sha256 for u in uploads]}
     ev = _append_event(session, complaint, actor, "business_staff", FILE_ACTION, complaint.status, complaint.status,
-                       None, {"appeal_id": appeal.id, "content_sha256": _digest(content)}, now, timeline=timeline)
+                       None, {"appeal_id": appeal.id, "content_sha256": _digest(content)}, now, timeline=timeline,
+                       settings=settings)
     _notify(session, settings, complaint, ev, FILED_EVENT, now, exclude_user=actor.user_id, to_mediators=True)
     return appeal, uploads
 
@@ -235,7 +236,7 @@ def decide_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, c
     content = {"upheld": bool(upheld), "note": note or ""}
     ev = _append_event(session, complaint, actor, actor.kind, DECIDE_ACTION, complaint.status, complaint.status, None,
                        {"appeal_id": appeal.id, "upheld": bool(upheld), "content_sha256": _digest(content)}, now,
-                       timeline=timeline)
+                       timeline=timeline, settings=settings)
     _notify(session, settings, complaint, ev, DECIDED_EVENT, now, exclude_user=actor.user_id, to_mediators=False)
     # The business's index in this transaction (as a transition does), and every public aggregate (the
     # rankings) fresh at once after commit rather than at the end of the cache's freshness window.

@@ -77,7 +77,7 @@ def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complain
     complaint.updated_at = now
     mark_seen(complaint, now)
     _append_event(session, complaint, actor, actor.kind, DECIDE_ACTION, complaint.status, complaint.status, note,
-                  {"approve": bool(approve)}, now, timeline=timeline_of(session, complaint.id))
+                  {"approve": bool(approve)}, now, timeline=timeline_of(session, complaint.id), settings=settings)
     # /public/complaints and the /cases page change at once after commit, not at the end of the freshness window
     mark_changed(session, settings)
     return complaint

@@ -39,6 +39,18 @@ def _cleanup_idempotency(db: Database, settings: dict[str, Any], now: datetime) 
         s.commit()
 
 
+@periodic("audit.checkpoint", 86400)
+def _audit_checkpoint(db: Database, settings: dict[str, Any], now: datetime) -> str:
+    """Daily signed checkpoint of every timeline's head into AUDIT_CHECKPOINT_DIR (the operator copies them off
+    the database host; `smart315 audit verify --against FILE`)."""
+    from server.core.auditchain import write_checkpoint
+
+    with db.session() as s:
+        path, digest = write_checkpoint(s, settings, now=now)
+    log.info("audit checkpoint %s (%s)", path, digest)
+    return str(path)
+
+
 @periodic("erasure.purge", 3600)
 def _purge_erased_evidence(db: Database, settings: dict[str, Any], now: datetime) -> None:
     """Uploads of erased accounts kept while their case was in mediation go once it has ended."""

@@ -1,8 +1,6 @@
 """check_* decides, do_* writes: complaint creation and every transition, with its timeline event and outbox rows."""
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
@@ -17,7 +15,7 @@ from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
-from server.core.timeutil import add_working_days, to_iso
+from server.core.timeutil import add_working_days
 from server.core.vocabulary import ACTIONS, STATUSES
 
 GENESIS_HASH = "0" * 64
@@ -33,49 +31,32 @@ def public_no_for(complaint_id: int, created_at: datetime) -> str:
 def event_hash(complaint_id: int, seq: int, actor_id: int | None, actor_role: str, action: str,
                from_status: str | None, to_status: str, note: str | None, data: dict, created_at: datetime,
                prev_hash: str) -> str:
-    canonical = json.dumps(
-        [complaint_id, seq, actor_id, actor_role, action, from_status, to_status, note or "", data or {},
-         to_iso(created_at), prev_hash],
-        ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """The legacy (chain 1) unkeyed hash; new events are keyed (server/core/auditchain.py)."""
+    from server.core.auditchain import legacy_hash
+
+    return legacy_hash(complaint_id, seq, actor_id, actor_role, action, from_status, to_status, note, data,
+                       created_at, prev_hash)
 
 
 def _append_event(session: Session, complaint: Complaint, actor: Actor, role: str, action: str,
                   from_status: str | None, to_status: str, note: str | None, data: dict | None,
                   now: datetime, first: bool = False,
-                  timeline: list[ComplaintEvent] | None = None) -> ComplaintEvent:
-    """Append the next event of the complaint's chain.
+                  timeline: list[ComplaintEvent] | None = None,
+                  settings: Mapping[str, Any] | None = None) -> ComplaintEvent:
+    """Append the next event of the complaint's chain (auditchain.append_event: keyed with AUDIT_KEY, covering
+    the complaint's state as it is now, so change the complaint first).
 
     first=True: the complaint was created in this transaction and has no event yet, so the chain
     starts at the genesis hash without asking the database for a previous event it cannot have.
     timeline: every event of the complaint, ordered by seq, read in this transaction with the
     complaint locked (see transition_complaint): the chain continues from its last one without a
     query, and the new event is appended to it.
+    settings: for AUDIT_KEY; without them, the process's (auditchain.use_settings, set by create_app).
     """
-    if timeline is not None:
-        last = (timeline[-1].seq, timeline[-1].hash) if timeline else None
-    else:
-        last = None if first else session.execute(
-            select(ComplaintEvent.seq, ComplaintEvent.hash)
-            .where(ComplaintEvent.complaint_id == complaint.id)
-            .order_by(ComplaintEvent.seq.desc())
-            .limit(1)
-        ).first()
-    seq = (last[0] + 1) if last else 1
-    prev = last[1] if last else GENESIS_HASH
-    data = data or {}
-    now = now.replace(microsecond=0)
-    ev = ComplaintEvent(
-        complaint_id=complaint.id, seq=seq, actor_id=actor.user_id, actor_role=role, action=action,
-        from_status=from_status, to_status=to_status, note=note, data=data, created_at=now, prev_hash=prev,
-        hash=event_hash(complaint.id, seq, actor.user_id, role, action, from_status, to_status, note, data, now, prev),
-    )
-    session.add(ev)
-    session.flush()
-    if timeline is not None:
-        timeline.append(ev)
-    return ev
+    from server.core.auditchain import append_event
+
+    return append_event(session, settings, complaint, actor.user_id, role, action, from_status, to_status, note,
+                        data, now, first=first, timeline=timeline)
 
 
 def _after_change(session: Session, settings: Mapping[str, Any], complaint: Complaint, event: ComplaintEvent,
@@ -168,7 +149,8 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
     abuse.record_flags(session, complaint.id, screening, now)
     for u in uploads:
         u.complaint_id = complaint.id
-    ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True)
+    ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True,
+                       settings=settings)
     _after_change(session, settings, complaint, ev, None, now)
     # The uploads now attached are exactly those of the new complaint (its id is new); list them in the
     # request's order, then by created_at, as a query ordered by created_at would.
@@ -311,7 +293,7 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
     else:
         complaint.updated_at = now
     ev = _append_event(session, complaint, actor, role, action, source, complaint.status, note, data, now,
-                       timeline=timeline)
+                       timeline=timeline, settings=settings)
     _after_change(session, settings, complaint, ev, t.event_type, now)
     if action == "accept":
         _route_after_accept(session, settings, complaint, now, timeline=timeline)
@@ -331,7 +313,7 @@ def do_system_step(session: Session, settings: Mapping[str, Any], complaint: Com
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
     ev = _append_event(session, complaint, SYSTEM, "system", action, source, complaint.status, note, {}, now,
-                       timeline=timeline)
+                       timeline=timeline, settings=settings)
     _after_change(session, settings, complaint, ev, t.event_type, now)
     if action == "auto_accept":
         _route_after_accept(session, settings, complaint, now, timeline=timeline)

@@ -62,6 +62,9 @@ class Complaint(Base):
     person_seen_at: Mapped[datetime | None]
     # An upheld business appeal takes the complaint out of the index (and the rankings) for good.
     index_excluded: Mapped[bool] = mapped_column(default=False)
+    # The keyed audit chain's head counter: the seq of the timeline's last event (server/core/auditchain.py).
+    # 0 for a timeline not yet on the keyed chain (written before migration 0003_audit, or by bench/seed).
+    audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
     # Publication needs a person (API.md): a consented complaint is public only once a mediator of its region
     # or an admin approved it. pending | approved | refused.
     publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
@@ -81,7 +84,12 @@ class Complaint(Base):
 
 
 class ComplaintEvent(Base):
-    """Append-only timeline; each event's hash chains to the previous event of the same complaint."""
+    """Append-only timeline; each event's hash chains to the previous event of the same complaint.
+
+    chain 1 (legacy): `hash` is the unkeyed SHA-256 of the event (complaints.actions.event_hash).
+    chain 2 (keyed): `hash` is an HMAC-SHA256 with AUDIT_KEY over the event, the previous hash and
+    `state`, the complaint's audited fields after the event (server/core/auditchain.py).
+    """
 
     __tablename__ = "complaint_event"
     __table_args__ = (UniqueConstraint("complaint_id", "seq"),)
@@ -98,6 +106,8 @@ class ComplaintEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    chain: Mapped[int] = mapped_column(default=2, server_default="1")
+    state: Mapped[dict | None] = mapped_column(nullable=True)
 
     complaint: Mapped[Complaint] = relationship(back_populates="events")
 

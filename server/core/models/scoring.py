@@ -51,3 +51,7 @@ class Disclosure(Base):
     csv_bytes: Mapped[bytes] = mapped_column(LargeBinary)
     json_text: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
+    # The signed audit checkpoint written when the month was published (file name and its SHA-256), so the
+    # published disclosure names the checkpoint anyone can later verify the timelines against.
+    audit_checkpoint_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    audit_checkpoint_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from server.core.scoring.formula import FORMULA_VERSION, MIN_COMPLAINTS
 from server.core.timeutil import SHANGHAI
 
 PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+log = logging.getLogger("smart315.scoring.disclosure")
 
 # (JSON key, Chinese CSV header)
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -165,9 +167,24 @@ def publish_disclosure(session: Session, settings: Mapping[str, Any], period: st
     csv_bytes, json_text = build_disclosure(session, period)
     d = Disclosure(period=period, published_at=now, csv_bytes=csv_bytes, json_text=json_text,
                    sha256=hashlib.sha256(csv_bytes).hexdigest())
+    _record_checkpoint(session, settings, d, now)
     session.add(d)
     session.flush()
     return d
+
+
+def _record_checkpoint(session: Session, settings: Mapping[str, Any], d: Disclosure, now: datetime) -> None:
+    """Write the signed audit checkpoint published with the month (AUDIT_CHECKPOINT_DIR) and record its name
+    and SHA-256. Without a usable signing key the disclosure is still published (it is due), with none recorded
+    and an error in the log."""
+    from server.core.auditchain import AuditError, write_checkpoint
+
+    try:
+        path, digest = write_checkpoint(session, settings, now=now, label=f"disclosure-{d.period}")
+    except (AuditError, OSError):
+        log.exception("disclosure %s: no audit checkpoint written", d.period)
+        return
+    d.audit_checkpoint_name, d.audit_checkpoint_sha256 = path.name, digest
 
 
 def get_disclosure(session: Session, period: str) -> Disclosure:
