@@ -27,6 +27,14 @@ class ValidationFailed(DomainError):
         self.extra = {"errors": errors}
 
 
+class ContentRejected(DomainError):
+    """A moderation provider judged user text or an image risky: refused, nothing stored."""
+
+    status = 422
+    code = "content_rejected"
+    title = "内容未通过安全审核"
+
+
 class BadRequest(DomainError):
     status = 400
     code = "bad_request"

@@ -60,6 +60,9 @@ class Complaint(Base):
     person_seen_at: Mapped[datetime | None]
     # An upheld business appeal takes the complaint out of the index (and the rankings) for good.
     index_excluded: Mapped[bool] = mapped_column(default=False)
+    # Moderation (server/core/moderation): "review" holds the complaint from the business and the public
+    # until a mediator clears it ("pass") or refuses it ("rejected", hidden for good).
+    moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -114,6 +117,10 @@ class Upload(Base):
     mime: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "pending" while WeChat's media_check_async runs, "risky" once its push says so (then hidden from the
+    # business and everyone but the owner and the complaint's mediators).
+    moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
+    moderation_trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class IdempotencyRecord(Base):
@@ -127,3 +134,11 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int]
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WeChatPushNonce(Base):
+    """Nonces of accepted WeChat message pushes within the freshness window: a replay is refused."""
+
+    __tablename__ = "wechat_push_nonce"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
