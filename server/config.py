@@ -124,6 +124,12 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
+        # --- moderation (issue 14 item 3) ---
+        "MODERATION_PROVIDER": (env.get("MODERATION_PROVIDER") or "local").strip().lower(),
+        "MODERATION_WORDS_FILE": env.get("MODERATION_WORDS_FILE") or None,
+        "WECHAT_MINI_PUSH_TOKEN": env.get("WECHAT_MINI_PUSH_TOKEN") or "smart315minipushdev",
+        "WECHAT_MINI_PUSH_AES_KEY": env.get("WECHAT_MINI_PUSH_AES_KEY") or None,
+        "WECHAT_MINI_PUSH_MAX_AGE_SECONDS": int(env.get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300),
     }
     if overrides:
         cfg.update(overrides)

@@ -22,6 +22,7 @@ MODULES = [
     "server.api.identity",
     "server.api.notifications",
     "server.api.appeals",
+    "server.api.wechat_mini",
 ]
 
 

@@ -396,7 +396,8 @@ def industries():
 # ------------------------------------------------------------------ anonymised complaints
 
 def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, Any]:
-    cond = and_(Complaint.public_consent.is_(True), Complaint.accepted_at.is_not(None))
+    cond = and_(Complaint.public_consent.is_(True), Complaint.accepted_at.is_not(None),
+                Complaint.moderation == "pass")  # held or refused by moderation: never public
     if q.business_id is not None:
         cond = and_(cond, Complaint.business_id == q.business_id)
     if q.industry:

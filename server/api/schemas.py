@@ -243,6 +243,11 @@ class ComplaintIn(Strict):
         return self
 
 
+class ModerationDecisionIn(Strict):
+    clear: bool = Field(description="true：审核通过，投诉恢复向商家和公众展示；false：审核不通过，投诉不再向商家和公众展示")
+    note: str | None = Field(None, max_length=500, description="理由（不通过时记入时间线，消费者可见）")
+
+
 class TransitionIn(Strict):
     action: str = Field(min_length=1, max_length=32)
     note: str | None = Field(None, max_length=2000)
@@ -285,6 +290,7 @@ class AttachmentOut(BaseModel):
     size: int
     sha256: str
     url: str
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
 
 
 class ComplaintOut(BaseModel):
@@ -315,6 +321,9 @@ class ComplaintOut(BaseModel):
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")
     appeals: list[dict[str, Any]] = Field(
         [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
+    moderation: Literal["pass", "review", "rejected"] = Field(
+        "pass", description="内容安全审核：review 时投诉暂不向商家和公众展示，待调解员审核（POST /complaints/{id}/moderation）；"
+                            "rejected 为审核未通过，不向商家和公众展示")
 
 
 class ComplaintList(BaseModel):
@@ -348,3 +357,5 @@ class UploadOut(BaseModel):
     sha256: str
     mime: str
     size: int
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中，结果经消息推送到达）、"
+                                                "review、risky（违规：不向商家展示）")

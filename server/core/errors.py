@@ -102,6 +102,11 @@ class IndexExcluded(Conflict):
     title = "这件投诉已因申诉成立不计入指数"
 
 
+class NotUnderReview(Conflict):
+    code = "not_under_review"
+    title = "该投诉没有待审核的内容"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"

@@ -18,13 +18,16 @@ def visibility_clause(actor: Actor):
             return false()
         return Complaint.region_code.startswith(actor.region_code, autoescape=True)
     if actor.kind == "business_staff" and actor.api_key_id:
-        return Complaint.business_id.in_(actor.business_ids) if actor.business_ids else false()
+        return (Complaint.business_id.in_(actor.business_ids) & (Complaint.moderation == "pass")) \
+            if actor.business_ids else false()
     clauses = []
     if actor.user_id is not None:
         clauses.append(Complaint.consumer_id == actor.user_id)
     if actor.business_ids:
         # Forwarded and later: a business sees complaints once they reach it, not while under review.
-        clauses.append(Complaint.business_id.in_(actor.business_ids) & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation))
+        # A complaint held by moderation (review, rejected) is not shown to the business until a mediator clears it.
+        clauses.append(Complaint.business_id.in_(actor.business_ids) & (Complaint.moderation == "pass")
+                       & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation))
     if not clauses:
         return false()
     cond = clauses[0]
@@ -38,7 +41,8 @@ def parties(actor: Actor, complaint: Complaint) -> set[str]:
     out: set[str] = set()
     if actor.user_id is not None and complaint.consumer_id == actor.user_id:
         out.add("consumer")
-    if complaint.business_id is not None and complaint.business_id in actor.business_ids:
+    if complaint.business_id is not None and complaint.business_id in actor.business_ids \
+            and (complaint.moderation or "pass") == "pass":
         if complaint.forwarded_at is not None or complaint.went_to_mediation:
             out.add("business")
     if actor.kind in ("mediator", "admin") and actor.in_region(complaint.region_code):
