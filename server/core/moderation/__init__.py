@@ -55,18 +55,15 @@ def _wechat(settings: Mapping[str, Any]):
     from server.core.identity.providers.wechat import WeChatMini
     from server.core.moderation.wechat import WeChatModeration
 
-    redis = None
-    try:
-        from flask import current_app, has_app_context
+    url = settings.get("REDIS_URL")
+    if url:
+        from server.redis_client import shared_redis
 
-        if has_app_context():
-            from server.redis_client import get_redis
-
-            redis = get_redis(current_app)
-    except Exception:  # noqa: BLE001 - no app, no Redis: a per-process token
+        redis = shared_redis(str(url))
+    else:
         redis = None
     key = tuple(str(settings.get(k)) for k in ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL",
-                                               "WECHAT_TIMEOUT_SECONDS")) + (id(redis),)
+                                               "WECHAT_TIMEOUT_SECONDS")) + (str(url),)
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
