@@ -165,7 +165,7 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
     for u in uploads:
         u.complaint_id = complaint.id
         if u.moderation == "review":  # its WeChat media check asked for a person
-            complaint.moderation = "review" if complaint.moderation == "pass" else complaint.moderation
+            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
     ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True)
     _after_change(session, settings, complaint, ev, None, now)
     # The uploads now attached are exactly those of the new complaint (its id is new); list them in the

@@ -32,7 +32,7 @@ MEDIA_STATES = ("pass", "pending", "review", "risky")
 
 def hold_if_review(complaint: Complaint, verdict: Verdict) -> None:
     """A review verdict holds the complaint (a held or rejected complaint stays as it is)."""
-    if verdict.review and complaint.moderation == "pass":
+    if verdict.review and (complaint.moderation or "pass") == "pass":
         complaint.moderation = "review"
 
 
