@@ -136,8 +136,7 @@ def media_url_for(settings: Mapping[str, Any], upload_id: str, now: float | None
 def check_media(upload: Any, *, user: Any, settings: Mapping[str, Any]) -> Verdict:
     """Start the check of an image. wechat + an openid: media_check_async, the answer carries its
     trace_id and the verdict arrives through the push (server.core.moderation.push); otherwise pass
-    (the local provider has no image model: images of users without WeChat are seen by the mediator
-    who accepts the complaint before the business or anyone else sees them)."""
+    (the local provider has no image model: images of users without WeChat are not checked by a machine)."""
     name = provider_name(settings)
     if name != "wechat" or not str(getattr(upload, "mime", "")).startswith("image/"):
         return Verdict("pass", None, name)

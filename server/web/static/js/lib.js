@@ -9,7 +9,7 @@ export const STATUS = {
 export const ACTIONS = {
   accept: '受理', reject: '不予受理', respond: '答复并提出方案', propose: '提出调解方案',
   confirm: '确认解决', dispute: '不满意，申请调解', mediate_success: '调解成功', mediate_fail: '调解失败',
-  withdraw: '撤回投诉', rate: '评价', appeal: '商家提出申诉', appeal_decision: '申诉处理结果', forward: '转交商家', to_mediation: '转入调解', auto_accept: '自动受理',
+  withdraw: '撤回投诉', rate: '评价', appeal: '商家提出申诉', appeal_decision: '申诉处理结果', moderation: '内容审核', forward: '转交商家', to_mediation: '转入调解', auto_accept: '自动受理',
   response_timeout: '商家超期未答复，转入调解', confirm_timeout: '消费者未回复，视为解决',
   mediation_timeout: '调解期满', close: '结案', deadline_reminder: '期限提醒', create: '提交投诉', submit: '提交投诉',
 };
