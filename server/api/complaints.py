@@ -69,6 +69,8 @@ def list_(query: ComplaintQuery, actor):
         from server.core.appeals import appeal_clause
 
         stmt = stmt.where(appeal_clause(query.appeal))
+    if query.moderation:
+        stmt = stmt.where(Complaint.moderation == query.moderation)
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),

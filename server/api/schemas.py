@@ -271,6 +271,8 @@ class ComplaintQuery(PageQuery):
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
     appeal: Literal["pending", "upheld", "rejected"] | None = Field(
         None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
+    moderation: Literal["pass", "review", "rejected"] | None = Field(
+        None, description="内容安全审核状态（调解员的待审核队列：moderation=review）")
 
 
 class EventOut(BaseModel):

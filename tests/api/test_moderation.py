@@ -86,6 +86,9 @@ def test_review_complaint_is_held_from_business_and_public_until_cleared(client,
     mine = client.get(f"/api/v1/complaints/{held['id']}", headers=consumer.headers).get_json()
     assert mine["moderation"] == "review"
 
+    # The mediators' queue of held complaints.
+    queue = client.get("/api/v1/complaints", headers=mediator.headers, query_string={"moderation": "review"})
+    assert [i["id"] for i in queue.get_json()["items"]] == [held["id"]]
     # Neither the consumer nor the business may clear it; another region's mediator cannot see it.
     body = {"clear": True}
     assert client.post(f"/api/v1/complaints/{held['id']}/moderation", headers=consumer.headers,
@@ -209,7 +212,7 @@ def test_wechat_refusing_to_check_falls_back_to_local_never_500(client, auth, se
     wechat_sim.post("/_sim/moderation", {"inactive": []})
     for mode in ("rate_limit", "down", "garbage"):
         wechat_sim.fault(mode, paths=["/wxa/msg_sec_check"])
-        r = client.post(f"/api/v1/complaints", headers=wx.headers,
+        r = client.post("/api/v1/complaints", headers=wx.headers,
                         json=complaint_body(business["id"], title=f"耳机没有声音{mode}"))
         assert r.status_code == 201, (mode, r.get_json())
         wechat_sim.fault(None)

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
+from server.core.errors import ContentRejected
+from server.core.identity.providers.wechat import WeChatMini
 from server.core.moderation import check_text, enforce, provider_name
 from server.core.moderation.local import LocalModeration, build_automaton, normalize, parse_words
 from server.core.moderation.wechat import ModerationUnavailable, WeChatModeration
-from server.core.identity.providers.wechat import WeChatMini
-from server.core.errors import ContentRejected
 from server.simulators.wechat import openid_for
 from tests.simulators import fixtures
 
