@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test test-python test-js test-e2e-js lint bench eval browser clean demo
+.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -28,6 +28,10 @@ run: install
 
 ## make test: the whole suite (Python on SQLite by default; set TEST_DATABASE_URL / TEST_REDIS_URL for PostgreSQL / Redis)
 test: install browser test-js test-python
+
+## make test-fast: the Python suite without the browser and the slow fault/load tests (SQLite by default)
+test-fast: install
+	$(BIN)/pytest -q -p no:cacheprovider -m "not browser and not slow" $(PYTEST_ARGS)
 
 test-python: install
 	$(BIN)/pytest $(PYTEST_ARGS)

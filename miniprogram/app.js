@@ -1,4 +1,10 @@
-// Smart315 WeChat mini-program. Pages are written with the Component constructor.
+// Smart315 WeChat mini-program.
+var api = require('./utils/api.js')
+
 App({
-  globalData: {}
+  globalData: {},
+  onLaunch: function () {
+    // The server's labels over the shipped copy (utils/vocabulary.js); offline the copy stays.
+    api.getApi().loadVocabulary()
+  }
 })

@@ -183,6 +183,27 @@ def demo_data(consumers: int, businesses: int, complaints: int, seed: int, if_em
     click.echo(json.dumps(summary, ensure_ascii=False))
 
 
+@main.command("vocabulary")
+@click.option("--js", "as_js", is_flag=True, help="as the CommonJS module the mini-apps ship (utils/vocabulary.js)")
+@click.option("--write", is_flag=True, help="with --js: write miniprogram/ and alipay_miniapp/utils/vocabulary.js")
+def vocabulary_cmd(as_js: bool, write: bool) -> None:
+    """The Chinese labels of every status, action, role and event (server/core/vocabulary.py)."""
+    from pathlib import Path
+
+    from server.core.vocabulary import as_javascript, vocabulary
+
+    if not as_js:
+        click.echo(json.dumps(vocabulary(), ensure_ascii=False, indent=2))
+        return
+    if not write:
+        click.echo(as_javascript(), nl=False)
+        return
+    root = Path(__file__).resolve().parent.parent
+    for app in ("miniprogram", "alipay_miniapp"):
+        (root / app / "utils" / "vocabulary.js").write_text(as_javascript(), encoding="utf-8")
+        click.echo(f"wrote {app}/utils/vocabulary.js")
+
+
 @main.group()
 def audit() -> None:
     """Tamper-evidence of the timeline."""

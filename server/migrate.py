@@ -20,5 +20,9 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
 def autogenerate(database_url: str, message: str, rev_id: str | None = None) -> None:
     command.revision(alembic_config(database_url), message=message, autogenerate=True, rev_id=rev_id)

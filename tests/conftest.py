@@ -18,6 +18,22 @@ from tests.replica import pg_replica_pair  # noqa: F401 - the fixture: a private
 SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
 
 
+def _cheap_password_hashing() -> None:
+    """Argon2 at its lowest cost inside the test process: the suite signs in thousands of times, and each
+    production-cost hash takes tens of milliseconds and 64 MiB. Hashes carry their own parameters, so
+    verification is unchanged; servers the tests start as subprocesses keep the production cost, and
+    tests/core/identity/test_password_cost.py checks that the production hasher is untouched."""
+    from argon2 import PasswordHasher
+
+    from server.core.identity import accounts
+
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("smart315-dummy-password")
+
+
+_cheap_password_hashing()
+
+
 def _make_test_database() -> tuple[str, callable]:
     """A fresh database per test run, so parallel runs on one PostgreSQL server never collide."""
     base = os.environ.get("TEST_DATABASE_URL")

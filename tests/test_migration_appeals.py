@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import MetaData, create_engine, select
 
-from server.migrate import upgrade
+from server.migrate import downgrade, upgrade
 from tests.conftest import _make_test_database
 
 T0 = datetime(2026, 10, 1, 2, 0, tzinfo=UTC)
@@ -69,6 +69,38 @@ def test_backfill_keeps_what_a_person_looked_at():
         assert at(3) == T0 + timedelta(days=10)       # the business wrote to the consumer
         assert at(4) == T0 + timedelta(days=11)       # its first message, before its answer
         assert not any(r.index_excluded for r in rows.values())
+    finally:
+        engine.dispose()
+        drop()
+
+
+def test_downgrade_keeps_every_timeline_event_and_message():
+    """Going back to 0001 removes the appeal tables and columns, and nothing else: on SQLite a batch-mode
+    downgrade copied `complaint` and, with foreign keys on, cascaded away its events and messages."""
+    url, drop = _make_test_database()
+    if url.startswith("sqlite"):
+        url = url.replace("test.sqlite3", "migration-0002-down.sqlite3")
+    engine = create_engine(url)
+    try:
+        upgrade(url, "0002_appeals")
+        meta = MetaData()
+        meta.reflect(engine, only=("complaint", "complaint_event", "message"))
+        c, e, m = meta.tables["complaint"], meta.tables["complaint_event"], meta.tables["message"]
+        with engine.begin() as conn:
+            conn.execute(c.insert(), [_complaint(n) for n in (1, 2)])
+            conn.execute(e.insert(), [_event(1, 1, "consumer", "submit", T0), _event(2, 1, "consumer", "submit", T0),
+                                      _event(2, 2, "mediator", "accept", T0 + timedelta(hours=1))])
+            conn.execute(m.insert(), [{"complaint_id": 1, "author_role": "consumer", "body": "请尽快处理",
+                                       "created_at": T0}])
+        downgrade(url, "0001_initial")
+        meta = MetaData()
+        meta.reflect(engine)
+        assert "complaint_appeal" not in meta.tables
+        assert {"index_excluded", "person_seen_at"}.isdisjoint(meta.tables["complaint"].c.keys())
+        with engine.connect() as conn:
+            assert conn.execute(select(meta.tables["complaint"].c.id)).scalars().all() == [1, 2]
+            assert len(conn.execute(select(meta.tables["complaint_event"].c.id)).all()) == 3
+            assert len(conn.execute(select(meta.tables["message"].c.id)).all()) == 1
     finally:
         engine.dispose()
         drop()

@@ -40,96 +40,29 @@ var STATUS_MESSAGES = {
   503: '服务暂时繁忙，请稍后重试'
 }
 
-var FIELD_LABELS = {
-  business_id: '被投诉商家',
-  business_name: '被投诉商家',
-  industry_code: '行业',
-  region_code: '地区',
-  category: '问题类型',
-  title: '投诉标题',
-  description: '问题描述',
-  purchase_date: '购买日期',
-  order_no: '订单号',
-  amount_claimed: '涉及金额',
-  amount_recovered: '挽回金额',
-  demands: '诉求',
-  public_consent: '公开同意',
-  attachment_ids: '证据材料',
-  note: '说明',
-  rating: '评分',
-  body: '留言内容',
-  file: '文件',
-  phone_code: '手机号授权',
-  code: '授权码',
-  auth_code: '授权码'
-}
 
-var DEMAND_OPTIONS = [
-  { value: 'refund', label: '退款' },
-  { value: 'return', label: '退货' },
-  { value: 'exchange', label: '换货' },
-  { value: 'repair', label: '维修' },
-  { value: 'compensation', label: '赔偿' },
-  { value: 'apology', label: '赔礼道歉' },
-  { value: 'other', label: '其他' }
-]
+// Labels come from the server's one vocabulary (server/core/vocabulary.py), shipped as
+// utils/vocabulary.js and refreshed from GET /api/v1/vocabulary (setVocabulary).
+var VOCABULARY = require('./vocabulary.js')
+var FIELD_LABELS = VOCABULARY.fields
 
-var STATUS_LABELS = {
-  submitted: '待受理',
-  accepted: '已受理',
-  forwarded: '待商家处理',
-  responded: '商家已答复',
-  mediating: '调解中',
-  resolved: '已解决',
-  unresolved: '未解决',
-  rejected: '不予受理',
-  withdrawn: '已撤回',
-  closed: '已结束'
-}
+var DEMAND_ORDER = ['refund', 'return', 'exchange', 'repair', 'compensation', 'apology', 'other']
+var DEMAND_OPTIONS = DEMAND_ORDER.map(function (v) { return { value: v, label: VOCABULARY.demands[v] || v } })
 
-var STATUS_TABS = [
-  { status: '', label: '全部' },
-  { status: 'submitted', label: '待受理' },
-  { status: 'forwarded', label: '待商家处理' },
-  { status: 'responded', label: '商家已答复' },
-  { status: 'mediating', label: '调解中' },
-  { status: 'resolved', label: '已解决' }
-]
+var STATUS_LABELS = VOCABULARY.statuses
 
-var ACTION_LABELS = {
-  accept: '受理',
-  reject: '不予受理',
-  forward: '转交商家',
-  respond: '答复处理方案',
-  confirm: '确认解决',
-  dispute: '有异议，申请调解',
-  withdraw: '撤回投诉',
-  rate: '评价',
-  mediate: '转入调解',
-  mediate_success: '调解成功',
-  mediate_fail: '调解失败',
-  close: '结案',
-  submit: '提交投诉',
-  deadline: '超期处理'
-}
+var STATUS_TABS = [{ status: '', label: '全部' }].concat(
+  ['submitted', 'forwarded', 'responded', 'mediating', 'resolved'].map(function (st) {
+    return { status: st, label: STATUS_LABELS[st] }
+  }))
 
-var ROLE_LABELS = {
-  consumer: '消费者',
-  business_staff: '商家',
-  business: '商家',
-  mediator: '调解员',
-  admin: '管理员',
-  system: '系统'
-}
+var ACTION_LABELS = VOCABULARY.actions
 
-var COMPONENT_LABELS = {
-  response: '响应率',
-  speed: '处理速度',
-  settlement: '和解率',
-  cooperation: '配合度',
-  mediation: '调解成功率',
-  satisfaction: '消费者满意度'
-}
+var ROLE_LABELS = VOCABULARY.roles
+
+var COMPONENT_ORDER = ['response', 'speed', 'settlement', 'cooperation', 'mediation', 'satisfaction']
+var COMPONENT_LABELS = {}
+COMPONENT_ORDER.forEach(function (k) { COMPONENT_LABELS[k] = VOCABULARY.components[k] })
 
 // Actions that this client knows how to offer; anything else in allowed_actions is ignored.
 var CLIENT_ACTIONS = ['confirm', 'dispute', 'withdraw', 'rate', 'respond']
@@ -802,7 +735,29 @@ function createClient(options) {
  *                               from a tap) => Promise<accepted ids>, or null where the platform
  *                               cannot ask
  */
+/**
+ * Take the server's current labels (GET /api/v1/vocabulary) over the shipped copy, in place, so a
+ * label added on the server shows without a new release of the app.
+ */
+function setVocabulary(v) {
+  if (!v || typeof v !== 'object') return
+  Object.keys(VOCABULARY).forEach(function (kind) {
+    var fresh = v[kind]
+    if (!fresh || typeof fresh !== 'object') return
+    Object.keys(fresh).forEach(function (k) {
+      if (typeof fresh[k] === 'string') VOCABULARY[kind][k] = fresh[k]
+    })
+  })
+  COMPONENT_ORDER.forEach(function (k) { COMPONENT_LABELS[k] = VOCABULARY.components[k] })
+  DEMAND_OPTIONS.forEach(function (d) { d.label = VOCABULARY.demands[d.value] || d.label })
+}
+
 function addPlatformCalls(client, platform) {
+  /** GET /vocabulary -> setVocabulary; a failure keeps the shipped labels. */
+  client.loadVocabulary = function () {
+    return client.call('GET', '/vocabulary', { auth: false }).then(setVocabulary, function () {})
+  }
+
   /** POST /uploads (multipart field "file", Bearer header); onProgress(percent). */
   client.upload = function (filePath, onProgress) {
     return client.authorized(function (token) {
@@ -855,6 +810,8 @@ module.exports = {
   DEMAND_OPTIONS: DEMAND_OPTIONS,
   STATUS_TABS: STATUS_TABS,
   STATUS_LABELS: STATUS_LABELS,
+  VOCABULARY: VOCABULARY,
+  setVocabulary: setVocabulary,
   COMPONENT_LABELS: COMPONENT_LABELS,
   ApiError: ApiError,
   networkError: networkError,

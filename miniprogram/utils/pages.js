@@ -998,15 +998,8 @@ function consult(platform) {
 // ---------------------------------------------------------------------------------------
 // The inbox.
 
-var EVENT_TITLES = {
-  'complaint.forwarded': '投诉已转交商家',
-  'complaint.responded': '商家已答复您的投诉',
-  'complaint.mediating': '投诉已转入调解',
-  'complaint.resolved': '投诉已解决',
-  'complaint.unresolved': '投诉调解未成功',
-  'complaint.deadline_soon': '投诉即将到期',
-  'message.created': '您有新的留言'
-}
+// The notification's own title comes from the server; the vocabulary's event name is the fallback.
+var EVENT_TITLES = core.VOCABULARY.events
 
 function notificationView(n) {
   var data = n.data || {}

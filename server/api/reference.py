@@ -5,8 +5,9 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from server.api.common import db_session, operation
-from server.api.schemas import RefList, RegionQuery
+from server.api.schemas import RefList, RegionQuery, Vocabulary
 from server.core.models import Category, Industry, Region
+from server.core.vocabulary import vocabulary as labels
 
 bp = Blueprint("reference", __name__)
 
@@ -16,6 +17,13 @@ bp = Blueprint("reference", __name__)
 def industries():
     rows = db_session().execute(select(Industry).order_by(Industry.sort)).scalars()
     return {"items": [{"code": r.code, "name": r.name} for r in rows]}
+
+
+@bp.get("/vocabulary")
+@operation(summary="界面用语：状态、操作、角色、通知事件、诉求、申诉、指数分项与等级的中文名称", response=Vocabulary,
+           auth="none", tags=("reference",))
+def vocabulary():
+    return labels()
 
 
 @bp.get("/categories")

@@ -112,6 +112,21 @@ class RefList(BaseModel):
     items: list[RefItem]
 
 
+class Vocabulary(BaseModel):
+    """Code → Chinese label, per kind (server/core/vocabulary.py)."""
+    statuses: dict[str, str]
+    actions: dict[str, str]
+    roles: dict[str, str]
+    events: dict[str, str]
+    demands: dict[str, str]
+    appeal_reasons: dict[str, str]
+    appeal_states: dict[str, str]
+    components: dict[str, str]
+    grades: dict[str, str]
+    webhook_events: dict[str, str]
+    fields: dict[str, str]
+
+
 # ------------------------------------------------------------------ businesses
 
 class BusinessIn(Strict):

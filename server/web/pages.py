@@ -7,33 +7,62 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from functools import wraps
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+)
 from sqlalchemy import select
 
 from server.api.common import db_session
+from server.core.reference import region_full_name
+from server.core.vocabulary import ROLES, STATUSES, vocabulary
 from server.web.session import csrf_token, session_user
 
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static", static_url_path="/static")
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-STATUS_NAMES = {
-    "submitted": "待受理", "accepted": "已受理", "forwarded": "待商家处理", "responded": "商家已答复",
-    "mediating": "调解中", "resolved": "已解决", "unresolved": "未解决", "rejected": "不予受理",
-    "withdrawn": "已撤回", "closed": "已结案",
-}
+STATUS_NAMES = STATUSES
 
-KIND_NAMES = {"consumer": "消费者", "business_staff": "商家", "mediator": "调解员", "admin": "管理员"}
+KIND_NAMES = ROLES
+
+@bp.context_processor
+def _labels() -> dict:
+    """Every page embeds the one vocabulary; static/js/lib.js reads it (no label tables in the scripts)."""
+    # Serialized here, not with |tojson, which sorts keys: the scripts show components in this order.
+    # A meta attribute (autoescaped), not an inline script: the CSP allows no inline script at all.
+    settings = current_app.config["SMART315"]
+    text_size = request.cookies.get(TEXT_SIZE_COOKIE, "")
+    return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False),
+            "text_size": text_size if text_size in TEXT_SIZES else "normal",
+            "icp_number": settings.get("ICP_NUMBER") or "",
+            "public_security_record": settings.get("PUBLIC_SECURITY_RECORD") or "",
+            "public_security_code": "".join(ch for ch in str(settings.get("PUBLIC_SECURITY_RECORD") or "")
+                                            if ch.isdigit())}
+
+
+# Text size per device (a cookie the header's buttons set, read here so the page renders at that size);
+# "elder" is 长辈版: the largest text, wider spacing, bigger targets (MIIT 适老化).
+TEXT_SIZE_COOKIE = "smart315_text"
+TEXT_SIZES = ("normal", "large", "xlarge", "elder")
+
 
 PUBLIC_NAV = [
     ("/", "首页"), ("/stats", "数据统计"), ("/rankings", "指数排行"), ("/cases", "投诉案例"),
-    ("/disclosures", "信息公开"), ("/index-method", "指数说明"), ("/consult", "维权咨询"),
+    ("/disclosures", "信息公开"), ("/index-method", "指数说明"), ("/consult", "维权咨询"), ("/help", "帮助"),
 ]
 
 
@@ -128,6 +157,16 @@ def disclosures():
     return page("disclosures.html", title="信息公开", periods=periods, published=bool(published))
 
 
+@bp.get("/help")
+def help_page():
+    return page("help.html", title="帮助与维权指南")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return bp.send_static_file("favicon.ico")
+
+
 @bp.get("/index-method")
 def index_method():
     return page("index_method.html", title="投诉处理指数说明", script="index-method.js")
@@ -177,7 +216,8 @@ def console_business(user):
 @bp.get("/console/mediator")
 @require("mediator", "admin")
 def console_mediator(user):
-    return page("console_mediator.html", title="调解员后台", script="console-mediator.js", user=user)
+    return page("console_mediator.html", title="调解员后台", script="console-mediator.js", user=user,
+                region_name=(region_full_name(user.region_code) or user.region_code) if user.region_code else "全部")
 
 
 @bp.get("/admin")

@@ -78,6 +78,7 @@ RULES: dict[str, Rule] = {
     "reference.categories": Rule(everyone(200)),
     "reference.industries": Rule(everyone(200)),
     "reference.regions": Rule(everyone(200)),
+    "reference.vocabulary": Rule(everyone(200)),
     "notifications.client_config": Rule(everyone(200)),
     "businesses.search": Rule(everyone(200)),
     "businesses.profile": Rule(everyone(200)),

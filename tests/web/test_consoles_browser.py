@@ -97,7 +97,7 @@ def test_admin_mediator_and_business_consoles(auth, client, new_context, browser
 
     biz.click(".tab[data-tab=index]")
     biz.wait_for_selector("#advice li >> nth=5")
-    assert "按时答复" in biz.locator("#advice").inner_text()
+    assert "按时响应率" in biz.locator("#advice").inner_text()
 
     assert not browser_errors.page_errors, browser_errors.page_errors
     csp = [m for m in browser_errors.messages if "Content Security Policy" in m or "Refused to" in m]

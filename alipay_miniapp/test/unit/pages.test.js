@@ -137,7 +137,7 @@ describe('Alipay complaint detail and list', () => {
     expect(page.data.stars.filter(s => s.on)).toHaveLength(4)
     await page.onActionSubmit()
     expect(my._calls.find(c => c.path === '/complaints/5/transitions').data).toEqual({ action: 'rate', rating: 4 })
-    expect(page.data.complaint.statusText).toBe('已结束')
+    expect(page.data.complaint.statusText).toBe('已结案')
   })
 
   test('withdraw goes through my.confirm', async () => {
@@ -196,7 +196,7 @@ describe('Alipay home, business, assistant, inbox', () => {
     await a._onLoadResult
     expect(a.data.index.insufficient).toBe(false)
     expect(a.data.index.grade).toBe('B')
-    expect(a.data.index.components.map(c => c.label)).toEqual(['响应率', '处理速度', '和解率', '配合度', '调解成功率', '消费者满意度'])
+    expect(a.data.index.components.map(c => c.label)).toEqual(['按时响应率', '响应速度', '和解成功率', '调解配合度', '调解成功率', '消费者满意度'])
     const b = loadPage('business/detail', { id: '9' })
     await b._onLoadResult
     expect(b.data.index.insufficient).toBe(true)
@@ -217,7 +217,7 @@ describe('Alipay home, business, assistant, inbox', () => {
     my._route('POST', '/notifications/4/read', () => ({ status: 204 }))
     const page = loadPage('notifications/notifications', {})
     await page.onShow()
-    expect(page.data.items[0].title).toBe('商家已答复您的投诉')
+    expect(page.data.items[0].title).toBe('商家已答复')
     await page.onOpen(ev(null, { index: 0 }))
     expect(page.data.items[0].read).toBe(true)
     expect(my.navigateTo).toHaveBeenCalledWith({ url: '/pages/complaint/detail?id=12' })

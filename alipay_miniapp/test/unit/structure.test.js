@@ -38,7 +38,7 @@ describe('Alipay mini-app structure', () => {
   })
 
   // The platform-agnostic core and the shared page definitions are one file each, copied.
-  test.each(['utils/core.js', 'utils/pages.js'])('the shared %s is byte-identical to the WeChat copy', file => {
+  test.each(['utils/core.js', 'utils/pages.js', 'utils/vocabulary.js'])('the shared %s is byte-identical to the WeChat copy', file => {
     const mine = fs.readFileSync(path.join(ROOT, file))
     const theirs = fs.readFileSync(path.join(ROOT, '../miniprogram', file))
     expect(mine.equals(theirs)).toBe(true)

@@ -33,7 +33,7 @@ describe('complaint detail', () => {
     const comp = renderPage('complaint/detail', { id: '123' })
     await flush()
     const buttons = comp.querySelectorAll('.action-btn').map(b => b.dom.textContent.trim())
-    expect(buttons).toEqual(['确认解决', '有异议，申请调解', '撤回投诉'])
+    expect(buttons).toEqual(['确认解决', '不满意，申请调解', '撤回投诉'])
     expect(comp.querySelector('#action-rate')).toBeUndefined()
     expect(text(comp, '#status')).toBe('商家已答复')
     expect(text(comp, '#deadline')).toMatch(/^处理时限：剩余3天\d+小时$/)

@@ -80,7 +80,7 @@ describe('other WeChat pages render from the API', () => {
     const comp = renderPage('notifications/notifications')
     await comp.instance.onShow()
     await flush()
-    expect(comp.dom.textContent).toContain('您有新的留言')
+    expect(comp.dom.textContent).toContain('新留言')
     comp.querySelector('.notification').dispatchEvent('tap')
     await flush()
     expect(wx._calls.find(c => c.path === '/notifications/2/read')).toBeTruthy()

@@ -22,7 +22,7 @@ describe('WeChat mini-program structure', () => {
   })
 
   // The platform-agnostic core and the shared page definitions are one file each, copied.
-  test.each(['utils/core.js', 'utils/pages.js'])('the shared %s is byte-identical to the Alipay copy', file => {
+  test.each(['utils/core.js', 'utils/pages.js', 'utils/vocabulary.js'])('the shared %s is byte-identical to the Alipay copy', file => {
     const mine = fs.readFileSync(path.join(ROOT, file))
     const theirs = fs.readFileSync(path.join(ROOT, '../alipay_miniapp', file))
     expect(mine.equals(theirs)).toBe(true)

@@ -40,11 +40,11 @@ from server.core.models import (
     Notification,
     Webhook,
 )
+from server.core.vocabulary import WEBHOOK_EVENTS
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = ("complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-               "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided")
+EVENT_TYPES = WEBHOOK_EVENTS
 
 TITLES = {
     "complaint.forwarded": "收到新的投诉",

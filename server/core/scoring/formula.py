@@ -36,6 +36,8 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from server.core.vocabulary import COMPONENTS as COMPONENT_NAMES
+
 FORMULA_VERSION = "2026.2"
 FORMULA_DATE = "2026-12-02"  # the day this version took effect
 # Every version of the method, newest first: (version, effective date, what changed). Figures already
@@ -281,13 +283,13 @@ def compute_industry(
 
 
 _COMPONENT_TEXT = {
-    "response": ("按时响应率", "在响应期限内作出答复的投诉占应答复投诉的比例。"),
-    "speed": ("响应速度", "100 ×（1 − 首次答复所用小时数的中位数 ÷ 响应期限小时数），最低为 0；"
+    "response": (COMPONENT_NAMES["response"], "在响应期限内作出答复的投诉占应答复投诉的比例。"),
+    "speed": (COMPONENT_NAMES["speed"], "100 ×（1 − 首次答复所用小时数的中位数 ÷ 响应期限小时数），最低为 0；"
                           "未答复的投诉按用满期限计。"),
-    "settlement": ("和解成功率", "经营者答复后由消费者确认、直接和解的投诉占转交投诉的比例。"),
-    "cooperation": ("调解配合度", "进入调解的投诉中，经营者答复、到场或提出方案（而非置之不理）的比例。"),
-    "mediation": ("调解成功率", "调解已结束的投诉中，以“已解决”结案的比例。"),
-    "satisfaction": ("消费者满意度", "消费者评分的平均值，1 分对应 0，5 分对应 100。"),
+    "settlement": (COMPONENT_NAMES["settlement"], "经营者答复后由消费者确认、直接和解的投诉占转交投诉的比例。"),
+    "cooperation": (COMPONENT_NAMES["cooperation"], "进入调解的投诉中，经营者答复、到场或提出方案（而非置之不理）的比例。"),
+    "mediation": (COMPONENT_NAMES["mediation"], "调解已结束的投诉中，以“已解决”结案的比例。"),
+    "satisfaction": (COMPONENT_NAMES["satisfaction"], "消费者评分的平均值，1 分对应 0，5 分对应 100。"),
 }
 
 

@@ -83,14 +83,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Careful on SQLite: the batch drop below copies `complaint` (see upgrade); run it with foreign keys off.
-    with op.batch_alter_table("complaint_appeal_attachment", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_complaint_appeal_attachment_appeal_id"))
+    # Plain DROP INDEX / DROP TABLE / ALTER TABLE … DROP COLUMN (SQLite 3.35+), never batch mode: batch mode
+    # would copy `complaint` and, with foreign keys on, cascade away its timeline and messages (see upgrade).
+    op.drop_index(op.f("ix_complaint_appeal_attachment_appeal_id"), table_name="complaint_appeal_attachment")
     op.drop_table("complaint_appeal_attachment")
-    with op.batch_alter_table("complaint_appeal", schema=None) as batch_op:
-        batch_op.drop_index("ix_complaint_appeal_state_complaint")
-        batch_op.drop_index(batch_op.f("ix_complaint_appeal_complaint_id"))
+    op.drop_index("ix_complaint_appeal_state_complaint", table_name="complaint_appeal")
+    op.drop_index(op.f("ix_complaint_appeal_complaint_id"), table_name="complaint_appeal")
     op.drop_table("complaint_appeal")
-    with op.batch_alter_table("complaint", schema=None) as batch_op:
-        batch_op.drop_column("index_excluded")
-        batch_op.drop_column("person_seen_at")
+    op.drop_column("complaint", "index_excluded")
+    op.drop_column("complaint", "person_seen_at")

@@ -14,12 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.core.timeutil import SHANGHAI
+from server.core.vocabulary import STATUSES
 
-STATUS_NAMES = {
-    "submitted": "待受理", "accepted": "已受理", "forwarded": "待商家处理", "responded": "商家已答复",
-    "mediating": "调解中", "resolved": "已解决", "unresolved": "未解决", "rejected": "不予受理",
-    "withdrawn": "已撤回", "closed": "已结案",
-}
+STATUS_NAMES = STATUSES
 
 
 class Skip(Exception):

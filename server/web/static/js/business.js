@@ -14,7 +14,7 @@ async function main() {
   document.getElementById('biz-meta').textContent = [b.industry_name, b.region_name, b.status === 'verified' ? '已认证入驻' : '待审核', `统一社会信用代码 ${b.credit_code}`].filter(Boolean).join(' · ');
   indexBox(document.getElementById('biz-index'), b.index);
   const counts = b.counts || {};
-  clear(document.getElementById('biz-counts'), h('p', {}, `累计投诉 ${num(counts.total ?? 0)} 件，其中已解决 ${num((counts.resolved || 0))} 件，已结案 ${num(counts.closed || 0)} 件。`));
+  clear(document.getElementById('biz-counts'), h('p', {}, `累计投诉 ${num(counts.total ?? 0)} 件，其中${STATUS.resolved} ${num((counts.resolved || 0))} 件，${STATUS.closed} ${num(counts.closed || 0)} 件。`));
   componentsChart(document.getElementById('chart-components'), b.index);
   const trend = b.trend || [];
   if (trend.length) {

@@ -1,10 +1,9 @@
 // Business console: queue with deadline countdowns, full file and response, staff, WeChat binding,
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
-import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, $ } from './lib.js';
+import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { indexBox, componentsChart } from './index-view.js';
 
-const EVENTS = { 'complaint.forwarded': '新投诉转交', 'complaint.responded': '已答复', 'complaint.mediating': '转入调解', 'complaint.resolved': '已解决', 'complaint.unresolved': '未解决', 'complaint.deadline_soon': '期限临近', 'message.created': '新留言', 'appeal.decided': '申诉处理结果' };
 const ADVICE = {
   response: '在答复期限内答复每一件投诉：开启微信通知或 Webhook，别让投诉超期转入调解。',
   speed: '尽早答复：答复用时的中位数越短，速度分越高。',
@@ -173,7 +172,7 @@ function setupForms() {
       say($('#wechat-msg'), '');
     } catch (err) { say($('#wechat-msg'), errorText(err)); }
   });
-  clear($('#w-events'), Object.entries(EVENTS).map(([k, v]) => h('label', {}, h('input', { type: 'checkbox', name: 'events', value: k, checked: true }), ` ${v}`)));
+  clear($('#w-events'), Object.entries(WEBHOOK_EVENTS).map(([k, v]) => h('label', {}, h('input', { type: 'checkbox', name: 'events', value: k, checked: true }), ` ${v}`)));
   $('#webhook-form').addEventListener('submit', async (e) => {
     e.preventDefault();
     const events = Array.from(document.querySelectorAll('#w-events input:checked')).map((i) => i.value);

@@ -1,23 +1,22 @@
 // Shared helpers for every page: API calls with the session cookie and CSRF header, a tiny DOM
 // builder (text is always set as text, never parsed as HTML), formatting, charts.
 
-export const STATUS = {
-  submitted: '待受理', accepted: '已受理', forwarded: '待商家处理', responded: '商家已答复',
-  mediating: '调解中', resolved: '已解决', unresolved: '未解决', rejected: '不予受理',
-  withdrawn: '已撤回', closed: '已结案',
-};
-export const ACTIONS = {
-  accept: '受理', reject: '不予受理', respond: '答复并提出方案', propose: '提出调解方案',
-  confirm: '确认解决', dispute: '不满意，申请调解', mediate_success: '调解成功', mediate_fail: '调解失败',
-  withdraw: '撤回投诉', rate: '评价', appeal: '商家提出申诉', appeal_decision: '申诉处理结果', moderation: '内容审核', forward: '转交商家', to_mediation: '转入调解', auto_accept: '自动受理',
-  response_timeout: '商家超期未答复，转入调解', confirm_timeout: '消费者未回复，视为解决',
-  mediation_timeout: '调解期满', close: '结案', deadline_reminder: '期限提醒', create: '提交投诉', submit: '提交投诉',
-};
-export const APPEAL_REASONS = { not_consumer: '投诉人并非本商家的消费者', duplicate: '重复投诉', malicious: '恶意投诉', wrong_business: '投诉对象错误', other: '其他' };
-export const APPEAL_STATES = { pending: '待处理', upheld: '申诉成立（不计入指数）', rejected: '申诉不成立' };
-export const ROLES = { consumer: '消费者', business: '商家', mediator: '调解员', admin: '管理员', system: '系统' };
-export const DEMANDS = { refund: '退款', return: '退货', exchange: '换货', repair: '维修', compensation: '赔偿', apology: '赔礼道歉', other: '其他' };
-export const COMPONENTS = { response: '按时答复', speed: '答复速度', settlement: '和解成功', cooperation: '配合调解', mediation: '调解成功', satisfaction: '消费者满意度' };
+// Labels: the server's one vocabulary (server/core/vocabulary.py), embedded in every page by base.html.
+const VOCABULARY = (() => {
+  const el = document.querySelector('meta[name="smart315-vocabulary"]');
+  try { return el ? JSON.parse(el.content) : {}; } catch { return {}; }
+})();
+const table = (kind) => VOCABULARY[kind] || {};
+export const STATUS = table('statuses');
+export const ACTIONS = table('actions');
+export const APPEAL_REASONS = table('appeal_reasons');
+export const APPEAL_STATES = table('appeal_states');
+export const ROLES = table('roles');
+export const DEMANDS = table('demands');
+export const COMPONENTS = table('components');
+export const EVENTS = table('events');
+export const GRADES = table('grades');
+export const WEBHOOK_EVENTS = table('webhook_events');
 
 export class ApiError extends Error {
   constructor(status, problem) {

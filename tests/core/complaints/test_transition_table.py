@@ -1,0 +1,121 @@
+"""The transition table of API.md, checked in core without HTTP: every action from every state by every
+party. The expected table below is written out from API.md's lifecycle section, not derived from
+`server.core.complaints.states`, so a changed source state, party or target shows up here."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+
+from server.core.actor import Actor
+from server.core.complaints.actions import allowed_actions, check_transition
+from server.core.complaints.states import ALL_STATES, SYSTEM_TRANSITIONS, USER_TRANSITIONS
+from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
+from server.core.models import Complaint
+
+OPEN = ("submitted", "accepted", "forwarded", "responded", "mediating")
+
+# action: (who, from states, to state or None when the state stays, a note is required)
+EXPECTED = {
+    "accept": ("mediator", ("submitted",), "accepted", False),
+    "reject": ("mediator", ("submitted",), "rejected", True),
+    "respond": ("business", ("forwarded",), "responded", True),
+    "propose": ("business", ("mediating",), None, True),
+    "confirm": ("consumer", ("responded",), "resolved", False),
+    "dispute": ("consumer", ("responded",), "mediating", False),
+    "mediate_success": ("mediator", ("mediating",), "resolved", False),
+    "mediate_fail": ("mediator", ("mediating",), "unresolved", True),
+    "withdraw": ("consumer", OPEN, "withdrawn", False),
+    "rate": ("consumer", ("resolved", "unresolved"), "closed", False),
+}
+EXPECTED_SYSTEM = {
+    "forward": (("accepted",), "forwarded"),
+    "to_mediation": (("accepted",), "mediating"),
+    "auto_accept": (("submitted",), "accepted"),
+    "response_timeout": (("forwarded",), "mediating"),
+    "confirm_timeout": (("responded",), "resolved"),
+    "mediation_timeout": (("mediating",), "unresolved"),
+    "close": (("resolved", "unresolved", "rejected", "withdrawn"), "closed"),
+    "deadline_reminder": (("forwarded",), None),
+}
+
+CONSUMER = Actor(user=SimpleNamespace(id=1), kind="consumer")
+STAFF = Actor(user=SimpleNamespace(id=2), kind="business_staff", business_ids=frozenset({7}))
+OTHER_STAFF = Actor(user=SimpleNamespace(id=3), kind="business_staff", business_ids=frozenset({8}))
+MEDIATOR = Actor(user=SimpleNamespace(id=4), kind="mediator", region_code="1101")
+FAR_MEDIATOR = Actor(user=SimpleNamespace(id=5), kind="mediator", region_code="3101")
+ADMIN = Actor(user=SimpleNamespace(id=6), kind="admin")
+PARTY_OF = {"consumer": CONSUMER, "business": STAFF, "mediator": MEDIATOR}
+
+
+def complaint(status: str) -> Complaint:
+    return Complaint(id=1, consumer_id=1, business_id=7, region_code="110105", status=status,
+                     forwarded_at=datetime(2026, 10, 1, tzinfo=UTC), went_to_mediation=False)
+
+
+def test_the_table_names_exactly_the_documented_actions():
+    assert set(USER_TRANSITIONS) == set(EXPECTED)
+    assert set(SYSTEM_TRANSITIONS) == set(EXPECTED_SYSTEM)
+    for action, (sources, target) in EXPECTED_SYSTEM.items():
+        t = SYSTEM_TRANSITIONS[action]
+        assert (set(t.sources), t.target) == (set(sources), target), action
+
+
+@pytest.mark.parametrize("action", sorted(EXPECTED))
+@pytest.mark.parametrize("status", ALL_STATES)
+@pytest.mark.parametrize("party", ["consumer", "business", "mediator"])
+def test_each_action_from_each_state_by_each_party(action, status, party):
+    who, sources, target, note_required = EXPECTED[action]
+    actor, c = PARTY_OF[party], complaint(status)
+    kwargs = {"note": "理由", "amount_recovered_fen": None, "rating": 5}
+    if party == who and status in sources:
+        t = check_transition(actor, c, action, **kwargs)
+        assert t.target == target
+        assert action in allowed_actions(actor, c)
+        if note_required:
+            with pytest.raises(ValidationFailed):
+                check_transition(actor, c, action, **{**kwargs, "note": "  "})
+    else:
+        error = Forbidden if party != who else InvalidTransition
+        with pytest.raises(error) as exc:
+            check_transition(actor, c, action, **kwargs)
+        assert action not in allowed_actions(actor, c)
+        # The refusal tells the caller what they can do instead.
+        assert exc.value.extra["allowed_actions"] == allowed_actions(actor, c)
+
+
+@pytest.mark.parametrize("actor", [OTHER_STAFF, FAR_MEDIATOR, Actor(user=SimpleNamespace(id=9), kind="consumer")],
+                         ids=["staff of another business", "mediator of another region", "another consumer"])
+def test_outsiders_are_told_the_complaint_does_not_exist(actor):
+    for action in EXPECTED:
+        with pytest.raises(NotFound):
+            check_transition(actor, complaint("mediating"), action, note="x", amount_recovered_fen=None, rating=5)
+
+
+def test_admin_acts_as_mediator_anywhere():
+    c = complaint("submitted")
+    assert check_transition(ADMIN, c, "accept", note=None, amount_recovered_fen=None, rating=None).target == "accepted"
+    with pytest.raises(Forbidden):
+        check_transition(ADMIN, complaint("responded"), "confirm", note=None, amount_recovered_fen=None, rating=None)
+
+
+def test_a_business_does_not_act_before_the_complaint_reaches_it():
+    c = complaint("submitted")
+    c.forwarded_at = None
+    with pytest.raises(NotFound):
+        check_transition(STAFF, c, "respond", note="x", amount_recovered_fen=None, rating=None)
+
+
+def test_rating_is_required_and_unknown_actions_are_named():
+    with pytest.raises(ValidationFailed):
+        check_transition(CONSUMER, complaint("resolved"), "rate", note=None, amount_recovered_fen=None, rating=None)
+    with pytest.raises(ValidationFailed) as exc:
+        check_transition(CONSUMER, complaint("resolved"), "explode", note=None, amount_recovered_fen=None, rating=1)
+    assert "未知操作：explode" in exc.value.extra["errors"][0]["message"]
+
+
+def test_a_refusal_names_status_and_action_in_chinese():
+    with pytest.raises(InvalidTransition) as exc:
+        check_transition(CONSUMER, complaint("forwarded"), "confirm", note=None, amount_recovered_fen=None, rating=None)
+    assert exc.value.detail == "投诉当前状态为“待商家处理”，不能执行“确认解决”"
