@@ -82,6 +82,10 @@ def test_review_complaint_is_held_from_business_and_public_until_cleared(client,
                     json={"action": "respond", "note": "同意退款"})
     assert r.status_code == 404
     assert public_nos(client) == {plain["public_no"]}
+    # Nor does it hear of it: the inbox has the plain complaint's forwarding only.
+    inbox = client.get("/api/v1/notifications", headers=owner.headers).get_json()["items"]
+    assert inbox and all(held["public_no"] not in (n.get("body") or "") for n in inbox)
+    assert any(plain["public_no"] in (n.get("body") or "") for n in inbox)
     # The consumer still sees it, held.
     mine = client.get(f"/api/v1/complaints/{held['id']}", headers=consumer.headers).get_json()
     assert mine["moderation"] == "review"
@@ -101,6 +105,8 @@ def test_review_complaint_is_held_from_business_and_public_until_cleared(client,
     assert r.get_json()["timeline"][-1]["action"] == "moderation"
     assert client.get(f"/api/v1/complaints/{held['id']}", headers=owner.headers).status_code == 200
     assert public_nos(client) == {plain["public_no"], held["public_no"]}
+    inbox = client.get("/api/v1/notifications", headers=owner.headers).get_json()["items"]
+    assert any(held["public_no"] in (n.get("body") or "") for n in inbox)  # told of it once cleared
     # Cleared once: a second decision has nothing to decide.
     r = client.post(f"/api/v1/complaints/{held['id']}/moderation", headers=mediator.headers, json=body)
     assert r.status_code == 409 and r.get_json()["code"] == "not_under_review"
@@ -147,9 +153,12 @@ def test_messages_replies_and_appeals_are_moderated(client, db, world):
                     json={"reason": "duplicate", "note": "与另一件投诉重复"})
     assert r.status_code == 201
     # A consumer message of the review tier is stored and holds the complaint from the business.
+    before = client.get("/api/v1/notifications", headers=owner.headers).get_json()["total"]
     r = client.post(f"/api/v1/complaints/{c['id']}/messages", headers=consumer.headers, json={"body": REVIEW})
     assert r.status_code == 201
     assert client.get(f"/api/v1/complaints/{c['id']}", headers=owner.headers).status_code == 404
+    # The held message's text did not reach the business through its inbox either.
+    assert client.get("/api/v1/notifications", headers=owner.headers).get_json()["total"] == before
     assert client.get(f"/api/v1/complaints/{c['id']}", headers=mediator.headers).get_json()["moderation"] == "review"
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
 from server.core.cache import mark_changed
+from server.core.complaints.states import ENDED_STATES
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, NotFound, NotUnderReview
 from server.core.models import Complaint, Upload, utcnow
@@ -58,8 +59,18 @@ def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complain
     complaint.updated_at = now
     mark_seen(complaint, now)
     note = (note or "").strip() or (None if clear else "内容未通过审核")
-    _append_event(session, complaint, actor, actor.kind, ACTION, complaint.status, complaint.status, note,
-                  {"clear": bool(clear), "moderation": complaint.moderation}, now, timeline=timeline)
+    ev = _append_event(session, complaint, actor, actor.kind, ACTION, complaint.status, complaint.status, note,
+                       {"clear": bool(clear), "moderation": complaint.moderation}, now, timeline=timeline)
+    if clear and complaint.business_id is not None and complaint.forwarded_at is not None \
+            and complaint.status not in ENDED_STATES + ("closed",):
+        # Forwarded while held, the business was told nothing: it hears of the complaint now.
+        # (The consumer was told when it was forwarded.)
+        from server.core.notifications.outbox import _fan_out
+
+        _fan_out(session, settings, complaint, "complaint.forwarded", f"ev{ev.id}",
+                 f"{complaint.public_no}「{complaint.title}」",
+                 {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
+                  "event_seq": ev.seq}, now, exclude_user=complaint.consumer_id)
     mark_changed(session, settings, complaint.business_id)
     return timeline
 
