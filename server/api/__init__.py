@@ -23,6 +23,7 @@ MODULES = [
     "server.api.notifications",
     "server.api.appeals",
     "server.api.wechat_mini",
+    "server.api.legal",
 ]
 
 

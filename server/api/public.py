@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
+from server import http_cache
 from server.api.common import db_session, operation, settings
 from server.api.schemas import PageQuery, Strict
 from server.core import cache as public_cache
@@ -88,7 +89,11 @@ def cached(key: str, compute, scope: str | None = None):
     # An operation with auth="none" never looks at credentials: a token sent with it changes nothing.
     auth_free = getattr(view, "_openapi", {}).get("auth") == "none"
     request.environ["smart315.cached"] = (key, scope, rule, auth_free)
-    return current_app.response_class(text, mimetype="application/json")
+    etag = http_cache.etag_for(text)
+    headers = {"ETag": etag, "Cache-Control": http_cache.cache_control(settings())}
+    if http_cache.not_modified(request.headers.get("If-None-Match"), etag):
+        return current_app.response_class(status=304, headers=headers)
+    return current_app.response_class(text, mimetype="application/json", headers=headers)
 
 
 # ------------------------------------------------------------------ schemas

@@ -35,6 +35,7 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
         "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
         "moderation": c.moderation or "pass",
+        "rule_set": c.rule_set,
     }
     if with_timeline:
         if attachments is None:

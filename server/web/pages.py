@@ -162,6 +162,20 @@ def help_page():
     return page("help.html", title="帮助与维权指南")
 
 
+@bp.get("/legal/privacy")
+def legal_privacy():
+    from server.core.legal import DOCUMENTS
+
+    return page("legal/privacy.html", title="隐私政策", doc=DOCUMENTS["privacy"])
+
+
+@bp.get("/legal/terms")
+def legal_terms():
+    from server.core.legal import DOCUMENTS
+
+    return page("legal/terms.html", title="用户服务协议", doc=DOCUMENTS["terms"])
+
+
 @bp.get("/favicon.ico")
 def favicon():
     return bp.send_static_file("favicon.ico")
@@ -223,7 +237,12 @@ def console_mediator(user):
 @bp.get("/admin")
 @require("admin")
 def admin(user):
-    return page("admin.html", title="系统管理", script="admin.js", user=user)
+    from datetime import UTC, datetime
+
+    from server.core.timeutil import calendar_status, local_today
+
+    return page("admin.html", title="系统管理", script="admin.js", user=user,
+                calendar=calendar_status(local_today(datetime.now(UTC))))
 
 
 EXPORT_COLUMNS = ("投诉编号", "状态", "标题", "被投诉经营者", "行业", "地区", "类别", "诉求金额（元）",

@@ -42,6 +42,8 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
+    # The rules it is handled under (server/core/complaints/rules.py), recorded when it is accepted.
+    rule_set: Mapped[str | None] = mapped_column(String(16))
     forwarded_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     response_deadline_at: Mapped[datetime | None]
