@@ -24,5 +24,10 @@ def not_modified(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))
 
 
-def cache_control(settings) -> str:
+def cache_control(settings, exact: bool = False) -> str:
+    """Aggregates (stats, rankings, industries: already served on a freshness window) may be reused for
+    PUBLIC_HTTP_MAX_AGE seconds; resources that are exact after each commit (a business profile, the index
+    method, the public cases) are revalidated on every use: `no-cache` costs a 304 without a body."""
+    if exact:
+        return "public, no-cache"
     return f"public, max-age={int(settings.get('PUBLIC_HTTP_MAX_AGE', 15))}"

@@ -24,6 +24,7 @@ MODULES = [
     "server.api.appeals",
     "server.api.wechat_mini",
     "server.api.legal",
+    "server.api.publication",
 ]
 
 

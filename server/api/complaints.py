@@ -71,6 +71,8 @@ def list_(query: ComplaintQuery, actor):
         stmt = stmt.where(appeal_clause(query.appeal))
     if query.moderation:
         stmt = stmt.where(Complaint.moderation == query.moderation)
+    if query.publication:
+        stmt = stmt.where(Complaint.public_consent.is_(True), Complaint.publication_state == query.publication)
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),

@@ -307,6 +307,8 @@ class ComplaintQuery(PageQuery):
         None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
     moderation: Literal["pass", "review", "rejected"] | None = Field(
         None, description="内容安全审核状态（调解员的待审核队列：moderation=review）")
+    publication: Literal["pending", "approved", "refused"] | None = Field(
+        None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
 
 
 class EventOut(BaseModel):
@@ -327,6 +329,11 @@ class AttachmentOut(BaseModel):
     sha256: str
     url: str
     moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+
+
+class PublicationOut(BaseModel):
+    state: Literal["pending", "approved", "refused"]
+    decided_at: str | None
 
 
 class ComplaintOut(BaseModel):
@@ -357,6 +364,7 @@ class ComplaintOut(BaseModel):
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")
     rule_set: str | None = Field(None, description="受理时适用的规则：samr-121（2026-04-15 起受理）或 samr-2022；"
                                                    "受理前为 null。见 /public/rules")
+    publication: PublicationOut | None = Field(None, description="公开审核：消费者同意公开的投诉须经调解员或管理员同意后才公开")
     appeals: list[dict[str, Any]] = Field(
         [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
     moderation: Literal["pass", "review", "rejected"] = Field(

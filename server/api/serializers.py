@@ -36,6 +36,7 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
         "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
+        "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},
     }
     if with_timeline:
         if attachments is None:

@@ -74,6 +74,9 @@ def test_review_complaint_is_held_from_business_and_public_until_cleared(client,
     assert held["moderation"] == "review" and plain["moderation"] == "pass"
     for c in (held, plain):
         act(client, mediator, c["id"], "accept")  # forwarded to the verified business
+        r = client.post(f"/api/v1/complaints/{c['id']}/publication", headers=mediator.headers,
+                        json={"approve": True, "note": "已核对"})
+        assert r.status_code == 200, r.get_json()  # publication approved: only moderation holds it back
     # The business sees the plain one only; the held one is not even acknowledged to exist.
     ids = {i["id"] for i in client.get("/api/v1/complaints", headers=owner.headers).get_json()["items"]}
     assert ids == {plain["id"]}
@@ -116,6 +119,8 @@ def test_refused_review_stays_hidden_with_its_reason(client, world, auth):
     consumer, owner, business, mediator = world
     held = file_complaint(client, consumer, business["id"], description=REVIEW)
     act(client, mediator, held["id"], "accept")
+    assert client.post(f"/api/v1/complaints/{held['id']}/publication", headers=mediator.headers,
+                       json={"approve": True}).status_code == 200
     outsider = auth.mediator("3101")
     assert client.post(f"/api/v1/complaints/{held['id']}/moderation", headers=outsider.headers,
                        json={"clear": False}).status_code == 404

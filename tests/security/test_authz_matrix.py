@@ -175,6 +175,13 @@ RULES: dict[str, Rule] = {
     # real appeal is covered in tests/api/test_appeals.py.
     "appeals.decide": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 404, "admin": 404}, denied=404),
                            json={"upheld": True}, args={"appeal_id": 999999}),
+    # --- privacy ---
+    # Publication needs a person: the complaint's mediators (and admins) decide; the business, which sees
+    # the complaint, is refused (403); the preview is for the consumer and the mediators only.
+    "publication.decide": Rule(only({"mediator_in": 200, "admin": 200, "consumer": 403, "staff": 403}, denied=404),
+                               json={"approve": True, "note": "已核对脱敏内容"}, mutates=True),
+    "publication.preview": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200, "staff": 403},
+                                     denied=404)),
     # --- moderation ---
     # C is not held: its mediators get as far as "nothing to review" (409); the other parties that see it may
     # not decide (403); the rest cannot see it (404). Clearing a held complaint: tests/api/test_moderation.py.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.models.base import Base, utcnow
@@ -65,6 +65,12 @@ class Complaint(Base):
     # Moderation (server/core/moderation): "review" holds the complaint from the business and the public
     # until a mediator clears it ("pass") or refuses it ("rejected", hidden for good).
     moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
+    # Publication needs a person (API.md): a consented complaint is public only once a mediator of its region
+    # or an admin approved it. pending | approved | refused.
+    publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    publication_decided_at: Mapped[datetime | None]
+    publication_decided_by_id: Mapped[int | None]  # the deciding user (never deleted: erasure anonymises)
+    publication_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -123,6 +129,9 @@ class Upload(Base):
     # business and everyone but the owner and the complaint's mediators).
     moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
     moderation_trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Its owner erased the account while the case was still open: evidence the case needs, deleted (file and
+    # row) by the scheduler's purge once the case has ended (server.core.erasure).
+    erase_after_case: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class IdempotencyRecord(Base):
