@@ -13,7 +13,7 @@ from tests.test_migration_appeals import T0, _complaint, _event
 def test_upgrade_and_downgrade_keep_history():
     url, drop = _make_test_database()
     if url.startswith("sqlite"):
-        url = url.replace("test.sqlite3", "migration-0003.sqlite3")
+        url = url.replace("test.sqlite3", "migration-0003-moderation.sqlite3")
     engine = create_engine(url)
     try:
         upgrade(url, "0002_appeals")
