@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
+export SMART315_ENV ?= development
 
 .PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo
 

@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     from server.config import normalize_database_url
 
     data, info = prepare(a.database_url, out_dir, a.field_key)
-    env = {**os.environ, "DATABASE_URL": a.database_url, "SECRET_KEY": SECRET, "FIELD_ENCRYPTION_KEY": a.field_key,
+    env = {**os.environ, "SMART315_ENV": "development", "DATABASE_URL": a.database_url, "SECRET_KEY": SECRET,
+           "FIELD_ENCRYPTION_KEY": a.field_key,
            "EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING", "LOG_FORMAT": "json", "ACCESS_TOKEN_TTL": "86400",
            "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1"}
     env.pop("REDIS_URL", None)

@@ -24,7 +24,10 @@ proxy_allow_ips = forwarded_allow_ips
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None  # nginx logs access; set "-" to log here too
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
-# Request bodies: nginx already caps them at 12m; gunicorn's own limits stay at their defaults.
+# Request bodies: nginx already caps them at 12m. The request line is capped at 8190 bytes (gunicorn's
+# maximum); the app itself answers a problem document 414 for a query string over MAX_QUERY_STRING_BYTES,
+# so gunicorn's HTML 414 is only ever seen for request lines the app could not have served anyway.
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE") or 8190)
 
 # Prometheus multiprocess mode: a directory shared by the workers of this server, emptied at start.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -33,6 +36,10 @@ _prom_dir = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def on_starting(server):
+    # Refuse to start in production on a development default or CHANGE-ME secret, naming it (issue 15.2).
+    from server.config import exit_if_insecure
+
+    exit_if_insecure()
     os.makedirs(_prom_dir, exist_ok=True)
     for name in os.listdir(_prom_dir):
         path = os.path.join(_prom_dir, name)

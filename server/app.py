@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, g, request
 
-from server.config import load_config
+from server.config import load_config, refuse_insecure_settings
 from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
 from server.logging_setup import choose_request_id
@@ -15,6 +15,8 @@ from server.logging_setup import choose_request_id
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
+    # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
+    refuse_insecure_settings(settings)
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
@@ -77,5 +79,26 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     worker.start_embedded(app)
     scheduler.start_embedded(app)
+    app.wsgi_app = QueryStringLimit(app.wsgi_app, int(settings.get("MAX_QUERY_STRING_BYTES") or 4096))
     logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
     return app
+
+
+class QueryStringLimit:
+    """Answer a problem document 414 for a query string over the limit before any routing (issue 15.8):
+    gunicorn's own limit answers an HTML page; this one stays below it (deploy/gunicorn.conf.py)."""
+
+    def __init__(self, wsgi_app, limit: int):
+        self.wsgi_app, self.limit = wsgi_app, limit
+
+    def __call__(self, environ, start_response):
+        if len(environ.get("QUERY_STRING") or "") > self.limit:
+            import json
+
+            body = json.dumps({"type": "https://smart315.org/problems/uri_too_long", "title": "请求地址过长",
+                               "status": 414, "detail": f"查询字符串不能超过 {self.limit} 字节",
+                               "code": "uri_too_long"}, ensure_ascii=False).encode()
+            start_response("414 URI Too Long", [("Content-Type", "application/problem+json"),
+                                               ("Content-Length", str(len(body)))])
+            return [body]
+        return self.wsgi_app(environ, start_response)

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from server.config import load_config
+from server.config import exit_if_insecure, load_config
 
 
 def _db(settings):
@@ -91,6 +91,8 @@ def serve(bind: str | None, workers: int | None) -> None:
     """Serve the platform with gunicorn (deploy/gunicorn.conf.py)."""
     from pathlib import Path
 
+    exit_if_insecure()
+
     conf = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
     args = [sys.executable, "-m", "gunicorn", "server.wsgi:app"]  # the venv's gunicorn, activated or not
     if conf.exists():
@@ -107,7 +109,7 @@ def worker(once: bool) -> None:
     """Deliver notifications from the outbox."""
     from server.tasks.worker import run_forever, run_once
 
-    settings = load_config()
+    settings = exit_if_insecure()
     database = _db(settings)
     if once:
         click.echo(json.dumps(run_once(database, settings), ensure_ascii=False))
@@ -123,7 +125,7 @@ def scheduler(once: bool, now_: str | None) -> None:
     from server.core.timeutil import parse_iso
     from server.tasks.scheduler import run_forever, tick
 
-    settings = load_config()
+    settings = exit_if_insecure()
     database = _db(settings)
     if now_ and not once:
         raise click.UsageError("--now goes with --once")

@@ -68,6 +68,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
     env = dict(os.environ if environ is None else environ)
     instance = Path(env.get("SMART315_INSTANCE_DIR", ROOT / "instance"))
     cfg: dict[str, Any] = {
+        "SMART315_ENV": (env.get("SMART315_ENV") or "production").strip().lower(),
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
@@ -118,6 +119,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
         "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
+        # authz: how long an invitation to join a business's staff may be accepted
+        "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
@@ -139,6 +142,10 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "WECHAT_MINI_PUSH_TOKEN": env.get("WECHAT_MINI_PUSH_TOKEN") or "smart315minipushdev",
         "WECHAT_MINI_PUSH_AES_KEY": env.get("WECHAT_MINI_PUSH_AES_KEY") or None,
         "WECHAT_MINI_PUSH_MAX_AGE_SECONDS": int(env.get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300),
+        # --- hardening ---
+        "WECHAT_CALLBACK_WINDOW_SECONDS": int(env.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300),
+        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
+        "MAX_QUERY_STRING_BYTES": int(env.get("MAX_QUERY_STRING_BYTES") or 4096),
     }
     if overrides:
         cfg.update(overrides)
@@ -151,3 +158,65 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
 
     use_calendar_file(cfg.get("WORKING_DAY_CALENDAR"))
     return cfg
+
+
+# ------------------------------------------------------------------ production secrets
+
+class InsecureSettings(RuntimeError):
+    """A production process was about to start on a development default or placeholder secret."""
+
+    def __init__(self, names: list[str]):
+        self.names = names
+        super().__init__(
+            "refusing to start in production (SMART315_ENV=production): "
+            + ", ".join(names)
+            + " still has its development default or a CHANGE-ME placeholder; set a real secret "
+            "in the environment, or SMART315_ENV=development on a development machine"
+        )
+
+
+_SECRET_MARKERS = ("SECRET", "TOKEN", "PASSWORD", "_KEY")
+_NOT_SECRETS = {"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"}
+
+
+def _is_secret_name(name: str) -> bool:
+    if name in _NOT_SECRETS or name.endswith(("_TTL", "_FILE", "_ID", "_SECONDS")):
+        return False
+    return name.endswith(_SECRET_MARKERS) or any(m in name for m in ("SECRET", "PASSWORD"))
+
+
+def insecure_secrets(settings: dict[str, Any]) -> list[str]:
+    """The names of secret settings that carry their development default or a CHANGE-ME placeholder."""
+    defaults = load_config(environ={"SMART315_INSTANCE_DIR": settings.get("INSTANCE_DIR") or str(ROOT / "instance")})
+    bad = []
+    for name, value in settings.items():
+        if not isinstance(value, str) or not value:
+            continue
+        placeholder = "change-me" in value.lower() or "changeme" in value.lower()
+        if name.endswith("_URL") and placeholder:  # e.g. the database password of deploy/env.example
+            bad.append(name)
+        elif _is_secret_name(name) and (placeholder or value == defaults.get(name)):
+            bad.append(name)
+    return sorted(bad)
+
+
+def refuse_insecure_settings(settings: dict[str, Any]) -> None:
+    """In production (the default), raise InsecureSettings naming every default or placeholder secret."""
+    if settings.get("SMART315_ENV", "production") == "development":
+        return
+    bad = insecure_secrets(settings)
+    if bad:
+        raise InsecureSettings(bad)
+
+
+def exit_if_insecure(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """For process entry points: print which setting is insecure and exit with status 2."""
+    import sys
+
+    settings = load_config() if settings is None else settings
+    try:
+        refuse_insecure_settings(settings)
+    except InsecureSettings as exc:
+        print(f"smart315: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return settings

@@ -19,6 +19,7 @@ _HTTP_CODES = {
     406: ("not_acceptable", "无法提供所需格式"),
     409: ("conflict", "与当前状态冲突"),
     413: ("payload_too_large", "提交的内容过大"),
+    414: ("uri_too_long", "请求地址过长"),
     415: ("unsupported_media_type", "不支持的内容类型"),
     429: ("rate_limited", "操作过于频繁，请稍后再试"),
     500: ("internal_error", "服务器开小差了，请稍后再试"),

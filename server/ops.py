@@ -77,8 +77,32 @@ def readyz():
     return jsonify(status="ok" if ok else "unavailable", checks=checks, calendar=calendar), 200 if ok else 503
 
 
+def _metrics_refusal() -> Response | None:
+    """/metrics needs `Authorization: Bearer <METRICS_TOKEN>` (issue 15.12), not only nginx's allow list.
+    Without METRICS_TOKEN it answers 404 in production, and stays open in development."""
+    import hmac
+
+    from server.errors_http import problem
+
+    cfg = current_app.config["SMART315"]
+    token = cfg.get("METRICS_TOKEN")
+    if not token:
+        if cfg.get("SMART315_ENV") == "development":
+            return None
+        return problem(404, "not_found", "未找到", "请求的地址不存在")
+    given = request.headers.get("Authorization", "")
+    if given.startswith("Bearer ") and hmac.compare_digest(given[7:].strip().encode(), token.encode()):
+        return None
+    resp = problem(401, "unauthorized", "请先登录", "访问监控指标需要有效的令牌")
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    return resp
+
+
 @bp.get("/metrics")
 def metrics():
+    refused = _metrics_refusal()
+    if refused is not None:
+        return refused
     body = generate_latest(_process_registry())
     body += generate_latest(current_app.extensions["smart315.metrics_registry"])
     resp = Response(body, mimetype=None)

@@ -15,6 +15,10 @@ from sqlalchemy.engine import make_url
 from server.config import normalize_database_url
 from tests.replica import pg_replica_pair  # noqa: F401 - the fixture: a private PostgreSQL primary + hot standby
 
+# The suite, and every server, worker and scheduler it starts as a subprocess (they inherit os.environ),
+# runs in development mode: production refuses the test secrets. test_production_secrets sets production.
+os.environ["SMART315_ENV"] = "development"
+
 SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
 
 

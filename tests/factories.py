@@ -72,9 +72,20 @@ class AuthActions:
     def mediator(self, region: str = "1101", username: str | None = None) -> Login:
         return self.staff("mediator", username or f"mediator{region}", region=region)
 
-    def business(self, name: str = "北京京东世纪贸易有限公司", region: str = "110105", industry: str = "online_shopping",
+    def business(self, name: str | None = None, region: str = "110105", industry: str = "online_shopping",
                  verify: bool = True, owner_phone: str | None = None) -> tuple[Login, dict[str, Any]]:
-        """An owner account and its business (verified by an admin unless verify=False)."""
+        """An owner account and its business (verified by an admin unless verify=False). Without a name: the
+        default one, or a numbered branch of it when a verified business already holds it (names of verified
+        businesses are reserved)."""
+        if name is None:
+            from sqlalchemy import select
+
+            from server.core.models import Business
+
+            name = "北京京东世纪贸易有限公司"
+            with self.db.session() as s:
+                if s.execute(select(Business.id).where(Business.name == name, Business.status == "verified")).first():
+                    name = f"北京京东世纪贸易有限公司第{next(_counter)}分公司"
         owner = self.consumer(name="店主", phone=owner_phone)
         r = self.client.post("/api/v1/businesses", headers=owner.headers, json={
             "name": name, "credit_code": credit_code(), "industry_code": industry, "region_code": region,

@@ -38,6 +38,11 @@ module.exports = {
     "rejected": "申诉不成立",
     "upheld": "申诉成立（不计入指数）"
   },
+  "business_statuses": {
+    "pending": "入驻审核中",
+    "rejected": "入驻申请未通过",
+    "verified": "已认证"
+  },
   "components": {
     "cooperation": "调解配合度",
     "mediation": "调解成功率",
@@ -58,6 +63,8 @@ module.exports = {
   "events": {
     "appeal.decided": "申诉处理结果",
     "appeal.filed": "商家提出申诉",
+    "business.invited": "商家邀请您加入",
+    "business.rejected": "商家入驻申请未通过",
     "complaint.deadline_soon": "处理期限临近",
     "complaint.forwarded": "投诉转交商家",
     "complaint.mediating": "投诉转入调解",
@@ -112,6 +119,12 @@ module.exports = {
     "D": "较差",
     "E": "差"
   },
+  "invitation_states": {
+    "accepted": "已接受",
+    "declined": "已拒绝",
+    "expired": "已过期",
+    "pending": "待接受"
+  },
   "publication_states": {
     "approved": "已同意公开",
     "pending": "待审核公开",
@@ -124,6 +137,10 @@ module.exports = {
     "consumer": "消费者",
     "mediator": "调解员",
     "system": "系统"
+  },
+  "staff_roles": {
+    "agent": "客服",
+    "owner": "管理员"
   },
   "statuses": {
     "accepted": "已受理",

@@ -51,7 +51,7 @@ def _out(actor, complaint, appeal, uploads=None) -> dict[str, Any]:
 @bp.post("/complaints/<int:complaint_id>/appeals")
 @operation(summary="商家对投诉提出申诉（被投诉商家的员工或其 API 密钥；同一投诉同时只能有一项待处理的申诉）",
            body=AppealIn, response=AppealOut, status=201, tags=("complaints",), errors=(403, 404, 409),
-           idempotent=True)
+           idempotent=True, api_key=True)
 def file_appeal(complaint_id: int, body: AppealIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id, for_update=True)
@@ -65,7 +65,7 @@ def file_appeal(complaint_id: int, body: AppealIn, actor):
 
 @bp.get("/complaints/<int:complaint_id>/appeals")
 @operation(summary="投诉的申诉（商家、调解员、管理员看到全部内容；消费者只看到申诉的存在和结果）",
-           response=list[AppealOut], tags=("complaints",), errors=(404,))
+           response=list[AppealOut], tags=("complaints",), errors=(404,), api_key=True)
 def list_appeals(complaint_id: int, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)

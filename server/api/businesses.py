@@ -12,13 +12,19 @@ from server.api.schemas import (
     BusinessList,
     BusinessOut,
     BusinessQuery,
+    InvitationCreated,
+    InvitationOut,
     MemberIn,
     MemberOut,
+    ReapplyIn,
+    RejectIn,
 )
 from server.api.serializers import business_json
 from server.core import businesses as core
+from server.core import staff
 from server.core.identity.accounts import phone_masked
-from server.core.models import ApiKey, Business, BusinessIndex, BusinessMember, User
+from server.core.models import ApiKey, Business, BusinessIndex, BusinessMember, User, utcnow
+from server.core.privacy import mask_phone
 from server.core.timeutil import to_iso
 
 bp = Blueprint("businesses", __name__)
@@ -39,7 +45,7 @@ def register(body: BusinessIn, actor):
 
 @bp.get("/businesses")
 @operation(summary="按名称（支持部分中文名）、行业、地区搜索商家", query=BusinessQuery, response=BusinessList,
-           auth="optional", tags=("businesses",))
+           auth="optional", tags=("businesses",), api_key=True)
 def search(query: BusinessQuery, actor):
     s = db_session()
     stmt = select(Business)
@@ -87,14 +93,60 @@ def _member_json(m: BusinessMember, user: User) -> dict:
 
 
 @bp.post("/businesses/<int:business_id>/members")
-@operation(summary="按手机号添加员工（owner 或 agent）", body=MemberIn, response=MemberOut, status=201,
-           tags=("businesses",), errors=(403, 404, 409))
+@operation(summary="邀请员工（按手机号；对方在“我的邀请”中接受后才成为员工；无论该手机号是否已注册，回答都相同）",
+           body=MemberIn, response=InvitationCreated, status=202, tags=("businesses",), errors=(403, 404, 409))
 def add_member(business_id: int, body: MemberIn, actor):
     s = db_session()
     b = core.get_business(s, business_id)
-    m = core.do_add_member(s, settings(), actor, b, body.phone, body.role)
+    inv = staff.invite(s, settings(), actor, b, body.phone, body.role)
     s.commit()
-    return _member_json(m, s.get(User, m.user_id)), 201
+    return {"invitation_id": inv.id}, 202
+
+
+@bp.get("/businesses/<int:business_id>/invitations")
+@operation(summary="本商家发出的员工邀请（管理员）", response=list[InvitationOut], tags=("businesses",),
+           errors=(403, 404))
+def list_invitations(business_id: int, actor):
+    from server.core.identity.accounts import cipher
+
+    s = db_session()
+    b = core.get_business(s, business_id)
+    now = utcnow()
+    c = cipher(settings())
+    return [{"id": i.id, "phone_masked": mask_phone(c.decrypt(i.phone_enc)), "role": i.role,
+             "state": staff.invitation_state(i, now), "created_at": to_iso(i.created_at),
+             "expires_at": to_iso(i.expires_at), "decided_at": to_iso(i.decided_at)}
+            for i in staff.business_invitations(s, actor, b)]
+
+
+@bp.delete("/businesses/<int:business_id>/members/<int:user_id>")
+@operation(summary="移除员工（管理员；不能移除唯一的管理员）", status=204, tags=("businesses",),
+           errors=(403, 404, 409))
+def remove_member(business_id: int, user_id: int, actor):
+    s = db_session()
+    staff.remove_member(s, actor, core.get_business(s, business_id), user_id)
+    s.commit()
+    return "", 204
+
+
+@bp.post("/businesses/<int:business_id>/reject")
+@operation(summary="驳回商家入驻申请（管理员或所在地区调解员；申请人收到附驳回理由的通知）", body=RejectIn,
+           response=BusinessOut, tags=("businesses",), errors=(403, 404, 409))
+def reject(business_id: int, body: RejectIn, actor):
+    s = db_session()
+    b = staff.reject(s, settings(), actor, core.get_business(s, business_id), body.note)
+    s.commit()
+    return business_json(s, b)
+
+
+@bp.post("/businesses/<int:business_id>/reapply")
+@operation(summary="被驳回的商家重新提交入驻申请（管理员）", body=ReapplyIn, response=BusinessOut,
+           tags=("businesses",), errors=(403, 404, 409))
+def reapply(business_id: int, body: ReapplyIn, actor):
+    s = db_session()
+    b = staff.reapply(s, actor, core.get_business(s, business_id), body.note)
+    s.commit()
+    return business_json(s, b)
 
 
 @bp.get("/businesses/<int:business_id>/members")

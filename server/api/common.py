@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from server.core.actor import Actor, actor_for_api_key, actor_for_user
 from server.core.errors import (
+    ApiKeyNotAllowed,
     BadRequest,
+    Conflict,
     IdempotencyConflict,
     InvalidToken,
     Unauthorized,
@@ -101,9 +103,31 @@ def validate(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:
     if not isinstance(data, dict):
         raise ValidationFailed([{"field": "body", "message": "请求体必须是 JSON 对象"}])
     try:
-        return model.model_validate(data)
+        validated = model.model_validate(data)
     except ValidationError as exc:
         raise ValidationFailed(pydantic_errors(exc, prefix)) from exc
+    too_big = list(_huge_integers(validated.model_dump(), prefix))
+    if too_big:  # ids and counts are 32-bit in the database: 2^31 and more was a 500 (issue 15.8)
+        raise ValidationFailed([{"field": f or "body", "message": "数值超出范围（应小于 2147483648）"} for f in too_big])
+    return validated
+
+
+INT32_MAX = 2**31 - 1
+
+
+def _huge_integers(value: Any, path: str):
+    """Paths of the integers outside the signed 32-bit range in a validated model's data."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -INT32_MAX - 1 <= value <= INT32_MAX:
+            yield path
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _huge_integers(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _huge_integers(v, f"{path}.{i}" if path else str(i))
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -178,11 +202,12 @@ def _touch_api_key(key) -> None:
         return
     engine = current_app.extensions["smart315.db"].engine
     logger = current_app.logger
+    key_id = key.id  # read now: after the request's commit the row is expired and its session closed
 
     def touch():  # runs after the request's session is closed, so it never waits on the request's own lock
         try:
             with engine.begin() as conn:
-                conn.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+                conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         except Exception:  # bookkeeping only: never fail the request for it
             logger.warning("could not record API key use", exc_info=True)
 
@@ -201,16 +226,23 @@ def current_actor(required: bool = True) -> Actor | None:
 def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               response: Any = None, status: int = 200, auth: str = "required", tags: tuple[str, ...] = (),
               errors: tuple[int, ...] = (), content_type: str = "application/json", idempotent: bool = False,
-              extra_responses: dict[int, Any] | None = None):
-    """Validate the request and document the operation. auth: required | optional | none."""
+              extra_responses: dict[int, Any] | None = None, api_key: bool = False):
+    """Validate the request and document the operation. auth: required | optional | none.
+
+    api_key: whether a business API key (X-Api-Key) may call it. Keys are for the business's own
+    complaint work (listing and reading them, their timeline actions and messages, appeals); every
+    other operation answers 403 api_key_not_allowed to a key, so a new endpoint is closed to keys
+    unless someone decides otherwise."""
 
     def decorate(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            if auth == "required":
-                kwargs["actor"] = current_actor(required=True)
-            elif auth == "optional":
-                kwargs["actor"] = current_actor(required=False)
+            if auth in ("required", "optional"):
+                actor = current_actor(required=auth == "required")
+                if actor is not None and actor.api_key_id and not api_key:
+                    raise ApiKeyNotAllowed("API 密钥只能用于处理本商家的投诉（查看、回复、留言、申诉），"
+                                           "此操作请用员工账号登录后进行")
+                kwargs["actor"] = actor
             if query is not None:
                 kwargs["query"] = parse_query(query)
             if body is not None:
@@ -220,7 +252,7 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
         wrapper._openapi = {
             "summary": summary, "body": body, "query": query, "response": response, "status": status,
             "auth": auth, "tags": tags, "errors": errors, "content_type": content_type,
-            "idempotent": idempotent, "extra_responses": extra_responses or {},
+            "idempotent": idempotent, "extra_responses": extra_responses or {}, "api_key": api_key,
         }
         return wrapper
 
@@ -271,7 +303,18 @@ def run_idempotent(actor: Actor, endpoint: str, create: Callable[[], tuple[dict,
     ).scalar_one_or_none()
     if existing is not None:
         return replay(existing)
-    result, status = create()
+    try:
+        result, status = create()
+    except Conflict:
+        # A concurrent copy with the same key may have committed while this one waited on a row lock
+        # (a transition retried before its first answer arrived): answer as it did, not 409.
+        session.rollback()
+        existing = session.execute(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        ).scalar_one_or_none()
+        if existing is None:
+            raise
+        return replay(existing)
     session.add(IdempotencyRecord(scope=scope, key=key, endpoint=endpoint, request_hash=body_hash,
                                   status_code=status, response_body=json.dumps(result, ensure_ascii=False)))
     try:

@@ -51,7 +51,7 @@ def create(body: ComplaintIn, actor):
 
 @bp.get("/complaints")
 @operation(summary="投诉列表：消费者看自己的，商家看本商家的，调解员看辖区的，管理员看全部", query=ComplaintQuery,
-           response=ComplaintList, tags=("complaints",))
+           response=ComplaintList, tags=("complaints",), api_key=True)
 def list_(query: ComplaintQuery, actor):
     s = db_session()
     stmt = select(Complaint).where(visibility_clause(actor))
@@ -83,7 +83,7 @@ def list_(query: ComplaintQuery, actor):
 
 
 @bp.get("/complaints/<int:complaint_id>")
-@operation(summary="投诉详情，含时间线和当前可执行的操作", response=ComplaintOut, tags=("complaints",), errors=(404,))
+@operation(summary="投诉详情，含时间线和当前可执行的操作", response=ComplaintOut, tags=("complaints",), errors=(404,), api_key=True)
 def detail(complaint_id: int, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
@@ -92,18 +92,23 @@ def detail(complaint_id: int, actor):
 
 @bp.post("/complaints/<int:complaint_id>/transitions")
 @operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose）",
-           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409, 422))
+           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409, 422),
+           api_key=True, idempotent=True)
 def transition(complaint_id: int, body: TransitionIn, actor):
-    s = db_session()
-    # With its business (routing and the index read it): one statement, the complaint row locked.
-    c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
-    amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
-    moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
-                                         amount_recovered_fen=amount, rating=body.rating)
-    # A transition does not touch attachments: read them in this transaction rather than opening another after it.
-    attachments = attachments_of(s, c.id)
-    s.commit()
-    return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline)
+    # Idempotency-Key (issue 15.12): a retry after a lost answer gets the first answer, not 409.
+    def do():
+        s = db_session()
+        # With its business (routing and the index read it): one statement, the complaint row locked.
+        c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
+        amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
+        moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
+                                             amount_recovered_fen=amount, rating=body.rating)
+        # A transition does not touch attachments: read them in this transaction rather than opening another.
+        attachments = attachments_of(s, c.id)
+        s.flush()
+        return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline), 200
+
+    return run_idempotent(actor, f"POST /complaints/{complaint_id}/transitions", do)
 
 
 def _message_json(actor, m: Message) -> dict:
@@ -113,7 +118,7 @@ def _message_json(actor, m: Message) -> dict:
 
 @bp.post("/complaints/<int:complaint_id>/messages")
 @operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
-           errors=(404, 409, 422), idempotent=True)
+           errors=(404, 409, 422), idempotent=True, api_key=True)
 def post_message(complaint_id: int, body: MessageIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
@@ -126,7 +131,7 @@ def post_message(complaint_id: int, body: MessageIn, actor):
 
 
 @bp.get("/complaints/<int:complaint_id>/messages")
-@operation(summary="投诉下的留言", query=PageQuery, response=MessageList, tags=("complaints",), errors=(404,))
+@operation(summary="投诉下的留言", query=PageQuery, response=MessageList, tags=("complaints",), errors=(404,), api_key=True)
 def list_messages(complaint_id: int, query: PageQuery, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)

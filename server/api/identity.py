@@ -307,7 +307,7 @@ EXPIRED_REPLY = "二维码已过期或已被使用，请在商家后台重新生
 @root_bp.get("/wechat/oa/callback")
 def oa_echo():
     """WeChat's URL verification: answer echostr when the signature is ours."""
-    echo = wechat_oa().verify_echo(request.args.to_dict())
+    echo = wechat_oa().verify_echo(request.args.to_dict(), db_session())
     return Response(echo, mimetype="text/plain")
 
 
@@ -315,8 +315,8 @@ def oa_echo():
 def oa_event():
     """Events from the official account; a QR scan with a live binding scene binds the staff member."""
     oa = wechat_oa()
-    parsed = oa.parse_callback(request.get_data(), request.args.to_dict())
     s = db_session()
+    parsed = oa.parse_callback(request.get_data(), request.args.to_dict(), s)
     event, scene, openid = parsed["event"], parsed["scene"], parsed["openid"]
     if event in ("subscribe", "scan") and scene and openid:
         outcome = signin.do_complete_wechat_binding(s, scene, openid)

@@ -58,7 +58,7 @@ def _user(actor):
 
 @bp.post("/me/consents")
 @operation(summary="记录本人同意某一版本的隐私政策或用户服务协议（时间、渠道）", body=ConsentIn,
-           response=ConsentOut, status=201, tags=("me",))
+           response=ConsentOut, status=201, tags=("me",), errors=(409,))
 def post_consent(body: ConsentIn, actor):
     from server.core.legal import check_consent
 

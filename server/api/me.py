@@ -5,7 +5,7 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from server.api.common import db_session, operation, settings
-from server.api.schemas import MeOut, MePatch
+from server.api.schemas import MeOut, MePatch, MyInvitationOut, MyMembershipOut
 from server.core.errors import Forbidden
 from server.core.identity.accounts import erase_user, user_json
 from server.core.models import Business, BusinessMember
@@ -52,5 +52,46 @@ def delete_me(actor):
     _require_user(actor)
     s = db_session()
     erase_user(s, actor.user, settings())
+    s.commit()
+    return "", 204
+
+
+# ------------------------------------------------------------------ invitations to a business's staff
+
+@bp.get("/me/invitations")
+@operation(summary="我收到的商家员工邀请（发给我绑定的手机号、尚未处理且未过期的）", response=list[MyInvitationOut],
+           tags=("me",))
+def my_invitations(actor):
+    from server.core import staff
+    from server.core.timeutil import to_iso
+
+    _require_user(actor)
+    return [{"id": i.id, "business": {"id": b.id, "name": b.name, "status": b.status}, "role": i.role,
+             "state": i.state, "created_at": to_iso(i.created_at), "expires_at": to_iso(i.expires_at)}
+            for i, b in staff.my_invitations(db_session(), actor.user)]
+
+
+@bp.post("/me/invitations/<int:invitation_id>/accept")
+@operation(summary="接受商家员工邀请，成为该商家的员工", response=MyMembershipOut, tags=("me",),
+           errors=(403, 404, 409))
+def accept_invitation(invitation_id: int, actor):
+    from server.core import staff
+
+    _require_user(actor)
+    s = db_session()
+    m = staff.accept(s, settings(), actor, invitation_id)
+    out = {"business_id": m.business_id, "business_name": s.get(Business, m.business_id).name, "role": m.role}
+    s.commit()
+    return out
+
+
+@bp.post("/me/invitations/<int:invitation_id>/decline")
+@operation(summary="拒绝商家员工邀请", status=204, tags=("me",), errors=(403, 404, 409))
+def decline_invitation(invitation_id: int, actor):
+    from server.core import staff
+
+    _require_user(actor)
+    s = db_session()
+    staff.decline(s, actor, invitation_id)
     s.commit()
     return "", 204

@@ -101,12 +101,22 @@ def build_spec(app: Flask) -> dict[str, Any]:
             for status, model in meta["extra_responses"].items():
                 op["responses"][str(status)] = {"description": "OK", "content": {
                     "application/json": {"schema": _schema(components, model)}}}
-            error_statuses = set(meta["errors"]) | {400, 422, 429}
+            # Every answer the app can give is documented (issue 15.8): 414 for a long query string anywhere,
+            # 413/415 wherever a body is read, 404 for an id out of range, 401 for a bad optional credential.
+            error_statuses = set(meta["errors"]) | {400, 414, 422, 429}
+            if "requestBody" in op:
+                error_statuses |= {413, 415}
+            if _CONVERTER.search(rule.rule):
+                error_statuses |= {404}
+            if meta["auth"] in ("required", "optional") and not meta.get("api_key"):
+                error_statuses |= {403}  # api_key_not_allowed
             if meta["auth"] == "required":
                 error_statuses |= {401}
-                op["security"] = [{"bearer": []}, {"apiKey": []}]
+                op["security"] = [{"bearer": []}, {"apiKey": []}] if meta.get("api_key") else [{"bearer": []}]
             elif meta["auth"] == "optional":
-                op["security"] = [{"bearer": []}, {"apiKey": []}, {}]
+                error_statuses |= {401}
+                op["security"] = ([{"bearer": []}, {"apiKey": []}, {}] if meta.get("api_key")
+                                  else [{"bearer": []}, {}])
             for status in sorted(error_statuses):
                 op["responses"][str(status)] = {"description": "Problem", "content": {
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}

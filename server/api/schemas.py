@@ -175,7 +175,7 @@ class BusinessQuery(PageQuery):
     q: str | None = Field(None, max_length=64)
     industry: str | None = Field(None, max_length=32)
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
-    status: Literal["pending", "verified"] | None = None
+    status: Literal["pending", "verified", "rejected"] | None = None
 
 
 class IndexSummary(BaseModel):
@@ -197,7 +197,7 @@ class BusinessOut(BaseModel):
     industry_name: str | None
     region_code: str
     region_name: str
-    status: Literal["pending", "verified"]
+    status: Literal["pending", "verified", "rejected"]
     created_at: str | None
     index: IndexSummary | None = None
     counts: dict[str, int] = {}
@@ -224,6 +224,44 @@ class MemberOut(BaseModel):
     display_name: str
     phone_masked: str | None
     wechat_bound: bool
+
+
+class InvitationCreated(BaseModel):
+    invitation_id: int
+
+
+class InvitationOut(BaseModel):
+    """An invitation as the business's owners see it: the phone masked, never whether it has an account."""
+    id: int
+    phone_masked: str
+    role: str
+    state: Literal["pending", "accepted", "declined", "expired"]
+    created_at: str
+    expires_at: str
+    decided_at: str | None
+
+
+class MyInvitationOut(BaseModel):
+    id: int
+    business: dict[str, Any]
+    role: str
+    state: str
+    created_at: str
+    expires_at: str
+
+
+class MyMembershipOut(BaseModel):
+    business_id: int
+    business_name: str
+    role: str
+
+
+class RejectIn(Strict):
+    note: str = Field(min_length=1, max_length=500)
+
+
+class ReapplyIn(Strict):
+    note: str | None = Field(None, max_length=500)
 
 
 class ApiKeyIn(Strict):
@@ -262,7 +300,7 @@ class ComplaintIn(Strict):
     _v_cat = field_validator("category")(_category)
     _v_reg = field_validator("region_code")(_county)
 
-    @field_validator("amount_claimed")
+    @field_validator("amount_claimed", mode="before")  # before: JSON true is not coerced to 1 (issue 15.10)
     @classmethod
     def _amount(cls, v: Any) -> Any:
         if v is None or v == "":
@@ -288,7 +326,7 @@ class TransitionIn(Strict):
     amount_recovered: str | float | int | None = None
     rating: int | None = Field(None, ge=1, le=5)
 
-    @field_validator("amount_recovered")
+    @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
     def _amount(cls, v: Any) -> Any:
         if v is None or v == "":

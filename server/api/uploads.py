@@ -36,7 +36,7 @@ upload._openapi["multipart"] = UPLOAD_BODY
 
 @bp.get("/uploads/<string:upload_id>")
 @operation(summary="下载证据（仅限能查看所属投诉的人）", tags=("uploads",), errors=(404,),
-           content_type="application/octet-stream")
+           content_type="application/octet-stream", api_key=True)
 def download(upload_id: str, actor):
     s = db_session()
     u = get_readable_upload(s, actor, upload_id)

@@ -10,8 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
-from server.core.errors import Conflict, Forbidden, InvalidToken, NotFound, ValidationFailed
-from server.core.models import ApiKey, Business, BusinessMember, User, utcnow
+from server.core.errors import (
+    BusinessNameTaken,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    ValidationFailed,
+)
+from server.core.models import ApiKey, Business, BusinessMember, utcnow
 
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -39,6 +46,7 @@ def do_register_business(session: Session, settings: Mapping[str, Any], actor: A
     code = data["credit_code"]
     if session.execute(select(Business.id).where(Business.credit_code == code)).first():
         raise Conflict("该统一社会信用代码已入驻平台")
+    check_name_free(session, data["name"].strip())
     c = cipher(settings)
     business = Business(
         name=data["name"].strip(), credit_code=code, industry_code=data["industry_code"],
@@ -52,19 +60,37 @@ def do_register_business(session: Session, settings: Mapping[str, Any], actor: A
     if actor.user.kind == "consumer":
         actor.user.kind = "business_staff"
     session.flush()
+    from server.core.staff import record_event
+
+    record_event(session, business, "registered", actor, subject_user_id=actor.user.id)
     return business
 
 
+def check_name_free(session: Session, name: str, except_id: int | None = None) -> None:
+    """A verified business's exact name is not available to anyone else (issue 15.3: an impostor registered
+    under it and then invited staff)."""
+    stmt = select(Business.id).where(Business.name == name, Business.status == "verified")
+    if except_id is not None:
+        stmt = stmt.where(Business.id != except_id)
+    if session.execute(stmt).first():
+        raise BusinessNameTaken(f"平台上已有名为「{name}」的认证商家；如确属同一企业，请联系该商家的管理员邀请您加入")
+
+
 def do_verify_business(session: Session, actor: Actor, business: Business) -> Business:
+    from server.core.errors import InvalidTransition
+    from server.core.staff import record_event
+
     if not (actor.kind == "admin" or (actor.kind == "mediator" and actor.in_region(business.region_code))):
         raise Forbidden("只有管理员或该地区的调解员可以审核商家")
     if business.status == "verified":
-        from server.core.errors import InvalidTransition
-
         raise InvalidTransition("商家已审核通过", allowed_actions=[])
+    if business.status != "pending":
+        raise InvalidTransition("入驻申请已被驳回，商家重新提交申请后才能审核", allowed_actions=[])
+    check_name_free(session, business.name, except_id=business.id)
     business.status = "verified"
     business.verified_at = utcnow()
     business.verified_by = actor.user_id
+    record_event(session, business, "verified", actor)
     return business
 
 
@@ -86,33 +112,6 @@ def require_owner(actor: Actor, business: Business) -> None:
 def require_staff(actor: Actor, business: Business) -> None:
     if business.id not in actor.business_ids and not actor.is_admin:
         raise Forbidden("只有该商家的工作人员可以执行此操作")
-
-
-def do_add_member(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, phone: str,
-                  role: str) -> BusinessMember:
-    """Add staff by phone: an existing account with that phone, or a new one that signs in by SMS later."""
-    from server.core.identity.accounts import find_user_by_phone, set_phone
-
-    require_owner(actor, business)
-    user = find_user_by_phone(session, settings, phone)
-    if user is None:
-        user = User(kind="business_staff", display_name=f"{business.name}员工")
-        session.add(user)
-        session.flush()
-        set_phone(session, settings, user, phone)
-    elif user.kind in ("mediator", "admin"):
-        raise Conflict("该手机号属于调解员或管理员账号，不能加入商家")
-    existing = session.execute(select(BusinessMember).where(
-        BusinessMember.business_id == business.id, BusinessMember.user_id == user.id)).scalar_one_or_none()
-    if existing is not None:
-        existing.role = role
-        return existing
-    if user.kind == "consumer":
-        user.kind = "business_staff"
-    member = BusinessMember(business_id=business.id, user_id=user.id, role=role)
-    session.add(member)
-    session.flush()
-    return member
 
 
 # ------------------------------------------------------------------ API keys

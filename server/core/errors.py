@@ -72,6 +72,11 @@ class Forbidden(DomainError):
     title = "没有权限执行此操作"
 
 
+class ApiKeyNotAllowed(Forbidden):
+    code = "api_key_not_allowed"
+    title = "此操作不接受 API 密钥"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"
@@ -107,6 +112,24 @@ class IndexExcluded(Conflict):
 class NotUnderReview(Conflict):
     code = "not_under_review"
     title = "该投诉没有待审核的内容"
+class BusinessNameTaken(Conflict):
+    code = "business_name_taken"
+    title = "已有同名的认证商家"
+
+
+class BusinessNotVerified(Conflict):
+    code = "business_not_verified"
+    title = "商家尚未通过审核"
+
+
+class LastOwner(Conflict):
+    code = "last_owner"
+    title = "不能移除唯一的管理员"
+
+
+class InvitationExpired(Conflict):
+    code = "invitation_expired"
+    title = "邀请已过期"
 
 
 class IdempotencyConflict(Conflict):

@@ -1,17 +1,26 @@
 """Money: decimal yuan strings at the edge ("199.00"), integer fen inside."""
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# ASCII digits only: Decimal() also takes "1_000", "١٢٣" (Arabic-Indic) and other Unicode digits (issue 15.10).
+_PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 MAX_FEN = 10**13  # 100 billion yuan: far above any consumer claim, far below BIGINT
 
 
 def parse_yuan(value: object) -> int:
     """'199.00', '199', 199 or 199.5 -> fen; raises ValueError for anything else or more than two places."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError("金额格式不正确")
+    if isinstance(value, bool) or value is None or not isinstance(value, (str, int, float, Decimal)):
+        raise ValueError("金额格式不正确，应为数字，例如 199.00")
+    text = str(value).strip()
+    if isinstance(value, float) and "e" in text.lower():
+        text = format(Decimal(value), "f") if abs(value) < 1e15 else text
+    if not _PLAIN.fullmatch(text):
+        raise ValueError("金额格式不正确：只能使用半角数字和小数点，例如 199.00")
     try:
-        dec = Decimal(str(value).strip())
+        dec = Decimal(text)
     except InvalidOperation as exc:
         raise ValueError("金额格式不正确") from exc
     if not dec.is_finite():

@@ -50,6 +50,64 @@ def _reencode(data: bytes, mime: str) -> bytes:
         raise UnsupportedMediaType("图片已损坏或无法识别") from exc
 
 
+# PDF active content (issue 15.10): actions that run code, open files or send data, and attached files.
+_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/ResetForm", "/Rendition",
+                   "/GoToE", "/GoToR", "/Movie", "/Sound", "/RichMediaExecute", "/URI"}
+_ACTIVE_KEYS = ("/OpenAction", "/AA", "/JS", "/EF", "/EmbeddedFiles", "/JavaScript", "/XFA", "/RichMediaContent")
+
+
+def _strip_active(obj, seen: set) -> None:
+    """Walk everything reachable from the trailer (direct objects too: /Names often is) and remove active
+    content in place."""
+    import pikepdf
+
+    if isinstance(obj, pikepdf.Stream | pikepdf.Dictionary | pikepdf.Array) and obj.is_indirect:
+        if obj.objgen in seen:
+            return
+        seen.add(obj.objgen)
+    if isinstance(obj, pikepdf.Array):
+        for item in obj:
+            _strip_active(item, seen)
+        return
+    if not isinstance(obj, pikepdf.Stream | pikepdf.Dictionary):
+        return
+    for key in _ACTIVE_KEYS:
+        if key in obj:
+            del obj[key]
+    if obj.get("/S") in _ACTIVE_ACTIONS:
+        for key in list(obj.keys()):
+            if key != "/Type":
+                del obj[key]
+    if obj.get("/Subtype") in ("/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound"):
+        for key in ("/FS", "/A", "/RichMediaContent"):
+            if key in obj:
+                del obj[key]
+    for key in list(obj.keys()):
+        if key != "/Parent":  # the page tree is reached from /Root; /Parent only points back up
+            _strip_active(obj[key], seen)
+
+
+def _sanitize_pdf(data: bytes) -> bytes:
+    """Parse and re-write the PDF with qpdf (pikepdf), keeping only what is reachable from its catalog,
+    without automatic or scripted actions, JavaScript, launch actions or embedded files. Bytes after the
+    PDF (a ZIP of a PDF+ZIP polyglot) are not part of the document and are not written."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            if pdf.is_encrypted:
+                raise ValidationFailed([{"field": "file", "message": "不支持加密的 PDF 文件，请去除密码后再上传"}])
+            _strip_active(pdf.trailer, set())
+            out = io.BytesIO()
+            pdf.save(out, linearize=False, qdf=False, compress_streams=True,
+                     object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+            return out.getvalue()
+    except ValidationFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - pikepdf.PdfError and anything qpdf cannot make sense of
+        raise ValidationFailed([{"field": "file", "message": "PDF 文件已损坏或无法解析"}]) from exc
+
+
 def storage_path(settings: Mapping[str, Any], storage_name: str) -> Path:
     base = Path(settings["UPLOAD_DIR"]).resolve()
     path = (base / storage_name[:2] / storage_name).resolve()
@@ -66,8 +124,7 @@ def do_store_upload(session, settings: Mapping[str, Any], actor: Actor, data: by
     mime = sniff(data)
     if mime is None:
         raise UnsupportedMediaType("只支持 JPEG、PNG、WebP 图片和 PDF 文件")
-    if mime != "application/pdf":
-        data = _reencode(data, mime)
+    data = _sanitize_pdf(data) if mime == "application/pdf" else _reencode(data, mime)
     upload_id = secrets.token_hex(16)
     storage_name = f"{secrets.token_hex(20)}.{ALLOWED[mime]}"
     path = storage_path(settings, storage_name)

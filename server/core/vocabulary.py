@@ -36,7 +36,13 @@ EVENTS = {
     "complaint.mediating": "投诉转入调解", "complaint.resolved": "投诉已解决",
     "complaint.unresolved": "调解未成功", "complaint.deadline_soon": "处理期限临近",
     "message.created": "新留言", "appeal.filed": "商家提出申诉", "appeal.decided": "申诉处理结果",
+    "business.invited": "商家邀请您加入", "business.rejected": "商家入驻申请未通过",
 }
+
+# A business's registration, its staff roles and the states of an invitation to join its staff.
+BUSINESS_STATUSES = {"pending": "入驻审核中", "verified": "已认证", "rejected": "入驻申请未通过"}
+STAFF_ROLES = {"owner": "管理员", "agent": "客服"}
+INVITATION_STATES = {"pending": "待接受", "accepted": "已接受", "declined": "已拒绝", "expired": "已过期"}
 
 DEMANDS = {
     "refund": "退款", "return": "退货", "exchange": "换货", "repair": "维修", "compensation": "赔偿",
@@ -83,6 +89,8 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "demands": dict(DEMANDS), "appeal_reasons": dict(APPEAL_REASONS), "appeal_states": dict(APPEAL_STATES),
         "publication_states": dict(PUBLICATION_STATES), "components": dict(COMPONENTS), "grades": dict(GRADES),
         "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS}, "fields": dict(FIELDS),
+        "business_statuses": dict(BUSINESS_STATUSES), "staff_roles": dict(STAFF_ROLES),
+        "invitation_states": dict(INVITATION_STATES),
     }
 
 

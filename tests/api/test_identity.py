@@ -361,6 +361,11 @@ def test_last_owner_must_hand_over_before_erasure(client, auth):
     assert client.get("/api/v1/me", headers=owner.headers).status_code == 200  # nothing was erased
     r = client.post(f"/api/v1/businesses/{biz['id']}/members", headers=owner.headers,
                     json={"phone": "13700001234", "role": "owner"})
-    assert r.status_code == 201
+    assert r.status_code == 202
+    # An invitation is not a second owner yet: still refused until it is accepted.
+    assert client.delete("/api/v1/me", headers=owner.headers).status_code == 409
+    heir = auth.consumer("接任者", phone="13700001234")
+    accepted = client.post(f"/api/v1/me/invitations/{r.get_json()['invitation_id']}/accept", headers=heir.headers)
+    assert accepted.status_code == 200
     assert client.delete("/api/v1/me", headers=owner.headers).status_code == 204
     assert client.get("/api/v1/me", headers=owner.headers).status_code == 401

@@ -79,14 +79,19 @@ def test_an_existing_account_with_the_phone_is_found_not_duplicated(client, auth
     assert count(db, Identity, Identity.user_id == existing.user_id, Identity.provider == "phone") == 1
 
 
-def test_business_staff_added_by_phone_sign_in_by_sms(client, auth):
+def test_business_staff_invited_by_phone_sign_in_by_sms_and_accept(client, auth):
     owner, biz = auth.business()
     r = client.post(f"/api/v1/businesses/{biz['id']}/members", headers=owner.headers,
                     json={"phone": "13600136000", "role": "agent"})
-    assert r.status_code == 201, r.get_json()
+    assert r.status_code == 202, r.get_json()
     send(client, "13600136000")
     r = login(client, ConsoleSms.last_code("13600136000"), phone="13600136000")
-    assert r.status_code == 200 and r.get_json()["user"]["kind"] == "business_staff"
+    assert r.status_code == 200 and r.get_json()["user"]["kind"] == "consumer"  # not staff before accepting
+    headers = {"Authorization": f"Bearer {r.get_json()['access_token']}"}
+    invitations = client.get("/api/v1/me/invitations", headers=headers).get_json()
+    assert [i["business"]["id"] for i in invitations] == [biz["id"]]
+    assert client.post(f"/api/v1/me/invitations/{invitations[0]['id']}/accept", headers=headers).status_code == 200
+    assert client.get("/api/v1/me", headers=headers).get_json()["kind"] == "business_staff"
 
 
 def test_wrong_codes_count_and_five_wrong_tries_kill_the_code(client):

@@ -136,7 +136,8 @@ class Gunicorn:
     def __init__(self, env: dict[str, str], workers: int = 2, threads: int = 4) -> None:
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="smart315-gunicorn-"))
-        self.env = {**os.environ, "SMART315_INSTANCE_DIR": str(self.dir), "UPLOAD_DIR": str(self.dir / "uploads"),
+        self.env = {**os.environ, "SMART315_ENV": "development", "SMART315_INSTANCE_DIR": str(self.dir),
+                    "UPLOAD_DIR": str(self.dir / "uploads"),
                     "EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING", "PROMETHEUS_MULTIPROC_DIR": str(self.dir / "prom"),
                     **env}
         (self.dir / "prom").mkdir()

@@ -9,6 +9,13 @@ foreign side (another consumer, staff of another business, a mediator of another
 role may not see answer 404 (their existence is not revealed); operations on a business the caller is
 not allowed to manage answer 403 (businesses are public anyway); no credentials answer 401.
 
+Credential kinds (issue 15.1) are roles too: API keys of X, of Y and a revoked one, and the consumer's browser
+session cookie with and without its CSRF header. Their expectations are derived from the user roles unless a
+rule names them: on an operation declared `api_key=True` a key gets what its business's owner gets, on any other
+403 (api_key_not_allowed); a revoked key gets 401 wherever credentials are read; the cookie gets what the
+consumer gets, except 403 (csrf_failed) on a state-changing call without the CSRF header. Operations that read
+no credentials (auth="none") answer them as they answer the anonymous caller and are not called again with them.
+
 Read-only rules run in one shared world. Rules that change state run the refused roles first in one
 world (a refusal must not change anything), then each allowed role in a fresh world.
 """
@@ -22,21 +29,33 @@ from typing import Any
 import pytest
 
 from tests.conftest import reset_database
-from tests.security.world import ROLES, World, build_world, png_bytes, url_args
+from tests.security.world import (
+    API_KEY_ROLES,
+    COOKIE_ROLES,
+    ROLES,
+    STANDS_FOR,
+    USER_ROLES,
+    World,
+    build_world,
+    png_bytes,
+    url_args,
+)
 
 UPSTREAM = (502, 503)  # WeChat / Alipay are not running in this test: allowed callers reach the upstream call
 
 
 def everyone(status, **over) -> dict[str, Any]:
-    return {r: over.get(r, status) for r in ROLES}
+    return {r: over.get(r, status) for r in USER_ROLES} | {r: over[r] for r in over if r not in USER_ROLES}
 
 
 def signed_in(status, **over) -> dict[str, Any]:
-    return {"anonymous": 401, **{r: over.get(r, status) for r in ROLES if r != "anonymous"}}
+    return {"anonymous": 401, **{r: over.get(r, status) for r in USER_ROLES if r != "anonymous"},
+            **{r: over[r] for r in over if r not in USER_ROLES}}
 
 
 def only(allowed: dict[str, Any], denied=403) -> dict[str, Any]:
-    return {"anonymous": 401, **{r: allowed.get(r, denied) for r in ROLES if r != "anonymous"}}
+    return {"anonymous": 401, **{r: allowed.get(r, denied) for r in USER_ROLES if r != "anonymous"},
+            **{r: allowed[r] for r in allowed if r not in USER_ROLES}}
 
 
 # Who can see complaint C (consumer -> X, forwarded): the consumer, X's staff, the region's mediator, admin.
@@ -58,14 +77,16 @@ class Rule:
 def _sees_complaints(expected: dict[str, set[str]]):
     def check(world: World, role: str, resp):
         ids = {item["id"] for item in resp.get_json()["items"]}
-        names = {"C": world.complaint, "D": world.other_complaint}
-        assert ids == {names[n] for n in expected[role]}, (role, ids)
+        names = {"C": world.complaint, "D": world.other_complaint, "U": world.under_review, "R": world.rejected}
+        want = expected[role] if role in expected else expected[STANDS_FOR[role]]
+        got = {n for n, i in names.items() if i in ids}
+        assert ids == {names[n] for n in want}, (role, "sees", sorted(got), "should see", sorted(want))
     return check
 
 
 def _inbox_check(world: World, role: str, resp):
     ids = {n["id"] for n in resp.get_json()["items"]}
-    assert (world.notification in ids) == (role == "consumer"), (role, ids)
+    assert (world.notification in ids) == (STANDS_FOR.get(role, role) == "consumer"), (role, ids)
 
 
 def _industry_name(world: World, role: str) -> dict:
@@ -113,9 +134,12 @@ RULES: dict[str, Rule] = {
         json=lambda w, role: {"industry_code": "online_shopping", "region_code": "110105", "category": "quality",
                               "business_id": w.business_x, "title": "耳机左声道没有声音",
                               "description": "收到的耳机左声道没有声音，要求退货。", "demands": ["refund"]}),
+    # U (under review) and R (rejected by the mediator) are against X but never reached it: neither X's staff nor
+    # X's API key may list them (issue 15.1: the key listed both, with their full text).
     "complaints.list_": Rule(signed_in(200), check=_sees_complaints({
-        "consumer": {"C"}, "other_consumer": {"D"}, "staff": {"C"}, "other_staff": set(),
-        "mediator_in": {"C"}, "mediator_out": {"D"}, "admin": {"C", "D"}})),
+        "consumer": {"C", "U", "R"}, "other_consumer": {"D"}, "staff": {"C"}, "other_staff": set(),
+        "mediator_in": {"C", "U", "R"}, "mediator_out": {"D"}, "admin": {"C", "D", "U", "R"},
+        "apikey_x": {"C"}, "apikey_other": set()})),
     "complaints.detail": Rule(only(SEES_C, denied=404)),
     "complaints.list_messages": Rule(only(SEES_C, denied=404)),
     "complaints.post_message": Rule(only({"consumer": 201, "staff": 201, "mediator_in": 201, "admin": 201},
@@ -137,7 +161,7 @@ RULES: dict[str, Rule] = {
     "businesses.create_key": Rule(only({"staff": 201, "admin": 201}), json={"name": "pos"}),
     "businesses.list_keys": Rule(only({"staff": 200, "admin": 200})),
     "businesses.revoke_key": Rule(only({"staff": 204, "admin": 204}), mutates=True),
-    "businesses.add_member": Rule(only({"staff": 201, "admin": 201}), json={"phone": "13600001234", "role": "agent"},
+    "businesses.add_member": Rule(only({"staff": 202, "admin": 202}), json={"phone": "13600001234", "role": "agent"},
                                   mutates=True),
     "businesses.list_members": Rule(only({"staff": 200, "admin": 200})),
     "identity.create_wechat_binding": Rule(only({"staff": UPSTREAM})),
@@ -182,6 +206,20 @@ RULES: dict[str, Rule] = {
                                json={"approve": True, "note": "已核对脱敏内容"}, mutates=True),
     "publication.preview": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200, "staff": 403},
                                      denied=404)),
+    # --- authz ---
+    # Staff by invitation (issue 15.3): owners see what they sent; the invited person (the consumer's phone)
+    # decides; nobody else learns the invitation exists (404).
+    "businesses.list_invitations": Rule(only({"staff": 200, "admin": 200})),
+    "me.my_invitations": Rule(signed_in(200), check=lambda w, role, resp: _sees_invitation(w, role, resp)),
+    "me.accept_invitation": Rule(only({"consumer": 200}, denied=404), mutates=True),
+    "me.decline_invitation": Rule(only({"consumer": 204}, denied=404), mutates=True),
+    # Staff removal and registration review (issue 14.6): X's agent removed by X's owner; P rejected by its
+    # region's mediator or an admin; R (the staff role's rejected registration) resubmitted by its owner.
+    "businesses.remove_member": Rule(only({"staff": 204, "admin": 204}), mutates=True),
+    "businesses.reject": Rule(only({"admin": 200, "mediator_in": 200}), args={"business_id": "business_pending"},
+                              json={"note": "营业执照信息与申报不一致"}, mutates=True),
+    "businesses.reapply": Rule(only({"staff": 200, "admin": 200}), args={"business_id": "business_rejected"},
+                               json={}, mutates=True),
     # --- moderation ---
     # C is not held: its mediators get as far as "nothing to review" (409); the other parties that see it may
     # not decide (403); the rest cannot see it (404). Clearing a held complaint: tests/api/test_moderation.py.
@@ -196,10 +234,32 @@ RULES: dict[str, Rule] = {
 }
 
 
+def _sees_invitation(world: World, role: str, resp):
+    ids = {i["id"] for i in resp.get_json()}
+    assert (world.invitation in ids) == (STANDS_FOR.get(role, role) == "consumer"), (role, ids)
+
+
 def _credit(role: str) -> str:
     from tests.factories import credit_code
 
     return credit_code(900_000 + ROLES.index(role))
+
+
+def derived_expectation(app, endpoint: str, rule: Rule, role: str):
+    """What a credential kind gets where the rule does not say: see the module docstring."""
+    if role in rule.expect:
+        return rule.expect[role]
+    meta = _meta(app, endpoint)
+    method, _ = api_endpoints(app)[endpoint]
+    if meta["auth"] == "none":
+        return rule.expect["anonymous"]
+    if role in API_KEY_ROLES:
+        if role == "apikey_revoked":
+            return 401
+        return rule.expect[STANDS_FOR[role]] if meta["api_key"] else 403
+    if role == "web_no_csrf" and method not in ("GET", "HEAD"):
+        return 403
+    return rule.expect[STANDS_FOR[role]]
 
 
 def api_endpoints(app) -> dict[str, tuple[str, str]]:
@@ -225,6 +285,10 @@ def _path(app, endpoint: str, world: World, rule: Rule) -> str:
 
 def call(app, client, world: World, endpoint: str, role: str):
     method, _ = api_endpoints(app)[endpoint]
+    if role in COOKIE_ROLES:
+        # The cookie travels in the request's own header; a client without a cookie jar keeps it out of the
+        # shared client (whose jar would otherwise carry it into every other role's calls).
+        client = app.test_client(use_cookies=False)
     rule = RULES[endpoint]
     kwargs: dict[str, Any] = {"headers": world.headers(role)}
     if rule.json is not None:
@@ -237,22 +301,35 @@ def call(app, client, world: World, endpoint: str, role: str):
     return client.open(_path(app, endpoint, world, rule), method=method, **kwargs)
 
 
-def _expected(rule: Rule, role: str) -> tuple[int, ...]:
-    e = rule.expect[role]
+def _expected(app, endpoint: str, role: str) -> tuple[int, ...]:
+    e = derived_expectation(app, endpoint, RULES[endpoint], role)
     return e if isinstance(e, tuple) else (e,)
 
 
-def _allowed(rule: Rule, role: str) -> bool:
-    return any(200 <= s < 300 for s in _expected(rule, role))
+def _allowed(app, endpoint: str, role: str) -> bool:
+    return any(200 <= s < 300 for s in _expected(app, endpoint, role))
 
 
 def check_role(app, client, world: World, endpoint: str, role: str) -> str | None:
     rule = RULES[endpoint]
+    if role not in USER_ROLES and role not in rule.expect and _meta(app, endpoint)["auth"] == "none":
+        # Reads no credentials: the anonymous call covers it (and repeating failed sign-ins would only trip
+        # their rate limit).
+        return None
     resp = call(app, client, world, endpoint, role)
-    want = _expected(rule, role)
+    want = _expected(app, endpoint, role)
     if resp.status_code not in want:
         body = resp.get_json(silent=True) or {}
         return f"{endpoint} as {role}: got {resp.status_code} ({body.get('code')}: {body.get('detail')}), want {want}"
+    if resp.status_code == 403 and want == (403,) and role in API_KEY_ROLES and not _key_accepted(app, endpoint):
+        body = resp.get_json()
+        if body.get("code") != "api_key_not_allowed" or not body.get("detail"):
+            return f"{endpoint} as {role}: 403 should be api_key_not_allowed with a detail, got {body}"
+    if (resp.status_code == 403 and role == "web_no_csrf" and role not in rule.expect
+            and _expected(app, endpoint, "consumer") != (403,)):
+        body = resp.get_json()
+        if body.get("code") != "csrf_failed":
+            return f"{endpoint} as {role}: 403 should be csrf_failed, got {body}"
     if 200 <= resp.status_code < 300 and rule.check is not None:
         try:
             rule.check(world, role, resp)
@@ -261,6 +338,15 @@ def check_role(app, client, world: World, endpoint: str, role: str) -> str | Non
     if resp.status_code in (401, 403, 404):
         assert resp.headers["Content-Type"].startswith("application/problem+json"), endpoint
     return None
+
+
+def _meta(app, endpoint: str) -> dict:
+    # A view not declared with @operation (the OpenAPI document itself) reads no credentials.
+    return getattr(app.view_functions[endpoint], "_openapi", None) or {"auth": "none", "api_key": False}
+
+
+def _key_accepted(app, endpoint: str) -> bool:
+    return bool(_meta(app, endpoint).get("api_key"))
 
 
 def fresh_world(app, client) -> World:
@@ -298,7 +384,8 @@ def test_every_endpoint_has_a_rule(app):
     stale = sorted(set(RULES) - set(endpoints))
     assert not stale, f"rules for endpoints that no longer exist: {stale}"
     for name, rule in RULES.items():
-        assert set(rule.expect) == set(ROLES), f"{name}: a rule must say what every role gets"
+        assert set(USER_ROLES) <= set(rule.expect) <= set(ROLES), (
+            f"{name}: a rule must say what every user role gets (credential kinds are derived)")
 
 
 def test_matrix_read_only_endpoints(app, client):
@@ -320,6 +407,15 @@ def test_matrix_read_only_endpoints(app, client):
 MUTATING = sorted(name for name, rule in RULES.items() if rule.mutates)
 
 
+def test_api_keys_are_accepted_only_where_declared(app):
+    """The whitelist itself: the operations a business integration needs, nothing about accounts or settings."""
+    accepted = sorted(e for e in api_endpoints(app) if _key_accepted(app, e))
+    assert accepted == sorted([
+        "appeals.file_appeal", "appeals.list_appeals", "businesses.search", "complaints.detail",
+        "complaints.list_", "complaints.list_messages", "complaints.post_message", "complaints.transition",
+        "uploads.download"]), accepted
+
+
 @pytest.mark.parametrize("endpoint", MUTATING)
 def test_matrix_state_changing_endpoints(app, client, endpoint):
     if endpoint not in api_endpoints(app):
@@ -328,13 +424,14 @@ def test_matrix_state_changing_endpoints(app, client, endpoint):
     failures = []
     world = fresh_world(app, client)
     for role in ROLES:  # refusals first, all in one world: a refusal must leave it as it was
-        if not _allowed(rule, role):
+        if not _allowed(app, endpoint, role):
             problem = check_role(app, client, world, endpoint, role)
             if problem:
                 failures.append(problem)
     for role in ROLES:
-        if _allowed(rule, role):
-            if not rule.self_only:
+        if _allowed(app, endpoint, role):
+            # The cookie roles are the consumer's own session: a self-only change by the consumer would end it.
+            if not rule.self_only or role in COOKIE_ROLES:
                 world = fresh_world(app, client)
             problem = check_role(app, client, world, endpoint, role)
             if problem:

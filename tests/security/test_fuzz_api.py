@@ -1,7 +1,8 @@
 """Property-based fuzzing of the whole /api/v1 with schemathesis, from the served OpenAPI document.
 
 Every operation gets FUZZ_EXAMPLES generated requests (default 20, so CI stays bounded), sent
-in-process to the WSGI app as a signed-in consumer, and every answer must: not be a 5xx, use a
+in-process to the WSGI app as a signed-in consumer and as an admin (issue 15: both roles, bounded by
+FUZZ_EXAMPLES; ADMIN_FUZZ_EXAMPLES, default half of it, for the admin pass), and every answer must: not be a 5xx, use a
 status code the document lists, carry the documented content type, and match the documented
 schema. The document is fetched from /api/v1/openapi.json, so what is checked is what clients read.
 """
@@ -22,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.security.world import build_world
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
+EXAMPLES_BY_ROLE = {"consumer": EXAMPLES,
+                    "admin": int(os.environ.get("ADMIN_FUZZ_EXAMPLES") or max(1, EXAMPLES // 2))}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -60,15 +63,16 @@ def settings_overrides(settings_overrides, request):
     return over
 
 
+@pytest.mark.parametrize("role", ["consumer", "admin"])
 @pytest.mark.parametrize("operation_id", OPERATIONS)
-def test_fuzz_operation(app, client, operation_id):
+def test_fuzz_operation(app, client, operation_id, role):
     world = build_world(app, client)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operation = schema.find_operation_by_id(operation_id)
-    headers = world.headers("consumer")
+    headers = world.headers(role)
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    @settings(max_examples=EXAMPLES_BY_ROLE[role], deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
     def run(case):
         case.call_and_validate(headers=headers, checks=CHECKS)

@@ -92,7 +92,9 @@ def test_html_polyglot_with_image_magic_is_refused(client, auth):
 
 def test_pdf_polyglot_is_served_as_inert_attachment(client, auth):
     consumer = auth.consumer()
-    pdf_html = b"%PDF-1.4\n<html><script>alert(document.domain)</script></html>\n%%EOF"
+    from tests.security.test_probe_findings import pdf_bytes
+
+    pdf_html = pdf_bytes() + b"\n<html><script>alert(document.domain)</script></html>\n%%EOF"
     r = upload(client, consumer, pdf_html, "invoice.html")
     assert r.status_code == 201 and r.get_json()["mime"] == "application/pdf"
     dl = client.get(f"/api/v1/uploads/{r.get_json()['id']}", headers=consumer.headers)

@@ -159,8 +159,15 @@ def test_phones_are_encrypted_at_rest_with_keyed_lookup_and_masked_when_shown(ap
     owner, biz = auth.business(owner_phone="13600001111")
     r = client.post(f"/api/v1/businesses/{biz['id']}/members", headers=owner.headers,
                     json={"phone": PHONE, "role": "agent"})
-    assert r.status_code == 201, r.get_json()
-    assert r.get_json()["phone_masked"] == "139****5678"
+    assert r.status_code == 202, r.get_json()
+    assert PHONE not in r.get_data(as_text=True)
+    accepted = client.post(f"/api/v1/me/invitations/{r.get_json()['invitation_id']}/accept",
+                           headers=consumer.headers)
+    assert accepted.status_code == 200, accepted.get_json()
+    invited = client.get(f"/api/v1/businesses/{biz['id']}/invitations", headers=owner.headers).get_json()
+    assert [i["phone_masked"] for i in invited] == ["139****5678"]
+    listed = client.get(f"/api/v1/businesses/{biz['id']}/members", headers=owner.headers).get_json()
+    assert "139****5678" in {m["phone_masked"] for m in listed}
 
     with db.engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM user_account WHERE id = :i"), {"i": consumer.user_id}).mappings().one()
@@ -171,7 +178,7 @@ def test_phones_are_encrypted_at_rest_with_keyed_lookup_and_masked_when_shown(ap
         import hashlib
         assert row["phone_hash"] not in {hashlib.sha256(PHONE.encode()).hexdigest(), hashlib.md5(PHONE.encode()).hexdigest()}
         # Every table: the full number appears nowhere (contact phones of businesses included).
-        for table in ("user_account", "identity", "sms_code", "business", "business_member"):
+        for table in ("user_account", "identity", "sms_code", "business", "business_member", "business_invitation"):
             rows = conn.execute(text(f"SELECT * FROM {table}")).all()
             blob = json.dumps([[str(v) for v in r] for r in rows], ensure_ascii=False)
             assert PHONE not in blob and "13900001111" not in blob, table

@@ -79,7 +79,25 @@ def test_admin_mediator_and_business_consoles(auth, client, new_context, browser
     biz.fill("#m-phone", "13700137000")
     biz.select_option("#m-role", "agent")
     biz.click("#member-form button[type=submit]")
+    biz.wait_for_selector("#member-msg.ok:has-text('邀请已发送')")
+    biz.wait_for_selector("#invitations tbody tr:has-text('137****7000'):has-text('待接受')")
+    assert "137****7000" not in biz.locator("#members").inner_text()  # not staff before accepting
+
+    # The invited person signs in with that phone, sees the invitation on their page and accepts it.
+    invited = new_context().new_page()
+    sms_sign_in(invited, "13700137000", "/my/complaints")
+    invited.wait_for_selector(f"#invitations .invitation:has-text('{business['name']}')")
+    invited.click("#invitations button[data-accept]")
+    invited.wait_for_selector("#invitation-msg.ok")
+    biz.click(".tab[data-tab=keys]")
+    biz.click(".tab[data-tab=staff]")
     biz.wait_for_selector("#members tbody tr:has-text('137****7000')")
+    biz.wait_for_selector("#invitations tbody tr:has-text('已接受')")
+    # ... and the owner removes them again.
+    biz.once("dialog", lambda d: d.accept())
+    biz.locator("#members tbody tr", has_text="137****7000").locator("button[data-remove]").click()
+    biz.wait_for_selector("#member-msg.ok:has-text('已移除')")
+    biz.locator("#members tbody tr", has_text="137****7000").wait_for(state="detached")
 
     biz.click(".tab[data-tab=keys]")
     biz.fill("#k-name", "ERP 对接")
@@ -87,7 +105,9 @@ def test_admin_mediator_and_business_consoles(auth, client, new_context, browser
     key = biz.locator("#key-msg .secret").inner_text().strip()
     biz.wait_for_selector("#keys tbody tr:has-text('ERP 对接')")
     r = client.get("/api/v1/complaints", headers={"X-Api-Key": key})
-    assert r.status_code == 200 and r.get_json()["total"] == 2  # the key works for this business
+    # The key works for this business and sees what its staff see: the disputed complaint, not the one the
+    # mediator rejected before it ever reached the business (issue 15.1).
+    assert r.status_code == 200 and [i["id"] for i in r.get_json()["items"]] == [disputed["id"]]
 
     biz.click(".tab[data-tab=webhooks]")
     biz.fill("#w-url", "http://127.0.0.1:9/hook")

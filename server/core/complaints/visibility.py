@@ -9,6 +9,24 @@ from server.core.errors import NotFound
 from server.core.models import Complaint
 
 
+def business_sees_clause(business_ids):
+    """The complaints a business (its staff, its API keys) may read: its own, once they reached it --
+    forwarded, or gone to mediation -- never while under review or after the mediator rejected them.
+    The one definition: the list (SQL) and the object check (`business_sees`) must never diverge."""
+    if not business_ids:
+        return false()
+    # A complaint held by moderation (review, rejected) is not shown to the business until a mediator clears it.
+    return Complaint.business_id.in_(business_ids) & (Complaint.moderation == "pass") \
+        & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation)
+
+
+def business_sees(complaint: Complaint, business_ids) -> bool:
+    """Python twin of business_sees_clause, for one loaded complaint."""
+    return (complaint.business_id is not None and complaint.business_id in business_ids
+            and (complaint.moderation or "pass") == "pass"
+            and (complaint.forwarded_at is not None or bool(complaint.went_to_mediation)))
+
+
 def visibility_clause(actor: Actor):
     """A SQL condition selecting exactly the complaints the actor may read."""
     if actor.kind == "admin":
@@ -17,17 +35,15 @@ def visibility_clause(actor: Actor):
         if not actor.region_code:
             return false()
         return Complaint.region_code.startswith(actor.region_code, autoescape=True)
-    if actor.kind == "business_staff" and actor.api_key_id:
-        return (Complaint.business_id.in_(actor.business_ids) & (Complaint.moderation == "pass")) \
-            if actor.business_ids else false()
+    if actor.api_key_id:
+        # An API key sees exactly what the business's staff see (issue 15.1: it used to list every
+        # complaint naming the business, including those under review or rejected).
+        return business_sees_clause(actor.business_ids)
     clauses = []
     if actor.user_id is not None:
         clauses.append(Complaint.consumer_id == actor.user_id)
     if actor.business_ids:
-        # Forwarded and later: a business sees complaints once they reach it, not while under review.
-        # A complaint held by moderation (review, rejected) is not shown to the business until a mediator clears it.
-        clauses.append(Complaint.business_id.in_(actor.business_ids) & (Complaint.moderation == "pass")
-                       & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation))
+        clauses.append(business_sees_clause(actor.business_ids))
     if not clauses:
         return false()
     cond = clauses[0]
@@ -41,10 +57,8 @@ def parties(actor: Actor, complaint: Complaint) -> set[str]:
     out: set[str] = set()
     if actor.user_id is not None and complaint.consumer_id == actor.user_id:
         out.add("consumer")
-    if complaint.business_id is not None and complaint.business_id in actor.business_ids \
-            and (complaint.moderation or "pass") == "pass":
-        if complaint.forwarded_at is not None or complaint.went_to_mediation:
-            out.add("business")
+    if business_sees(complaint, actor.business_ids):
+        out.add("business")
     if actor.kind in ("mediator", "admin") and actor.in_region(complaint.region_code):
         out.add("mediator")
     return out

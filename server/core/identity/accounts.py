@@ -150,6 +150,11 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     if user.phone_hash:
         session.execute(delete(SmsCode).where(SmsCode.phone_hash == user.phone_hash))
+        from server.core.models import BusinessInvitation
+
+        # Staff invitations to the phone hold the number (encrypted): undecided ones go with the phone.
+        session.execute(delete(BusinessInvitation).where(BusinessInvitation.phone_hash == user.phone_hash,
+                                                         BusinessInvitation.state == "pending"))
     session.execute(delete(SubscriptionGrant).where(SubscriptionGrant.user_id == user.id))
     session.execute(delete(BusinessMember).where(BusinessMember.user_id == user.id))
     session.execute(delete(Notification).where(Notification.recipient_id == user.id))

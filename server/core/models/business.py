@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.models.base import Base, utcnow
@@ -19,7 +19,7 @@ class Business(Base):
     contact_name: Mapped[str] = mapped_column(String(64), default="")
     contact_phone_enc: Mapped[str | None] = mapped_column(String(255))
     contact_phone_hash: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | verified
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | verified | rejected
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None]
     verified_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -74,3 +74,38 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class BusinessInvitation(Base):
+    """An invitation to join a business's staff, addressed to a phone (by its keyed hash): whoever holds an
+    account with that phone -- now or after registering or binding it later -- sees it and accepts or declines.
+    Nobody becomes staff without accepting."""
+
+    __tablename__ = "business_invitation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    phone_hash: Mapped[str] = mapped_column(String(64), index=True)
+    phone_enc: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="agent")  # owner | agent
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | accepted | declined
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+
+
+class BusinessEvent(Base):
+    """What happened to a business's registration and staff, append-only: registered, verified, rejected
+    (with the note), reapplied, invited, invitation accepted or declined, member removed."""
+
+    __tablename__ = "business_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    actor_role: Mapped[str] = mapped_column(String(16), default="")
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("business_invitation.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

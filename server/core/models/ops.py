@@ -14,3 +14,10 @@ class JobLock(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class CallbackNonce(Base):
+    """A signed callback's nonce, remembered until its timestamp leaves the accepted window (issue 15.11)."""
+    __tablename__ = "callback_nonce"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(scope, timestamp, nonce)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

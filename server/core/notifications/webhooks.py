@@ -47,12 +47,37 @@ class UnresolvableHost(UnsafeUrl):
     """The host name did not resolve: at send time this may be temporary (DNS down), so it is retried."""
 
 
-def _address_is_public(addr: str) -> bool:
-    ip = ipaddress.ip_address(addr.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address leads to (issue 15.12): IPv4-mapped, IPv4-compatible, 6to4, Teredo
+    (server and client) and NAT64 (well-known and local-use prefixes) all reach an IPv4 host."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if any(ip in net for net in _NAT64) or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
                 or ip.is_unspecified or not ip.is_global)
+
+
+def _address_is_public(addr: str) -> bool:
+    ip = ipaddress.ip_address(addr.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded:
+            return all(_is_public(v4) for v4 in embedded) and (ip.ipv4_mapped is not None or _is_public(ip))
+    return _is_public(ip)
 
 
 def resolve_checked(url: str, allow_private: bool) -> tuple[SplitResult, str]:
@@ -241,7 +266,9 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
     A new outbox row (new dedupe key) with the same event, payload and delivery id."""
     business = _require_owner(session, actor, business_id)
     stmt = select(Notification).where(Notification.channel == "webhook", Notification.business_id == business.id)
-    if ref.isdigit():
+    if ref.isascii() and ref.isdigit():  # "²" is a digit to str.isdigit() but not to int() (issue 15.8)
+        if int(ref) > 2**31 - 1:
+            raise NotFound("投递记录不存在")
         stmt = stmt.where(Notification.id == int(ref))
         original = session.execute(stmt).scalar_one_or_none()
     else:
@@ -250,7 +277,8 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
         original = next((r for r in candidates if (r.payload or {}).get("delivery_id") == ref), None)
     if original is None:
         raise NotFound("投递记录不存在")
-    hook = session.get(Webhook, int(original.target)) if (original.target or "").isdigit() else None
+    target = original.target or ""
+    hook = session.get(Webhook, int(target)) if target.isascii() and target.isdigit() else None
     if hook is None or hook.deleted_at is not None:
         raise NotFound("Webhook 已删除，无法重新投递")
     root_id = (original.payload or {}).get("redelivery_of") or original.id

@@ -27,7 +27,7 @@ from server.core.reference import region_full_name
 from server.core.scoring.formula import FORMULA_VERSION, MIN_COMPLAINTS
 from server.core.timeutil import SHANGHAI
 
-PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_RE = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 
 # (JSON key, Chinese CSV header)
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -19,7 +19,6 @@ from wechatpy.exceptions import InvalidSignatureException, WeChatClientException
 from wechatpy.replies import TextReply
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
-from wechatpy.utils import check_signature as _wx_check_signature
 
 from server.core.errors import (
     BadRequest,
@@ -248,6 +247,7 @@ class WeChatOA(_WeChatBase):
     def __init__(self, settings: dict[str, Any], redis: Any = None):
         super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
         self.token = settings.get("WECHAT_OA_TOKEN") or ""
+        self.callback_window = int(settings.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300)
         aes_key = settings.get("WECHAT_OA_AES_KEY")
         self.crypto = WeChatCrypto(self.token, aes_key, self.appid) if aes_key else None
 
@@ -285,31 +285,35 @@ class WeChatOA(_WeChatBase):
 
     # --- callback ---------------------------------------------------------------------------
     def check_signature(self, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:
-        """The plaintext-mode signature: sha1(sorted(token, timestamp, nonce))."""
-        if not (signature and timestamp and nonce):
-            return False
+        """The plaintext-mode signature, sha1(sorted(token, timestamp, nonce)), within the time window."""
         try:
-            _wx_check_signature(self.token, signature, timestamp, nonce)
-        except InvalidSignatureException:
+            self.verify_signature(signature, timestamp, nonce)
+        except Forbidden:
             return False
         return True
 
-    def verify_echo(self, args: dict[str, str]) -> str:
+    def verify_signature(self, signature: str | None, timestamp: str | None, nonce: str | None,
+                         session: Any = None) -> None:
+        """Forbidden unless signed, within WECHAT_CALLBACK_WINDOW_SECONDS and (with a session) a new nonce."""
+        from server.core.callback_signatures import check_wechat_signature
+
+        check_wechat_signature(self.token, signature, timestamp, nonce, session=session,
+                               window_seconds=self.callback_window, scope=f"oa:{self.appid}")
+
+    def verify_echo(self, args: dict[str, str], session: Any = None) -> str:
         """The GET URL-verification handshake: the echostr to answer, or Forbidden."""
-        if not self.check_signature(args.get("signature"), args.get("timestamp"), args.get("nonce")):
-            raise Forbidden("微信回调签名校验失败")
+        self.verify_signature(args.get("signature"), args.get("timestamp"), args.get("nonce"), session)
         return args.get("echostr") or ""
 
-    def parse_callback(self, body: bytes | str, args: dict[str, str]) -> dict[str, Any]:
+    def parse_callback(self, body: bytes | str, args: dict[str, str], session: Any = None) -> dict[str, Any]:
         """Verify and decode one POSTed event (plaintext or encrypt_type=aes).
 
         Returns {event, openid, scene, ticket, to, msg_type, create_time, encrypted, nonce, timestamp};
         event is lower case ("subscribe", "scan", "unsubscribe", ...); scene has no "qrscene_" prefix.
         """
         timestamp, nonce = args.get("timestamp"), args.get("nonce")
-        # Both modes send the plain signature too; check it always.
-        if not self.check_signature(args.get("signature"), timestamp, nonce):
-            raise Forbidden("微信回调签名校验失败")
+        # Both modes send the plain signature too; check it always (window and, with a session, replay).
+        self.verify_signature(args.get("signature"), timestamp, nonce, session)
         encrypted = (args.get("encrypt_type") or "raw").lower() == "aes"
         if encrypted:
             if self.crypto is None:

@@ -1,6 +1,6 @@
 // Business console: queue with deadline countdowns, full file and response, staff, WeChat binding,
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
-import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, $ } from './lib.js';
+import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { indexBox, componentsChart } from './index-view.js';
 
@@ -101,8 +101,24 @@ async function loadMembers() {
   try {
     const items = await api(`/businesses/${businessId}/members`);
     clear(tbody, items.map((m) => h('tr', {}, h('td', {}, m.display_name || '—'), h('td', {}, m.phone_masked || '—'),
-      h('td', {}, m.role === 'owner' ? '管理员' : '客服'), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'))));
-  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '4', class: 'error' }, errorText(err)))); }
+      h('td', {}, STAFF_ROLES[m.role] || m.role), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'),
+      h('td', {}, isOwner ? h('button', { type: 'button', class: 'button small', 'data-remove': String(m.user_id), onclick: async () => {
+        if (!window.confirm(`确定移除员工 ${m.display_name || m.phone_masked || ''}？`)) return;
+        try { await api(`/businesses/${businessId}/members/${m.user_id}`, { method: 'DELETE' }); say($('#member-msg'), '已移除', true); loadMembers(); } catch (err) { say($('#member-msg'), errorText(err)); }
+      } }, '移除') : ''))));
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
+  loadInvitations();
+}
+
+async function loadInvitations() {
+  const tbody = $('#invitations tbody');
+  if (!isOwner) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '只有商家管理员可以邀请员工。'))); return; }
+  try {
+    const items = await api(`/businesses/${businessId}/invitations`);
+    clear(tbody, items.length ? items.map((i) => h('tr', {}, h('td', {}, i.phone_masked), h('td', {}, STAFF_ROLES[i.role] || i.role),
+      h('td', {}, INVITATION_STATES[i.state] || i.state), h('td', {}, fmtTime(i.created_at)), h('td', {}, fmtTime(i.expires_at))))
+      : h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '还没有发出邀请。')));
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
 }
 
 async function loadWebhooks() {
@@ -159,9 +175,9 @@ function setupForms() {
     e.preventDefault();
     try {
       await api(`/businesses/${businessId}/members`, { method: 'POST', body: { phone: $('#m-phone').value.trim(), role: $('#m-role').value } });
-      say($('#member-msg'), '已添加', true);
+      say($('#member-msg'), '邀请已发送，对方接受后即成为员工', true);
       $('#m-phone').value = '';
-      loadMembers();
+      loadInvitations();
     } catch (err) { say($('#member-msg'), errorText(err)); }
   });
   $('#wechat-bind').addEventListener('click', async () => {
@@ -199,7 +215,15 @@ function setupForms() {
 function showBusiness() {
   const b = business();
   isOwner = b.role === 'owner';
-  $('#biz-status').textContent = b.status === 'verified' ? '已认证' : '入驻审核中：审核通过后才会收到投诉';
+  const status = $('#biz-status');
+  if (b.status === 'rejected') {
+    clear(status, '入驻申请未通过审核（驳回理由见“我的投诉”页面的消息通知），修改后可重新提交 ',
+      isOwner ? h('button', { type: 'button', class: 'button small', id: 'reapply', onclick: async () => {
+        try { await api(`/businesses/${businessId}/reapply`, { method: 'POST', body: {} }); b.status = 'pending'; showBusiness(); } catch (err) { say(status, errorText(err)); }
+      } }, '重新提交申请') : '');
+  } else {
+    status.textContent = b.status === 'verified' ? '已认证' : '入驻审核中：审核通过后才会收到投诉，并可邀请员工';
+  }
   selected = null;
   clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
   loadQueue();

@@ -99,7 +99,12 @@ async function loadPending() {
       h('td', {}, b.region_name), h('td', {}, fmtTime(b.created_at)),
       h('td', {}, h('button', { type: 'button', class: 'button small primary', dataset: { verify: String(b.id) }, onclick: async () => {
         try { await api(`/businesses/${b.id}/verify`, { method: 'POST' }); say($('#verify-msg'), `已通过：${b.name}`, true); loadPending(); } catch (err) { say($('#verify-msg'), errorText(err)); }
-      } }, '审核通过'))))
+      } }, '审核通过'), ' ',
+      h('button', { type: 'button', class: 'button small', dataset: { reject: String(b.id) }, onclick: async () => {
+        const note = (window.prompt(`驳回「${b.name}」的入驻申请，请填写理由（将通知申请人）：`) || '').trim();
+        if (!note) { say($('#verify-msg'), '驳回需要填写理由'); return; }
+        try { await api(`/businesses/${b.id}/reject`, { method: 'POST', body: { note } }); say($('#verify-msg'), `已驳回：${b.name}`, true); loadPending(); } catch (err) { say($('#verify-msg'), errorText(err)); }
+      } }, '驳回'))))
       : h('tr', {}, h('td', { colspan: '6', class: 'muted' }, '没有待审核的商家。')));
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '6', class: 'error' }, errorText(err)))); }
 }

@@ -18,6 +18,8 @@ export const COMPONENTS = table('components');
 export const EVENTS = table('events');
 export const GRADES = table('grades');
 export const WEBHOOK_EVENTS = table('webhook_events');
+export const STAFF_ROLES = table('staff_roles');
+export const INVITATION_STATES = table('invitation_states');
 
 export class ApiError extends Error {
   constructor(status, problem) {

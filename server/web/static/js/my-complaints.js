@@ -1,5 +1,5 @@
 // The consumer's complaints and notification inbox.
-import { api, h, clear, pager, errorText, fmtTime } from './lib.js';
+import { api, h, clear, pager, say, errorText, fmtTime, STAFF_ROLES as ROLES } from './lib.js';
 import { complaintItem } from './complaint-view.js';
 
 let page = 1;
@@ -33,5 +33,28 @@ async function loadNotifications() {
   } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
 }
 
+async function loadInvitations() {
+  const box = document.getElementById('invitations-box');
+  const out = document.getElementById('invitations');
+  const msg = document.getElementById('invitation-msg');
+  try {
+    const items = await api('/me/invitations');
+    box.classList.toggle('hidden', !items.length && !msg.textContent);
+    const decide = (inv, what) => async () => {
+      try {
+        const r = await api(`/me/invitations/${inv.id}/${what}`, { method: 'POST' });
+        say(msg, what === 'accept' ? `您已成为「${r.business_name}」的${ROLES[r.role] || r.role}，可进入商家后台` : '已拒绝邀请', true);
+        loadInvitations();
+      } catch (err) { say(msg, errorText(err)); }
+    };
+    clear(out, items.map((inv) => h('div', { class: 'item invitation', 'data-invitation': String(inv.id) },
+      h('div', { class: 'title' }, `「${inv.business.name}」邀请您成为${ROLES[inv.role] || inv.role}`),
+      h('div', { class: 'meta' }, `有效期至 ${fmtTime(inv.expires_at)}`),
+      h('button', { type: 'button', class: 'button small primary', 'data-accept': String(inv.id), onclick: decide(inv, 'accept') }, '接受'), ' ',
+      h('button', { type: 'button', class: 'button small', 'data-decline': String(inv.id), onclick: decide(inv, 'decline') }, '拒绝'))));
+  } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
+}
+
 loadComplaints();
 loadNotifications();
+loadInvitations();
