@@ -230,7 +230,7 @@ RULES: dict[str, Rule] = {
     "wechat_mini.push_event": Rule(everyone(403), json={"Event": "wxa_media_check", "trace_id": "x"}),
     # The image URL handed to media_check_async: only its HMAC opens it.
     "wechat_mini.media_for_check": Rule(everyone(404), args={"upload_id": "0" * 32},
-                                        query={"expires": 9999999999, "sig": "0" * 64}),
+                                        query={"expires": 2000000000, "sig": "0" * 64}),
 }
 
 
