@@ -146,6 +146,13 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "WECHAT_CALLBACK_WINDOW_SECONDS": int(env.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
         "MAX_QUERY_STRING_BYTES": int(env.get("MAX_QUERY_STRING_BYTES") or 4096),
+        # sessions: sign-in captchas and failure counting
+        "SMS_CAPTCHA_AFTER": int(env.get("SMS_CAPTCHA_AFTER") or 1),
+        "CAPTCHA_TTL_SECONDS": int(env.get("CAPTCHA_TTL_SECONDS") or 300),
+        "CAPTCHA_LIMIT_PER_IP": int(env.get("CAPTCHA_LIMIT_PER_IP") or 60),
+        "LOGIN_CAPTCHA_AFTER": int(env.get("LOGIN_CAPTCHA_AFTER") or 3),
+        "LOGIN_CAPTCHA_AFTER_PER_IP": int(env.get("LOGIN_CAPTCHA_AFTER_PER_IP") or 10),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
     }
     if overrides:
         cfg.update(overrides)

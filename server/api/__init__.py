@@ -25,6 +25,7 @@ MODULES = [
     "server.api.wechat_mini",
     "server.api.legal",
     "server.api.publication",
+    "server.api.accounts_admin",
 ]
 
 

@@ -1,13 +1,14 @@
 """Sign-in endpoints: password (staff), token refresh and logout. WeChat, Alipay and SMS live in identity."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, g
 
 from server.api.common import db_session, operation, settings
-from server.api.schemas import LogoutIn, PasswordLogin, RefreshIn, TokensOut
-from server.core.errors import InvalidToken
+from server.api.schemas import CaptchaOut, LogoutIn, PasswordLogin, RefreshIn, TokensOut
+from server.core.errors import CaptchaRequired, InvalidCredentials, InvalidToken
+from server.core.identity import guards
 from server.core.identity.accounts import authenticate_password, user_json
-from server.core.identity.tokens import issue_tokens, revoke_refresh_token, rotate_refresh_token
+from server.core.identity.tokens import end_session, issue_tokens, revoke_refresh_token, rotate_refresh_token
 
 bp = Blueprint("auth", __name__)
 
@@ -17,17 +18,44 @@ def tokens_response(user, tokens: dict) -> dict:
 
 
 @bp.post("/auth/password")
-@operation(summary="员工、调解员、管理员用户名密码登录", body=PasswordLogin, response=TokensOut, auth="none",
-           tags=("auth",), errors=(401,))
+@operation(summary="员工、调解员、管理员用户名密码登录（多次失败后需图形验证码，428 captcha_required）",
+           body=PasswordLogin, response=TokensOut, auth="none", tags=("auth",), errors=(401, 403, 428))
 def password_login(body: PasswordLogin):
-    from server.api.limits import check_login_limits
+    from server.api.limits import client_ip
 
     s = db_session()
-    check_login_limits("password", body.username)
-    user = authenticate_password(s, body.username, body.password)
-    tokens = issue_tokens(s, settings(), user)
+    cfg = settings()
+    ip = client_ip()
+    # No lock-out: past the failure thresholds (account or address) a captcha is needed, checked before the
+    # password hash, so guessing costs the guesser a captcha each time and the owner can still sign in.
+    if guards.password_needs_captcha(s, cfg, body.username, ip):
+        try:
+            guards.require_captcha(s, cfg, body.captcha_id, body.captcha_code)
+        except CaptchaRequired:
+            s.commit()  # a wrong answer uses the image up
+            raise
+    try:
+        user = authenticate_password(s, body.username, body.password)
+    except InvalidCredentials:
+        guards.record_password_failure(s, cfg, body.username, ip)
+        s.commit()
+        raise
+    guards.clear(s, cfg, guards.PASSWORD_ACCOUNT, body.username)
+    tokens = issue_tokens(s, cfg, user)
     s.commit()
     return tokens_response(user, tokens)
+
+
+@bp.get("/auth/captcha")
+@operation(summary="获取图形验证码（网页短信登录、多次密码错误后使用；一次有效）", response=CaptchaOut,
+           auth="none", tags=("auth",), errors=(429,))
+def get_captcha():
+    from server.api.limits import client_ip
+
+    s = db_session()
+    out = guards.new_challenge(s, settings(), client_ip())
+    s.commit()
+    return out, 200, {"Cache-Control": "no-store"}
 
 
 @bp.post("/auth/refresh")
@@ -45,14 +73,19 @@ def refresh(body: RefreshIn):
 
 
 @bp.post("/auth/logout")
-@operation(summary="退出登录，吊销刷新令牌", body=LogoutIn, status=204, auth="required", tags=("auth",))
+@operation(summary="退出登录：本设备的会话立即失效（all=true 时该账号所有设备）", body=LogoutIn, status=204,
+           auth="required", tags=("auth",))
 def logout(body: LogoutIn, actor):
     s = db_session()
-    if body.refresh_token:
-        revoke_refresh_token(s, body.refresh_token)
-    elif actor.user is not None:
+    if actor.user is not None and body.all:
         from server.core.identity.tokens import revoke_all_for_user
 
-        revoke_all_for_user(s, actor.user)
+        revoke_all_for_user(s, actor.user, reason="logout_all")
+    elif actor.user is not None:
+        if body.refresh_token:
+            revoke_refresh_token(s, body.refresh_token, user_id=actor.user.id)
+        sid = g.get("auth_sid")
+        if sid:
+            end_session(s, sid, "logout")
     s.commit()
     return "", 204

@@ -28,7 +28,7 @@ from server.core.errors import (
     Unauthorized,
     ValidationFailed,
 )
-from server.core.models import BusinessMember, IdempotencyRecord, User
+from server.core.models import AuthSession, BusinessMember, IdempotencyRecord, User
 from server.core.vocabulary import value_label
 
 # ------------------------------------------------------------------ validation messages
@@ -160,21 +160,26 @@ def _load_actor() -> Actor | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken("Authorization 头格式应为 Bearer <token>")
-        from server.core.identity.tokens import read_access_token
+        from server.core.identity.tokens import read_access_claims
 
-        uid, version = read_access_token(settings(), token.strip())
-        # The account and its business memberships in one statement (one row per membership, or one
-        # row with NULLs); read on every request, so a revoked token or a removed member is refused at once.
+        uid, version, sid = read_access_claims(settings(), token.strip())
+        # The account, whether the token's session is still live, and its business memberships in one
+        # statement (one row per membership, or one row with NULLs); read on every request, so an ended
+        # session (logout, refresh-token reuse, erasure, deactivation) or a removed member is refused at once.
+        live = select(AuthSession.id).where(AuthSession.id == sid, AuthSession.user_id == uid,
+                                            AuthSession.ended_at.is_(None)).exists()
         rows = db_session().execute(
-            select(User, BusinessMember.business_id, BusinessMember.role)
+            select(User, BusinessMember.business_id, BusinessMember.role, live.label("live"))
             .outerjoin(BusinessMember, BusinessMember.user_id == User.id)
             .where(User.id == uid)
         ).all()
         user = rows[0][0] if rows else None
-        if user is None or not user.is_active or user.deleted_at is not None or user.token_version != version:
+        if user is None or not rows[0][3] or not user.is_active or user.deleted_at is not None \
+                or user.token_version != version:
             raise InvalidToken()
+        g.auth_sid = sid
         actor = actor_for_user(db_session(), user,
-                               memberships=[(b, role) for _, b, role in rows if b is not None])
+                               memberships=[(b, role) for _, b, role, _ in rows if b is not None])
     elif api_key:
         from server.core.businesses import authenticate_api_key
 

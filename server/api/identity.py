@@ -56,6 +56,8 @@ class AlipayLoginIn(Strict):
 
 class SmsSendIn(Strict):
     phone: str = Field(min_length=11, max_length=20)
+    captcha_id: str | None = Field(None, max_length=64, description="GET /auth/captcha 返回的 captcha_id（428 之后必填）")
+    captcha_code: str | None = Field(None, max_length=16, description="图形验证码上的字符（不区分大小写）")
 
     _check_phone = field_validator("phone")(_phone)
 
@@ -195,15 +197,28 @@ def signin_tokens(s, user) -> dict:
 
 
 @bp.post("/auth/sms/send")
-@operation(summary="发送短信验证码（6 位，5 分钟内有效；同一手机号 60 秒内不重复发送）", body=SmsSendIn,
-           response=SmsSentOut, status=202, auth="none", tags=("auth",), errors=(502, 503))
+@operation(summary="发送短信验证码（6 位，5 分钟内有效；同一手机号 60 秒内不重复发送；"
+                   "同一地址每小时超过 SMS_CAPTCHA_AFTER 次需图形验证码，428 captcha_required）", body=SmsSendIn,
+           response=SmsSentOut, status=202, auth="none", tags=("auth",), errors=(428, 429, 502, 503))
 def sms_send(body: SmsSendIn):
+    from server.api.limits import client_ip
+    from server.core.errors import CaptchaRequired
+    from server.core.identity import guards
+
     s = db_session()
     cfg = settings()
+    ip = client_ip()
     phone_hash = sms_codes.phone_lookup_hash(cfg, body.phone)
     sms_codes.check_can_send(s, cfg, phone_hash)  # the cooldown answers first and costs no quota
+    if guards.sms_send_needs_captcha(s, cfg, ip):
+        try:
+            guards.require_captcha(s, cfg, body.captcha_id, body.captcha_code)
+        except CaptchaRequired:
+            s.commit()  # a wrong answer uses the image up
+            raise
     check_sms_send_limits(phone_hash)
     code, _ = sms_codes.do_issue_code(s, cfg, body.phone)
+    guards.record_sms_send(s, cfg, ip)
     # Send before committing: if the provider fails, no code row is left that nobody received.
     get_sms_provider(cfg).send_code(body.phone, code)
     s.commit()

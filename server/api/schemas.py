@@ -59,6 +59,8 @@ class PageQuery(Strict):
 class PasswordLogin(Strict):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    captcha_id: str | None = Field(None, max_length=64, description="GET /auth/captcha 返回的 captcha_id（428 之后必填）")
+    captcha_code: str | None = Field(None, max_length=16, description="图形验证码上的字符（不区分大小写）")
 
 
 class RefreshIn(Strict):
@@ -68,6 +70,13 @@ class RefreshIn(Strict):
 class LogoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     refresh_token: str | None = Field(None, max_length=256)
+    all: bool = Field(False, description="true：退出该账号在所有设备上的登录")
+
+
+class CaptchaOut(BaseModel):
+    captcha_id: str
+    image: str = Field(description="data:image/png;base64,... 图片")
+    expires_in: int
 
 
 class UserOut(BaseModel):

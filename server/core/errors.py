@@ -77,6 +77,19 @@ class ApiKeyNotAllowed(Forbidden):
     title = "此操作不接受 API 密钥"
 
 
+class AccountDeactivated(Forbidden):
+    code = "account_deactivated"
+    title = "该账号已被平台停用，无法登录；如有疑问请联系平台客服"
+
+
+class CaptchaRequired(DomainError):
+    """428: the caller must solve an image captcha (GET /auth/captcha) and send captcha_id and captcha_code."""
+
+    status = 428
+    code = "captcha_required"
+    title = "请输入图形验证码"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

@@ -39,7 +39,9 @@ def create_alipay_simulator(alipay_private_key_pem: str, app_public_keys: dict[s
 
     alipay_private_key_pem signs answers; app_public_keys maps app_id -> the app's public key PEM
     used to check request signatures. Controls: POST /_sim/fault {"mode": "busy"|"down"|"slow"|
-    "tamper"|"garbage"|null, "count"?, "delay"?}; POST /_sim/refuse {"id"}; GET /_sim/messages;
+    "tamper"|"garbage"|"badsign" (error envelope with a non-base64 signature)|"badsign_ok" (success envelope,
+    same)|"wrongtypes" (signed, fields of the wrong JSON types)|"oddjson" (a JSON array)|"nulls"|null,
+    "count"?, "delay"?}; POST /_sim/refuse {"id"}; GET /_sim/messages;
     GET /_sim/stats; POST /_sim/reset.
     """
     app = Flask("smart315-alipay-simulator")
@@ -112,6 +114,21 @@ def create_alipay_simulator(alipay_private_key_pem: str, app_public_keys: dict[s
                          "验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配")
         if mode == "busy":
             return error(key, "20000", "Service Currently Unavailable", "isp.unknow-error", "系统繁忙")
+        if mode == "badsign":
+            # An error envelope whose signature is not even base64 (what a broken proxy or a forger sends).
+            body = ('{"error_response":{"code":"40002","msg":"Invalid Arguments","sub_code":"isv.code-invalid",'
+                    '"sub_msg":"授权码code无效"},"sign":"%%%not-base64!!"}')
+            return Response(body, content_type="text/html;charset=utf-8")
+        if mode == "badsign_ok":
+            body = '{"' + key + '":{"user_id":"2088000000000001","access_token":"x"},"sign":"@@@"}'
+            return Response(body, content_type="text/html;charset=utf-8")
+        if mode == "wrongtypes":
+            # Validly signed, but the fields have the wrong JSON types.
+            return envelope(key, {"user_id": 2088000000000001, "open_id": ["x"], "access_token": {"a": 1}})
+        if mode == "oddjson":
+            return Response('["error_response", 1, null]', content_type="text/html;charset=utf-8")
+        if mode == "nulls":
+            return Response('{"error_response":null,"sign":null}', content_type="text/html;charset=utf-8")
         tamper = mode == "tamper"
         if method == "alipay.system.oauth.token":
             return oauth_token(params, key, tamper)
@@ -170,7 +187,8 @@ def create_alipay_simulator(alipay_private_key_pem: str, app_public_keys: dict[s
     def sim_fault():
         body = request.get_json(force=True, silent=True) or {}
         mode = body.get("mode")
-        if mode not in (None, "busy", "down", "slow", "tamper", "garbage"):
+        if mode not in (None, "busy", "down", "slow", "tamper", "garbage", "badsign", "badsign_ok", "wrongtypes",
+                        "oddjson", "nulls"):
             return jsonify({"error": "unknown mode"}), 400
         with lock:
             state["fault"] = None if mode is None else {"mode": mode, "count": body.get("count"),

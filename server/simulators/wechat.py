@@ -83,7 +83,9 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
     apps: appid -> secret accepted by /cgi-bin/token and jscode2session (default: the dev settings'
     mini and OA apps). templates: template ids that exist (None: every id not starting with "bad").
 
-    Controls (JSON): POST /_sim/fault {"mode": "busy"|"rate_limit"|"down"|"slow"|"garbage"|null,
+    Controls (JSON): POST /_sim/fault {"mode": "busy"|"rate_limit"|"down"|"slow"|"garbage"|"oddjson" (a JSON array)|
+    "wrongtypes" (fields of the wrong types, errcode "abc")|"wrongtypes_ok" (no errcode, openid a number)|
+    "badjson" (truncated JSON)|null,
     "count": N (default: until cleared), "delay": seconds for slow, "paths": [prefixes]};
     POST /_sim/codes {"name", "unionid": bool} -> {"code"}; POST /_sim/refuse {"openid", "template_id"?};
     POST /_sim/unfollow {"openid"}; POST /_sim/expire_tokens; POST /_sim/scan {...} (delivers an OA
@@ -118,6 +120,17 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
                             content_type="text/html")
         if mode == "garbage":
             return Response("<html>gateway error</html>", status=200, content_type="text/html")
+        if mode == "oddjson":
+            # Valid JSON, but not an object.
+            return Response('["errcode", 0]', status=200, content_type="application/json")
+        if mode == "wrongtypes":
+            # An object whose fields have the wrong types: a non-numeric errcode, a numeric openid.
+            return jsonify({"errcode": "abc", "errmsg": 5, "openid": 12345, "session_key": ["k"],
+                            "access_token": 7, "expires_in": "soon", "phone_info": "138"})
+        if mode == "wrongtypes_ok":
+            return jsonify({"openid": 12345, "session_key": {"k": 1}, "unionid": [1]})
+        if mode == "badjson":
+            return Response('{"errcode": 0, "openid": "o', status=200, content_type="application/json")
         if mode == "slow":
             time.sleep(float(fault.get("delay", 3)))
         return None
@@ -433,7 +446,8 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
     def sim_fault():
         body = request.get_json(force=True, silent=True) or {}
         mode = body.get("mode")
-        if mode not in (None, "busy", "rate_limit", "down", "slow", "garbage"):
+        if mode not in (None, "busy", "rate_limit", "down", "slow", "garbage", "oddjson", "wrongtypes",
+                        "wrongtypes_ok", "badjson"):
             return jsonify({"error": "unknown mode"}), 400
         with state.lock:
             state.fault = None if mode is None else {

@@ -193,10 +193,9 @@ def consult():
 
 @bp.get("/login")
 def login():
-    nxt = request.args.get("next", "")
-    if not nxt.startswith("/") or nxt.startswith("//"):
-        nxt = ""
-    return page("login.html", title="登录", script="login.js", next_url=nxt)
+    from server.web.session import safe_next
+
+    return page("login.html", title="登录", script="login.js", next_url=safe_next(request.args.get("next")))
 
 
 # ------------------------------------------------------------------ consumers

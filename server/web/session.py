@@ -9,10 +9,11 @@ from <meta name="csrf-token">); Bearer and API-key calls are not cookie-authenti
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, Response, request, session
+from flask import Blueprint, Response, g, request, session
 
 from server.api.common import db_session, parse_json_body, settings
 from server.core.actor import Actor, actor_for_user
@@ -50,15 +51,21 @@ def check_csrf() -> None:
 
 
 def session_user() -> User | None:
-    """The signed-in web user, or None when there is no valid session (token version bumped, user disabled)."""
-    uid = session.get("uid")
+    """The signed-in web user, or None when the cookie's session has ended (logout, erasure, deactivation,
+    token version bumped) or the user is disabled. A copy of the cookie dies with the session."""
+    uid, sid = session.get("uid"), session.get("sid")
     if not isinstance(uid, int):
         return None
-    user = db_session().get(User, uid)
-    if user is None or not user.is_active or user.deleted_at is not None or user.token_version != session.get("tv"):
-        session.pop("uid", None)
-        session.pop("tv", None)
+    from server.core.identity.tokens import session_is_live
+
+    s = db_session()
+    user = s.get(User, uid)
+    if user is None or not user.is_active or user.deleted_at is not None or user.token_version != session.get("tv") \
+            or not isinstance(sid, str) or not session_is_live(s, sid, uid):
+        for key in ("uid", "tv", "sid"):
+            session.pop(key, None)
         return None
+    g.auth_sid = sid
     return user
 
 
@@ -89,21 +96,24 @@ def open_session():
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
         raise BadRequest("缺少 access_token")
-    from server.core.identity.tokens import read_access_token, revoke_refresh_token
+    from server.core.identity.tokens import hand_over_to_web, read_access_claims, session_is_live
 
-    uid, version = read_access_token(settings(), token)
+    uid, version, sid = read_access_claims(settings(), token)
     s = db_session()
     user = s.get(User, uid)
-    if user is None or not user.is_active or user.deleted_at is not None or user.token_version != version:
+    if user is None or not user.is_active or user.deleted_at is not None or user.token_version != version \
+            or not session_is_live(s, sid, uid):
         raise InvalidToken()
     refresh = body.get("refresh_token")
-    if isinstance(refresh, str) and refresh:
-        revoke_refresh_token(s, refresh)
-        s.commit()
+    # The cookie names the sign-in's auth_session: no long-lived token stays in the browser, and ending
+    # the session (/web/logout, logout, erasure, deactivation) ends every copy of the cookie at once.
+    hand_over_to_web(s, sid, refresh if isinstance(refresh, str) else None, user.id)
+    s.commit()
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     session["tv"] = user.token_version
+    session["sid"] = sid
     from server.core.identity.accounts import user_json
 
     return {"user": user_json(settings(), user), "csrf_token": csrf_token()}
@@ -113,8 +123,55 @@ def open_session():
 def close_session():
     if "uid" in session:
         check_csrf()
+        sid = session.get("sid")
+        if isinstance(sid, str) and sid:
+            from server.core.identity.tokens import end_session
+
+            s = db_session()
+            end_session(s, sid, "logout")
+            s.commit()
     session.clear()
     return Response(status=204)
+
+
+# ------------------------------------------------------------------ where to go after sign-in
+
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def safe_next(value: str | None) -> str:
+    """`value` when it is a same-origin path as a browser reads it, else "" (the caller's default).
+
+    Browsers strip tabs and newlines anywhere in a URL, strip leading/trailing C0 controls and
+    spaces, and treat a backslash like a slash, so `/\\host`, `/\thost` and `\\host` are all
+    `//host`: another origin. Encoded forms (`%5C`, `%09`, `%2F`) are checked decoded too, since
+    the value may be decoded once more on its way. Only `/` followed by something other than
+    `/` or `\\` is kept.
+    """
+    if not isinstance(value, str) or not value or len(value) > 2000:
+        return ""
+    candidates = [value]
+    decoded = value
+    for _ in range(3):
+        decoded = unquote(decoded)
+        if decoded in candidates:
+            break
+        candidates.append(decoded)
+    for raw in candidates:
+        v = re.sub(r"[\t\n\r]", "", raw).strip("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0c\x0e\x0f"
+                                          "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d"
+                                          "\x1e\x1f ")
+        v = v.replace("\\", "/")
+        if not v.startswith("/") or v.startswith("//") or _SCHEME_RE.match(v):
+            return ""
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in v):
+            return ""
+        parts = urlsplit(v)
+        if parts.scheme or parts.netloc:
+            return ""
+    if any(c in value for c in "\t\n\r\\") or any(ord(c) < 0x20 for c in value):
+        return ""
+    return value
 
 
 def security_headers(resp: Response) -> Response:

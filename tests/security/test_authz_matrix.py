@@ -111,7 +111,8 @@ RULES: dict[str, Rule] = {
     "assist.classify_view": Rule(everyone(200), json={"text": "买的手机屏幕有坏点，商家不给退货"}),
     "assist.consult_view": Rule(everyone(200), json={"question": "网购七天无理由退货怎么规定的？"}),
     # ---- sign-in: wrong credentials fail the same way whoever asks
-    "auth.password_login": Rule(everyone(401), json={"username": "med_in", "password": "wrong-password-1"}),
+    # After LOGIN_CAPTCHA_AFTER failures for the account the answer is 428 captcha_required (no lock-out).
+    "auth.password_login": Rule(everyone((401, 428)), json={"username": "med_in", "password": "wrong-password-1"}),
     "auth.refresh": Rule(everyone(401), json={"refresh_token": "not-a-real-refresh-token"}),
     "auth.logout": Rule(signed_in(204), json={}, mutates=True, self_only=True),
     "identity.sms_send": Rule(everyone(202), json=lambda w, role: {"phone": f"1370000{ROLES.index(role):04d}"}),
@@ -220,6 +221,10 @@ RULES: dict[str, Rule] = {
                               json={"note": "营业执照信息与申报不一致"}, mutates=True),
     "businesses.reapply": Rule(only({"staff": 200, "admin": 200}), args={"business_id": "business_rejected"},
                                json={}, mutates=True),
+    # --- sessions ---
+    "auth.get_captcha": Rule(everyone(200)),
+    "accounts_admin.deactivate_user": Rule(only({"admin": 200}), args={"user_id": "other_consumer_id"}, mutates=True),
+    "accounts_admin.reactivate_user": Rule(only({"admin": 200}), args={"user_id": "other_consumer_id"}, mutates=True),
     # --- moderation ---
     # C is not held: its mediators get as far as "nothing to review" (409); the other parties that see it may
     # not decide (403); the rest cannot see it (404). Clearing a held complaint: tests/api/test_moderation.py.

@@ -78,9 +78,13 @@ def test_api_survives_redis_outage_and_notifications_catch_up(app, client, auth,
     assert client.post("/api/v1/auth/sms/send", json={"phone": "13712345678"}).status_code == 202
 
     # Rate limits degrade to per-process windows: still limiting, never failing open or with 500.
-    codes = [client.post("/api/v1/auth/password", json={"username": "nobody", "password": "wrong-password-9"}).status_code
+    codes = [client.post("/api/v1/auth/sms/login", json={"phone": "13712345679", "code": "000000"}).status_code
              for _ in range(7)]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429], codes
+    # Password failures are counted in the database: a captcha is asked for, Redis or not.
+    codes = [client.post("/api/v1/auth/password", json={"username": "nobody", "password": "wrong-password-9"}).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 428], codes
 
     with db.session() as s:
         pending = s.execute(select(func.count()).select_from(Notification).where(

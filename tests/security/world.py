@@ -86,6 +86,10 @@ class World:
         login = self.logins[role]
         return {} if login is None else dict(login.headers)
 
+    @property
+    def other_consumer_id(self) -> int:  # an account for admin operations on users (sessions helper)
+        return self.logins["other_consumer"].user_id
+
 
 def _ok(r, status=(200, 201, 202, 204)):
     assert r.status_code in status, (r.status_code, r.get_json(silent=True))

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
+from server.core.errors import AccountDeactivated, Conflict, InvalidCredentials, NotFound, ValidationFailed
 from server.core.models import User, utcnow
 
 _hasher = PasswordHasher()
@@ -51,12 +51,15 @@ def create_staff_user(session: Session, kind: str, username: str, password: str,
 def authenticate_password(session: Session, username: str, password: str) -> User:
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     try:
-        if user is None or not user.password_hash or not user.is_active or user.deleted_at is not None:
+        if user is None or not user.password_hash or user.deleted_at is not None:
             _hasher.verify(_DUMMY_HASH, password + "x")
             raise InvalidCredentials()
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError) as exc:
         raise InvalidCredentials() from exc
+    if not user.is_active:
+        # Said only to whoever knows the password: a deactivated account is not revealed to guessers.
+        raise AccountDeactivated()
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
@@ -146,7 +149,7 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
         except ValueError:
             phone = None
     erase_complaints_of(session, settings, user, phone)
-    revoke_all_for_user(session, user)  # bumps token_version: live access tokens stop working
+    revoke_all_for_user(session, user, reason="erased")  # ends every session: live tokens stop working
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     if user.phone_hash:
         session.execute(delete(SmsCode).where(SmsCode.phone_hash == user.phone_hash))
@@ -179,4 +182,16 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     user.is_active = False
     user.deleted_at = utcnow()
     user.identities.clear()  # delete-orphan: the rows go, WeChat session keys with them
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool) -> None:
+    """Deactivate (sign-in refused, every session ended at once) or reactivate an account."""
+    from server.core.identity.tokens import revoke_all_for_user
+
+    if user.deleted_at is not None:
+        raise Conflict("该账号已注销，不能停用或恢复")
+    if not active and user.is_active:
+        revoke_all_for_user(session, user, reason="deactivated")
+    user.is_active = active
     session.flush()

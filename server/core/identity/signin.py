@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from server.core.errors import Conflict, Forbidden, NotFound
+from server.core.errors import AccountDeactivated, Conflict, Forbidden, NotFound
 from server.core.identity.accounts import cipher, find_user_by_phone, set_phone
 from server.core.models import Business, BusinessMember, Identity, User, WechatBinding, utcnow
 
@@ -29,8 +29,10 @@ BINDING_TTL_SECONDS = 600
 
 
 def _check_account(user: User) -> None:
-    if not user.is_active or user.deleted_at is not None:
-        raise Forbidden("该账号已停用")
+    if user.deleted_at is not None:
+        raise Forbidden("该账号已注销")
+    if not user.is_active:
+        raise AccountDeactivated()
     if user.kind not in LINKABLE_KINDS:
         raise Forbidden("调解员和管理员账号请使用用户名和密码登录")
 

@@ -24,3 +24,4 @@ from server.core.models.notifications import Notification, WebhookDelivery  # no
 from server.core.models.ops import CallbackNonce, JobLock  # noqa: F401
 from server.core.models.reference import Category, Industry, Region, Setting  # noqa: F401
 from server.core.models.scoring import BusinessIndex, Disclosure, IndexHistory, IndustryMean  # noqa: F401
+from server.core.models.sessions import AuthAttempt, AuthSession, CaptchaChallenge  # noqa: F401

@@ -76,10 +76,20 @@ class _Gateway(AliPay):
         if "error_response" in doc:
             # The SDK does not check error envelopes; Alipay signs them too, so do check when signed.
             sign = doc.get("sign")
-            if sign and not self._verify(self._get_string_to_be_signed(raw, "error_response"), sign):
-                raise _Failure("bad_signature")
-            err = doc["error_response"] or {}
-            raise _Failure("alipay", str(err.get("code")), err.get("sub_code"))
+            if sign is not None:
+                if not isinstance(sign, str):
+                    raise _Failure("bad_signature")
+                try:
+                    verified = self._verify(self._get_string_to_be_signed(raw, "error_response"), sign)
+                except Exception:  # noqa: BLE001 - not base64 (binascii.Error), wrong length, ...: unverifiable
+                    verified = False
+                if not verified:
+                    raise _Failure("bad_signature")
+            err = doc["error_response"]
+            if not isinstance(err, dict):
+                raise _Failure("bad_response")
+            sub_code = err.get("sub_code")
+            raise _Failure("alipay", str(err.get("code")), sub_code if isinstance(sub_code, str) else None)
         try:
             content = self._verify_and_return_sync_response(raw, response_type)
         except AliPayValidationError:
@@ -87,8 +97,10 @@ class _Gateway(AliPay):
         except AliPayException:
             # An unsigned answer: nothing in it can be trusted.
             raise _Failure("bad_response") from None
-        except (ValueError, KeyError, TypeError):
-            raise _Failure("bad_response") from None
+        except Exception:  # noqa: BLE001 - any bytes: a signature that is not base64, odd JSON shapes
+            raise _Failure("bad_signature") from None
+        if not isinstance(content, dict):
+            raise _Failure("bad_response")
         code = content.get("code")
         if code is not None and str(code) != SUCCESS:
             raise _Failure("alipay", str(code), content.get("sub_code"))
@@ -134,7 +146,9 @@ class AlipayMini:
         except _Failure as failure:
             raise self._auth_error(failure) from None
         user_id, open_id = result.get("user_id") or None, result.get("open_id") or None
-        if not (user_id or open_id) or not result.get("access_token"):
+        token = result.get("access_token")
+        if not (user_id or open_id) or not token or not all(
+                v is None or (isinstance(v, str) and len(v) <= 128) for v in (user_id, open_id, token)):
             raise UpstreamUnavailable("支付宝服务返回异常", status=502)
         return {"user_id": user_id, "open_id": open_id, "access_token": result["access_token"]}
 

@@ -156,6 +156,9 @@ class _WeChatBase:
             raise _Failure("timeout") from None
         except requests.RequestException:
             raise _Failure("unreachable") from None
+        except (ValueError, TypeError, AttributeError, KeyError):
+            # wechatpy read an answer of the wrong shape: a JSON array, an errcode like "abc", ...
+            raise _Failure("bad_response") from None
         if not isinstance(result, dict):
             raise _Failure("bad_response")
         return result
@@ -185,6 +188,10 @@ class _WeChatBase:
                                       code=code)
 
 
+def _short_str(value: Any, limit: int = 128) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= limit
+
+
 class WeChatMini(_WeChatBase):
     """The mini-program: login (code2Session), phone number, subscribe messages."""
 
@@ -204,7 +211,8 @@ class WeChatMini(_WeChatBase):
                                   uses_token=False)
         except _Failure as failure:
             raise self._auth_error(failure, "登录凭证") from None
-        if not result.get("openid") or not result.get("session_key"):
+        if not _short_str(result.get("openid")) or not _short_str(result.get("session_key"), 256) \
+                or not (result.get("unionid") is None or _short_str(result.get("unionid"))):
             raise UpstreamUnavailable("微信服务返回异常", status=502)
         return {"openid": result["openid"], "unionid": result.get("unionid") or None,
                 "session_key": result["session_key"]}
@@ -220,8 +228,8 @@ class WeChatMini(_WeChatBase):
         except _Failure as failure:
             raise self._auth_error(failure, "手机号授权凭证") from None
         info = result.get("phone_info") or {}
-        phone = info.get("purePhoneNumber") or info.get("phoneNumber")
-        if not phone:
+        phone = (info.get("purePhoneNumber") or info.get("phoneNumber")) if isinstance(info, dict) else None
+        if not phone or not isinstance(phone, str | int):
             raise UpstreamUnavailable("微信服务返回异常", status=502)
         return str(phone)
 

@@ -16,6 +16,34 @@ async function openSession(tokens) {
 
 tabs(document, () => say(msg, ''));
 
+// Image captcha (428 captcha_required): shown when the server asks for it; each image answers once.
+function captchaBox(prefix) {
+  const box = document.getElementById(`${prefix}-captcha`);
+  const img = document.getElementById(`${prefix}-captcha-img`);
+  const input = document.getElementById(`${prefix}-captcha-code`);
+  let id = null;
+  async function load() {
+    const c = await api('/auth/captcha');
+    id = c.captcha_id;
+    img.src = c.image;
+    input.value = '';
+    box.classList.remove('hidden');
+    input.focus();
+  }
+  document.getElementById(`${prefix}-captcha-refresh`).addEventListener('click', () => load().catch((err) => say(msg, errorText(err))));
+  return {
+    // The fields to send with the next attempt (none while no image is shown).
+    fields() { return id && !box.classList.contains('hidden') ? { captcha_id: id, captcha_code: input.value.trim() } : {}; },
+    used() { id = null; box.classList.add('hidden'); },
+    async ask(err) {
+      say(msg, errorText(err));
+      try { await load(); } catch (e) { say(msg, errorText(e)); }
+    },
+  };
+}
+const smsCaptcha = captchaBox('sms');
+const pwCaptcha = captchaBox('pw');
+
 let cooldown = 0;
 const sendBtn = document.getElementById('sms-send');
 function tick() {
@@ -30,13 +58,18 @@ sendBtn.addEventListener('click', async () => {
   const phone = document.getElementById('sms-phone').value.trim();
   if (!/^1\d{10}$/.test(phone)) { say(msg, '请输入 11 位手机号'); return; }
   sendBtn.disabled = true;
+  const extra = smsCaptcha.fields();
+  if (extra.captcha_id && !extra.captcha_code) { say(msg, '请输入图形验证码'); sendBtn.disabled = false; return; }
   try {
-    await api('/auth/sms/send', { method: 'POST', body: { phone } });
+    await api('/auth/sms/send', { method: 'POST', body: { phone, ...extra } });
+    smsCaptcha.used();
     say(msg, '验证码已发送，请查收短信', true);
     cooldown = 60;
     tick();
     document.getElementById('sms-code').focus();
   } catch (err) {
+    if (err.status === 428) { sendBtn.disabled = false; await smsCaptcha.ask(err); return; }
+    if (extra.captcha_id) smsCaptcha.used();
     say(msg, errorText(err));
     const retry = err.problem && err.problem.retry_after;
     cooldown = retry ? Number(retry) : 0;
@@ -58,7 +91,12 @@ document.getElementById('password-form').addEventListener('submit', async (e) =>
   e.preventDefault();
   const username = document.getElementById('pw-username').value.trim();
   const password = document.getElementById('pw-password').value;
+  const extra = pwCaptcha.fields();
   try {
-    await openSession(await api('/auth/password', { method: 'POST', body: { username, password } }));
-  } catch (err) { say(msg, errorText(err)); }
+    await openSession(await api('/auth/password', { method: 'POST', body: { username, password, ...extra } }));
+  } catch (err) {
+    if (err.status === 428) { await pwCaptcha.ask(err); return; }
+    if (extra.captcha_id) pwCaptcha.used();
+    say(msg, errorText(err));
+  }
 });
