@@ -153,6 +153,15 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "LOGIN_CAPTCHA_AFTER": int(env.get("LOGIN_CAPTCHA_AFTER") or 3),
         "LOGIN_CAPTCHA_AFTER_PER_IP": int(env.get("LOGIN_CAPTCHA_AFTER_PER_IP") or 10),
         "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
+        # --- abuse (API.md "Abuse controls"): limits in `limits` notation, `;` between windows; empty = none
+        "COMPLAINT_RATE_LIMIT": env.get("COMPLAINT_RATE_LIMIT", "5/hour;20/day"),
+        "ASSIST_RATE_LIMIT": env.get("ASSIST_RATE_LIMIT", "30/minute"),
+        "UPLOAD_RATE_LIMIT": env.get("UPLOAD_RATE_LIMIT", "60/hour;300/day"),
+        "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT", "30/hour;200/day"),
+        "DUPLICATE_COMPLAINT_THRESHOLD": float(env.get("DUPLICATE_COMPLAINT_THRESHOLD") or 0.9),
+        "CLAIMANT_WINDOW_DAYS": int(env.get("CLAIMANT_WINDOW_DAYS") or 30),
+        "CLAIMANT_MIN_BUSINESSES": int(env.get("CLAIMANT_MIN_BUSINESSES") or 3),
+        "CLAIMANT_SIMILARITY": float(env.get("CLAIMANT_SIMILARITY") or 0.8),
     }
     if overrides:
         cfg.update(overrides)

@@ -124,6 +124,10 @@ def settings_overrides(database_url, redis_url, tmp_path):
         "SMART315_TESTING": True,
         # The web SMS captcha (tests/api/test_captcha.py sets 1) would answer 428 to every second send.
         "SMS_CAPTCHA_AFTER": 1000,
+        # Abuse controls (tests/api/test_abuse.py sets real values): factories file the same text again and
+        # again, and many tests file more than five complaints an hour.
+        "COMPLAINT_RATE_LIMIT": "10000/hour",
+        "DUPLICATE_COMPLAINT_THRESHOLD": 0,
     }
 
 
@@ -137,8 +141,14 @@ def app(settings_overrides):
     r = application.extensions.get("smart315.redis")
     if r is not None:
         r.flushdb()
+    from server.api.limits import reset_limits
+
+    reset_limits(application)  # without Redis on SQLite the windows live in a file beside the database
     yield application
     db.dispose()
+    limits = application.extensions.get("smart315.limits")
+    if limits is not None:
+        limits.dispose()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def test_upgrade_and_downgrade_keep_history():
             assert conn.execute(select(meta.tables["complaint"].c.moderation)).scalars().all() == ["pass", "pass"]
             assert conn.execute(select(meta.tables["upload"].c.moderation)).scalars().all() == ["pass"]
             assert len(conn.execute(select(meta.tables["complaint_event"].c.id)).all()) == 2
-        downgrade(url, "0008_sessions")
+        downgrade(url, "0009_abuse")
         meta = MetaData()
         meta.reflect(engine)
         assert "wechat_push_nonce" not in meta.tables

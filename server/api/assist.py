@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from server.api.common import db_session, operation, settings
+from server.api.limits import check_assist_limit
 from server.core.assist.classify import classify
 from server.core.assist.consult import consult, consult_stream
 from server.core.complaints.states import OPEN_STATES
@@ -76,8 +77,9 @@ def business_names() -> list[tuple[int, str]]:
 
 @bp.post("/consult")
 @operation(summary="维权咨询：依据法律条文回答并引用条文（stream=true 时以 SSE 流式返回）", body=ConsultIn,
-           response=ConsultOut, auth="optional", tags=("assist",), errors=(422, 503))
+           response=ConsultOut, auth="optional", tags=("assist",), errors=(422, 429, 503))
 def consult_view(body: ConsultIn, actor):
+    check_assist_limit(actor, "consult")
     history = [t.model_dump() for t in body.history] if body.history else None
     # The question is user text (and may go to a paid model): a risky one is refused before either.
     from server.core import moderation
@@ -113,8 +115,9 @@ def _chain(first: str, rest):
 
 @bp.post("/assist/classify")
 @operation(summary="根据投诉描述推荐行业、类别和平台上的商家；提示可能的重复投诉", body=ClassifyIn,
-           response=ClassifyOut, auth="optional", tags=("assist",))
+           response=ClassifyOut, auth="optional", tags=("assist",), errors=(429,))
 def classify_view(body: ClassifyIn, actor):
+    check_assist_limit(actor, "classify")
     result = classify(body.text, business_names())
     result["duplicate_of"] = []
     if actor is not None and actor.user_id is not None and result["business_candidates"]:

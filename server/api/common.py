@@ -266,9 +266,13 @@ def operation(*, summary: str, body: type[BaseModel] | None = None, query: type[
 
 # ------------------------------------------------------------------ pagination
 
-def paginate(session: Session, stmt, page: int, per_page: int, serialize: Callable[[Any], dict]) -> dict[str, Any]:
+def paginate(session: Session, stmt, page: int, per_page: int, serialize: Callable[[Any], dict],
+             prefetch: Callable[[list], None] | None = None) -> dict[str, Any]:
+    """prefetch: called with the page's rows before serializing (to read what they need in one query)."""
     total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars().all()
+    if prefetch is not None and rows:
+        prefetch(rows)
     return {"items": [serialize(r) for r in rows], "page": page, "per_page": per_page, "total": total}
 
 

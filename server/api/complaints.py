@@ -5,6 +5,7 @@ from flask import Blueprint
 from sqlalchemy import or_, select
 
 from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.limits import check_complaint_limit, check_message_limit
 from server.api.schemas import (
     ComplaintIn,
     ComplaintList,
@@ -17,8 +18,8 @@ from server.api.schemas import (
     PageQuery,
     TransitionIn,
 )
-from server.api.serializers import attachments_of, complaint_json
-from server.core.complaints import actions
+from server.api.serializers import attachments_of, complaint_json, flags_json, sees_flags
+from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES
 from server.core.complaints.visibility import get_visible_complaint, visibility_clause
 from server.core.errors import Forbidden
@@ -31,7 +32,7 @@ bp = Blueprint("complaints", __name__)
 
 @bp.post("/complaints")
 @operation(summary="提交投诉（支持 Idempotency-Key，弱网重试不会重复提交）", body=ComplaintIn, response=ComplaintOut,
-           status=201, tags=("complaints",), errors=(403, 409, 422), idempotent=True)
+           status=201, tags=("complaints",), errors=(403, 409, 422, 429), idempotent=True)
 def create(body: ComplaintIn, actor):
     if actor.user is None or actor.kind != "consumer" and actor.kind != "business_staff":
         raise Forbidden("只有消费者账号可以提交投诉")
@@ -42,7 +43,11 @@ def create(body: ComplaintIn, actor):
     data["amount_claimed_fen"] = parse_yuan(body.amount_claimed) if body.amount_claimed not in (None, "") else None
 
     def do():
-        filed = actions.file_complaint(s, settings(), actor, data, now)
+        # The duplicate check first, so a refused repeat uses none of the consumer's quota; a replayed
+        # Idempotency-Key never reaches here and counts nothing either.
+        screening = abuse.screen(s, settings(), actor.user_id, data, now)
+        check_complaint_limit(actor.user_id)
+        filed = actions.file_complaint(s, settings(), actor, data, now, screening=screening)
         return complaint_json(s, actor, filed.complaint, with_timeline=True, attachments=filed.attachments,
                               timeline=filed.timeline), 201
 
@@ -51,7 +56,7 @@ def create(body: ComplaintIn, actor):
 
 @bp.get("/complaints")
 @operation(summary="投诉列表：消费者看自己的，商家看本商家的，调解员看辖区的，管理员看全部", query=ComplaintQuery,
-           response=ComplaintList, tags=("complaints",), api_key=True)
+           response=ComplaintList, tags=("complaints",), api_key=True, errors=(403,))
 def list_(query: ComplaintQuery, actor):
     s = db_session()
     stmt = select(Complaint).where(visibility_clause(actor))
@@ -73,13 +78,20 @@ def list_(query: ComplaintQuery, actor):
         stmt = stmt.where(Complaint.moderation == query.moderation)
     if query.publication:
         stmt = stmt.where(Complaint.public_consent.is_(True), Complaint.publication_state == query.publication)
+    if query.flag:
+        if not sees_flags(actor):
+            raise Forbidden("只有调解员和管理员可以按风险提示筛选投诉")
+        stmt = stmt.where(abuse.flag_clause(query.flag))
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),
                               Complaint.public_no == like,
                               Complaint.business_name.contains(like, autoescape=True)))
     stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc())
-    return paginate(s, stmt, query.page, query.per_page, lambda c: complaint_json(s, actor, c))
+    flags: dict[int, list] = {}
+    prefetch = (lambda rows: flags.update(flags_json(s, [c.id for c in rows]))) if sees_flags(actor) else None
+    return paginate(s, stmt, query.page, query.per_page, lambda c: complaint_json(s, actor, c, flags=flags),
+                    prefetch=prefetch)
 
 
 @bp.get("/complaints/<int:complaint_id>")
@@ -118,12 +130,13 @@ def _message_json(actor, m: Message) -> dict:
 
 @bp.post("/complaints/<int:complaint_id>/messages")
 @operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
-           errors=(404, 409, 422), idempotent=True, api_key=True)
+           errors=(404, 409, 422, 429), idempotent=True, api_key=True)
 def post_message(complaint_id: int, body: MessageIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
 
     def do():
+        check_message_limit(actor)
         m = actions.do_post_message(s, settings(), actor, c, body.body)
         return _message_json(actor, m), 201
 

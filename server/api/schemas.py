@@ -356,6 +356,8 @@ class ComplaintQuery(PageQuery):
         None, description="内容安全审核状态（调解员的待审核队列：moderation=review）")
     publication: Literal["pending", "approved", "refused"] | None = Field(
         None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
+    flag: Literal["claimant"] | None = Field(
+        None, description="有该风险提示的投诉（调解员、管理员）：claimant 疑似职业索赔")
 
 
 class EventOut(BaseModel):
@@ -417,6 +419,9 @@ class ComplaintOut(BaseModel):
     moderation: Literal["pass", "review", "rejected"] = Field(
         "pass", description="内容安全审核：review 时投诉暂不向商家和公众展示，待调解员审核（POST /complaints/{id}/moderation）；"
                             "rejected 为审核未通过，不向商家和公众展示")
+    flags: list[dict[str, Any]] | None = Field(
+        None, description="调解员和管理员可见的风险提示，如 kind=claimant（疑似职业索赔：同一账号对多家商家提交"
+                          "几乎相同的投诉）；仅供人工判断，从不自动驳回。消费者和商家看不到此字段")
 
 
 class ComplaintList(BaseModel):

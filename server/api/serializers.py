@@ -22,8 +22,10 @@ def event_json(ev: ComplaintEvent) -> dict[str, Any]:
 
 def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
                    attachments: list[Upload] | None = None,
-                   timeline: list[ComplaintEvent] | None = None) -> dict[str, Any]:
-    """attachments / timeline: when the caller already holds them (ordered by created_at / seq), else read."""
+                   timeline: list[ComplaintEvent] | None = None,
+                   flags: dict[int, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """attachments / timeline: when the caller already holds them (ordered by created_at / seq), else read.
+    flags: the flags of a page of complaints by id (a list reads them in one query), else read for staff."""
     out: dict[str, Any] = {
         "id": c.id, "public_no": c.public_no, "status": c.status, "business_id": c.business_id,
         "business_name": c.business_name, "industry_code": c.industry_code, "region_code": c.region_code,
@@ -50,7 +52,21 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
                                             .order_by(ComplaintEvent.seq)).scalars())
         out["timeline"] = [event_json(e) for e in timeline]
         out["appeals"] = appeals_json(session, actor, c, timeline)
+    if sees_flags(actor):
+        out["flags"] = flags.get(c.id, []) if flags is not None else flags_json(session, [c.id]).get(c.id, [])
     return out
+
+
+def sees_flags(actor: Actor) -> bool:
+    """Abuse signals are for the platform's people: mediators and admins, never the parties."""
+    return actor.kind in ("mediator", "admin")
+
+
+def flags_json(session: Session, complaint_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    from server.core.complaints.abuse import flags_of
+
+    return {cid: [f | {"created_at": to_iso(f["created_at"])} for f in fl]
+            for cid, fl in flags_of(session, complaint_ids).items()}
 
 
 def appeals_json(session: Session, actor: Actor, c: Complaint, timeline: list[ComplaintEvent]) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, request, send_file
 
 from server.api.common import db_session, operation, settings
+from server.api.limits import check_upload_limit
 from server.api.schemas import UploadOut
 from server.api.serializers import upload_json
 from server.core.errors import Forbidden, ValidationFailed
@@ -16,13 +17,14 @@ UPLOAD_BODY = {"type": "object", "properties": {"file": {"type": "string", "form
 
 @bp.post("/uploads")
 @operation(summary="上传证据（JPEG/PNG/WebP 图片或 PDF，≤10 MB，按内容识别类型）", response=UploadOut, status=201,
-           tags=("uploads",), errors=(413, 415))
+           tags=("uploads",), errors=(413, 415, 429))
 def upload(actor):
     if actor.user is None:
         raise Forbidden("请用个人账号上传")
     f = request.files.get("file")
     if f is None:
         raise ValidationFailed([{"field": "file", "message": "请以 multipart/form-data 上传字段 file"}])
+    check_upload_limit(actor)
     limit = int(settings()["UPLOAD_MAX_BYTES"])
     data = f.stream.read(limit + 1)
     s = db_session()

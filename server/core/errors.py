@@ -145,6 +145,13 @@ class InvitationExpired(Conflict):
     title = "邀请已过期"
 
 
+class DuplicateComplaint(Conflict):
+    """The consumer already has an open complaint against the same business with the same or nearly the same text."""
+
+    code = "duplicate_complaint"
+    title = "您已提交过相同的投诉"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"

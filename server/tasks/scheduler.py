@@ -51,6 +51,14 @@ def _purge_erased_evidence(db: Database, settings: dict[str, Any], now: datetime
         log.info("erasure.purge deleted %s uploads kept for ended cases", n)
 
 
+@periodic("rate_limit_cleanup", 3600)
+def _cleanup_rate_limits(db: Database, settings: dict[str, Any], now: datetime) -> None:
+    """Entries of the database-kept rate-limit windows (no Redis, or Redis down) whose window has passed."""
+    from server.api.limits import purge_expired
+
+    purge_expired(db, settings, now.timestamp())
+
+
 def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True) -> Counter:
     now = now or utcnow()
     done = apply_due_deadlines(db.Session, settings, now)

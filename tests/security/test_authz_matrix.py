@@ -359,7 +359,9 @@ def fresh_world(app, client) -> World:
     r = app.extensions.get("smart315.redis")
     if r is not None:
         r.flushdb()
-    app.extensions.pop("smart315.limits_local", None)
+    from server.api.limits import reset_limits
+
+    reset_limits(app)
     app.extensions.pop("smart315.public_cache", None)  # its near entries belong to the previous world
     world = build_world(app, client)
     world.industry_name = _industry(client)

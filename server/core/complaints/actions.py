@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from server.core import moderation
 from server.core.actor import SYSTEM, Actor
+from server.core.complaints import abuse
 from server.core.complaints.rules import rule_set_for, rule_set_of
 from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER_TRANSITIONS, Transition
 from server.core.complaints.visibility import parties
@@ -116,9 +117,15 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
 
 
 def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
-                   now: datetime | None = None) -> Filed:
-    """do_create_complaint, also returning the new complaint's attachments and timeline."""
+                   now: datetime | None = None, screening: abuse.Screening | None = None) -> Filed:
+    """do_create_complaint, also returning the new complaint's attachments and timeline.
+
+    screening: abuse.screen's result when the caller ran it already (the API does, before the rate limit,
+    so that a refused duplicate uses none of the consumer's quota); else it is run here.
+    """
     now = now or utcnow()
+    if screening is None:
+        screening = abuse.screen(session, settings, actor.user_id, data, now)
     business: Business | None = None
     errors = []
     if data.get("business_id") is not None:
@@ -164,6 +171,7 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
     session.add(complaint)
     session.flush()
     complaint.public_no = public_no_for(complaint.id, now)
+    abuse.record_flags(session, complaint.id, screening, now)
     for u in uploads:
         u.complaint_id = complaint.id
         if u.moderation == "review":  # its WeChat media check asked for a person

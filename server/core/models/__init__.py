@@ -1,4 +1,5 @@
 """All models, split by domain; importing this package registers every table on Base.metadata."""
+from server.core.models.abuse import ComplaintFlag, RateLimitHit  # noqa: F401
 from server.core.models.appeals import Appeal, AppealAttachment  # noqa: F401
 from server.core.models.base import Base, utcnow  # noqa: F401
 from server.core.models.business import (  # noqa: F401

@@ -5,7 +5,7 @@ Adds complaint.moderation ('pass' | 'review' | 'rejected'; existing rows 'pass')
 its push answers), and the table wechat_push_nonce (nonces of accepted message pushes, to refuse replays).
 
 Revision ID: 0003_moderation
-Revises: 0008_sessions
+Revises: 0009_abuse
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 import server.core.models.base
 
 revision = "0003_moderation"
-down_revision = "0008_sessions"
+down_revision = "0009_abuse"
 branch_labels = None
 depends_on = None
 

@@ -3,7 +3,13 @@
 import { api, h, clear, say, errorText, fmtTime, refNames, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
-let status = 'submitted', appeal = '', publication = '', selected = null;
+let status = 'submitted', appeal = '', publication = '', flag = '', selected = null;
+
+// Abuse signals (API.md "Abuse controls"): shown to mediators for their judgement, never acted on automatically.
+const FLAG_TITLES = { claimant: '同一账号在短期内对多家商家提交了几乎相同的投诉，请人工判断是否为职业索赔；不会自动驳回' };
+function flagBadges(c) {
+  return (c.flags || []).map((f) => h('span', { class: `badge flag-${f.kind}`, title: FLAG_TITLES[f.kind] || '', dataset: { flag: f.kind } }, f.label || f.kind));
+}
 
 async function loadQueue() {
   const out = $('#queue');
@@ -11,6 +17,7 @@ async function loadQueue() {
   if (status) params.set('status', status);
   if (appeal) params.set('appeal', appeal);
   if (publication) params.set('publication', publication);
+  if (flag) params.set('flag', flag);
   const q = $('#q-text').value.trim();
   if (q) params.set('q', q);
   $('#export').href = `/console/mediator/export.csv${status ? '?status=' + status : ''}`;
@@ -18,6 +25,8 @@ async function loadQueue() {
     const data = await api(`/complaints?${params}`);
     clear(out, data.items.length ? data.items.map((c) => {
       const el = complaintItem(c, { onclick: () => select(c.id, el) });
+      const badges = flagBadges(c);
+      if (badges.length) el.querySelector('.title').append(...badges);
       if (String(c.id) === String(selected)) el.classList.add('selected');
       return el;
     }) : h('p', { class: 'muted' }, '没有需要处理的投诉。'), h('p', { class: 'muted' }, `共 ${data.total} 件`));
@@ -28,7 +37,7 @@ async function select(id, el) {
   selected = id;
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
   const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicationSection(id); } });
-  if (c) { appealSection(id, c); publicationSection(id, c); }
+  if (c) { appealSection(id, c); publicationSection(id, c); flagSection(c); }
 }
 
 // Publication needs a person: the mediator reads the redacted text the public would see, then approves or refuses.
@@ -59,6 +68,16 @@ async function publicationSection(id, c, notice) {
       h('button', { type: 'button', class: 'button', id: 'publication-refuse', onclick: () => decide(false) }, '不公开')),
     msg);
   if (notice) say(msg, notice, true);
+}
+
+function flagSection(c) {
+  const old = $('#flags'); if (old) old.remove();
+  const flags = c.flags || [];
+  if (!flags.length) return;
+  $('#detail').prepend(h('section', { class: 'card', id: 'flags' }, h('h3', {}, '风险提示 ', flagBadges(c)),
+    flags.map((f) => h('p', { class: 'muted' }, f.kind === 'claimant'
+      ? `该账号 ${f.detail.window_days || ''} 天内对 ${f.detail.businesses || ''} 家商家提交了 ${f.detail.similar_complaints || ''} 件内容几乎相同的投诉。请核实后再处理，平台不会因此自动驳回。`
+      : (FLAG_TITLES[f.kind] || '')))));
 }
 
 // Appeals of the business: the mediator upholds (the complaint leaves the index at once) or rejects.
@@ -117,6 +136,7 @@ for (const b of $$('.tab')) {
       status = b.dataset.status;
       appeal = b.dataset.appeal || '';
       publication = b.dataset.publication || '';
+      flag = b.dataset.flag || '';
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();
