@@ -136,6 +136,12 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "PUBLIC_SECURITY_RECORD": env.get("PUBLIC_SECURITY_RECORD") or "",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
+        # --- moderation (issue 14 item 3) ---
+        "MODERATION_PROVIDER": (env.get("MODERATION_PROVIDER") or "local").strip().lower(),
+        "MODERATION_WORDS_FILE": env.get("MODERATION_WORDS_FILE") or None,
+        "WECHAT_MINI_PUSH_TOKEN": env.get("WECHAT_MINI_PUSH_TOKEN") or "smart315minipushdev",
+        "WECHAT_MINI_PUSH_AES_KEY": env.get("WECHAT_MINI_PUSH_AES_KEY") or None,
+        "WECHAT_MINI_PUSH_MAX_AGE_SECONDS": int(env.get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300),
         # --- hardening ---
         "WECHAT_CALLBACK_WINDOW_SECONDS": int(env.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300),
         "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,

@@ -15,6 +15,7 @@ module.exports = {
     "mediate_fail": "调解失败",
     "mediate_success": "调解成功",
     "mediation_timeout": "调解期满",
+    "moderation": "内容审核",
     "propose": "提出调解方案",
     "publication_decision": "公开审核",
     "rate": "评价",

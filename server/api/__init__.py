@@ -22,6 +22,7 @@ MODULES = [
     "server.api.identity",
     "server.api.notifications",
     "server.api.appeals",
+    "server.api.wechat_mini",
     "server.api.legal",
     "server.api.publication",
     "server.api.accounts_admin",

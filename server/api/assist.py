@@ -77,10 +77,15 @@ def business_names() -> list[tuple[int, str]]:
 
 @bp.post("/consult")
 @operation(summary="维权咨询：依据法律条文回答并引用条文（stream=true 时以 SSE 流式返回）", body=ConsultIn,
-           response=ConsultOut, auth="optional", tags=("assist",), errors=(429, 503))
+           response=ConsultOut, auth="optional", tags=("assist",), errors=(422, 429, 503))
 def consult_view(body: ConsultIn, actor):
     check_assist_limit(actor, "consult")
     history = [t.model_dump() for t in body.history] if body.history else None
+    # The question is user text (and may go to a paid model): a risky one is refused before either.
+    from server.core import moderation
+
+    moderation.enforce(moderation.check_text(body.question, user=actor.user if actor else None, scene="consult",
+                                             settings=settings()))
     if not body.stream:
         return consult(body.question, history, settings())
     meta: dict[str, Any] = {}

@@ -14,6 +14,7 @@ from server.api.schemas import (
     MessageIn,
     MessageList,
     MessageOut,
+    ModerationDecisionIn,
     PageQuery,
     TransitionIn,
 )
@@ -31,7 +32,7 @@ bp = Blueprint("complaints", __name__)
 
 @bp.post("/complaints")
 @operation(summary="提交投诉（支持 Idempotency-Key，弱网重试不会重复提交）", body=ComplaintIn, response=ComplaintOut,
-           status=201, tags=("complaints",), errors=(403, 409, 429), idempotent=True)
+           status=201, tags=("complaints",), errors=(403, 409, 422, 429), idempotent=True)
 def create(body: ComplaintIn, actor):
     if actor.user is None or actor.kind != "consumer" and actor.kind != "business_staff":
         raise Forbidden("只有消费者账号可以提交投诉")
@@ -73,6 +74,8 @@ def list_(query: ComplaintQuery, actor):
         from server.core.appeals import appeal_clause
 
         stmt = stmt.where(appeal_clause(query.appeal))
+    if query.moderation:
+        stmt = stmt.where(Complaint.moderation == query.moderation)
     if query.publication:
         stmt = stmt.where(Complaint.public_consent.is_(True), Complaint.publication_state == query.publication)
     if query.flag:
@@ -101,8 +104,8 @@ def detail(complaint_id: int, actor):
 
 @bp.post("/complaints/<int:complaint_id>/transitions")
 @operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose）",
-           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409), api_key=True,
-           idempotent=True)
+           body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409, 422),
+           api_key=True, idempotent=True)
 def transition(complaint_id: int, body: TransitionIn, actor):
     # Idempotency-Key (issue 15.12): a retry after a lost answer gets the first answer, not 409.
     def do():
@@ -127,7 +130,7 @@ def _message_json(actor, m: Message) -> dict:
 
 @bp.post("/complaints/<int:complaint_id>/messages")
 @operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
-           errors=(404, 409, 429), idempotent=True, api_key=True)
+           errors=(404, 409, 422, 429), idempotent=True, api_key=True)
 def post_message(complaint_id: int, body: MessageIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
@@ -149,3 +152,18 @@ def list_messages(complaint_id: int, query: PageQuery, actor):
     return paginate(s, stmt, query.page, query.per_page, lambda m: _message_json(actor, m))
 
 
+
+
+@bp.post("/complaints/<int:complaint_id>/moderation")
+@operation(summary="内容安全审核（投诉所在辖区的调解员、管理员）：clear=true 放行，向商家和公众恢复展示；"
+                   "clear=false 不通过，投诉不再向商家和公众展示，理由记入时间线",
+           body=ModerationDecisionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409))
+def moderation_decision(complaint_id: int, body: ModerationDecisionIn, actor):
+    from server.core.moderation.holds import decide
+
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id, for_update=True)
+    timeline = decide(s, settings(), actor, c, body.clear, body.note)
+    attachments = attachments_of(s, c.id)
+    s.commit()
+    return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=timeline)

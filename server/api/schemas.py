@@ -324,6 +324,11 @@ class ComplaintIn(Strict):
         return self
 
 
+class ModerationDecisionIn(Strict):
+    clear: bool = Field(description="true：审核通过，投诉恢复向商家和公众展示；false：审核不通过，投诉不再向商家和公众展示")
+    note: str | None = Field(None, max_length=500, description="理由（不通过时记入时间线，消费者可见）")
+
+
 class TransitionIn(Strict):
     action: str = Field(min_length=1, max_length=32)
     note: str | None = Field(None, max_length=2000)
@@ -347,6 +352,8 @@ class ComplaintQuery(PageQuery):
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
     appeal: Literal["pending", "upheld", "rejected"] | None = Field(
         None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
+    moderation: Literal["pass", "review", "rejected"] | None = Field(
+        None, description="内容安全审核状态（调解员的待审核队列：moderation=review）")
     publication: Literal["pending", "approved", "refused"] | None = Field(
         None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
     flag: Literal["claimant"] | None = Field(
@@ -370,6 +377,7 @@ class AttachmentOut(BaseModel):
     size: int
     sha256: str
     url: str
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
 
 
 class PublicationOut(BaseModel):
@@ -408,6 +416,9 @@ class ComplaintOut(BaseModel):
     publication: PublicationOut | None = Field(None, description="公开审核：消费者同意公开的投诉须经调解员或管理员同意后才公开")
     appeals: list[dict[str, Any]] = Field(
         [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
+    moderation: Literal["pass", "review", "rejected"] = Field(
+        "pass", description="内容安全审核：review 时投诉暂不向商家和公众展示，待调解员审核（POST /complaints/{id}/moderation）；"
+                            "rejected 为审核未通过，不向商家和公众展示")
     flags: list[dict[str, Any]] | None = Field(
         None, description="调解员和管理员可见的风险提示，如 kind=claimant（疑似职业索赔：同一账号对多家商家提交"
                           "几乎相同的投诉）；仅供人工判断，从不自动驳回。消费者和商家看不到此字段")
@@ -444,3 +455,5 @@ class UploadOut(BaseModel):
     sha256: str
     mime: str
     size: int
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中，结果经消息推送到达）、"
+                                                "review、risky（违规：不向商家展示）")

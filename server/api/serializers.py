@@ -36,13 +36,17 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "public_consent": c.public_consent, "rating": c.rating, "created_at": to_iso(c.created_at),
         "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
         "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
+        "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
         "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},
     }
     if with_timeline:
         if attachments is None:
             attachments = attachments_of(session, c.id)
-        out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments]
+        from server.core.uploads import upload_visible_in
+
+        out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments
+                              if upload_visible_in(actor, c, u)]
         if timeline is None:
             timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                             .order_by(ComplaintEvent.seq)).scalars())
@@ -85,7 +89,7 @@ def attachments_of(session: Session, complaint_id: int) -> list[Upload]:
 
 
 def upload_json(u: Upload) -> dict[str, Any]:
-    return {"id": u.id, "sha256": u.sha256, "mime": u.mime, "size": u.size}
+    return {"id": u.id, "sha256": u.sha256, "mime": u.mime, "size": u.size, "moderation": u.moderation or "pass"}
 
 
 def index_json(idx: BusinessIndex | None) -> dict[str, Any] | None:

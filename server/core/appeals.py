@@ -184,6 +184,12 @@ def file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, com
         errors.append({"field": "note", "message": "理由为“其他”时请说明申诉理由"})
     if errors:
         raise ValidationFailed(errors)
+    if note:
+        # A risky note is refused before anything is written. A review verdict needs no hold: an appeal is
+        # seen only by its business and the mediators, and a mediator reads it before deciding.
+        from server.core import moderation
+
+        moderation.enforce(moderation.check_text(note, user=actor.user, scene="appeal", settings=settings))
     if complaint.index_excluded:
         raise IndexExcluded("这件投诉已因申诉成立不计入指数，无需再次申诉")
     if session.execute(select(Appeal.id).where(Appeal.complaint_id == complaint.id, Appeal.state == "pending")

@@ -29,6 +29,14 @@ class ValidationFailed(DomainError):
         self.extra = {"errors": errors}
 
 
+class ContentRejected(DomainError):
+    """A moderation provider judged user text or an image risky: refused, nothing stored."""
+
+    status = 422
+    code = "content_rejected"
+    title = "内容未通过安全审核"
+
+
 class BadRequest(DomainError):
     status = 400
     code = "bad_request"
@@ -114,6 +122,9 @@ class IndexExcluded(Conflict):
     title = "这件投诉已因申诉成立不计入指数"
 
 
+class NotUnderReview(Conflict):
+    code = "not_under_review"
+    title = "该投诉没有待审核的内容"
 class BusinessNameTaken(Conflict):
     code = "business_name_taken"
     title = "已有同名的认证商家"

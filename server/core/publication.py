@@ -32,9 +32,10 @@ DECIDE_ACTION = "publication_decision"
 
 
 def public_clause():
-    """The complaints the public may read: consented, accepted, and approved by a person."""
+    """The complaints the public may read: consented, accepted, approved by a person, and not held or
+    refused by moderation (server/core/moderation/holds.py)."""
     return and_(Complaint.public_consent.is_(True), Complaint.accepted_at.is_not(None),
-                Complaint.publication_state == "approved")
+                Complaint.publication_state == "approved", Complaint.moderation == "pass")
 
 
 def public_text(complaint: Complaint, display_name: str | None) -> dict[str, str]:

@@ -13,7 +13,7 @@ import filetype
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from server.core.actor import Actor
-from server.core.complaints.visibility import can_see
+from server.core.complaints.visibility import can_see, parties
 from server.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from server.core.models import Complaint, Upload
 
@@ -136,10 +136,26 @@ def do_store_upload(session, settings: Mapping[str, Any], actor: Actor, data: by
         os.fsync(f.fileno())
     os.replace(tmp, path)
     upload = Upload(id=upload_id, owner_id=actor.user_id, storage_name=storage_name,
-                    sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data))
+                    sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data), moderation="pass")
     session.add(upload)
     session.flush()
+    # Images go to the moderation provider (WeChat: media_check_async; its verdict comes by push).
+    from server.core import moderation
+
+    verdict = moderation.check_media(upload, user=actor.user, settings=settings)
+    if verdict.trace_id:
+        upload.moderation, upload.moderation_trace_id = "pending", verdict.trace_id
     return upload
+
+
+def upload_visible_in(actor: Actor, complaint: Complaint, upload: Upload) -> bool:
+    """A risky image (WeChat's media check) is withdrawn: only its owner and the complaint's mediators
+    still see it."""
+    if (upload.moderation or "pass") != "risky":
+        return True
+    if upload.owner_id is not None and upload.owner_id == actor.user_id:
+        return True
+    return "mediator" in parties(actor, complaint)
 
 
 def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
@@ -151,13 +167,14 @@ def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
         return upload
     if upload.complaint_id is not None:
         complaint = session.get(Complaint, upload.complaint_id)
-        if complaint is not None and can_see(actor, complaint):
+        if complaint is not None and can_see(actor, complaint) and upload_visible_in(actor, complaint, upload):
             return upload
     else:
         # Evidence given with a business appeal: for those who see the appeal whole (not the consumer).
         from server.core.appeals import appeal_complaint_of_upload, sees_appeal_details
 
         complaint = appeal_complaint_of_upload(session, upload.id)
-        if complaint is not None and sees_appeal_details(actor, complaint):
+        if complaint is not None and sees_appeal_details(actor, complaint) \
+                and upload_visible_in(actor, complaint, upload):
             return upload
     raise NotFound("附件不存在")

@@ -14,7 +14,7 @@ STATUSES = {
 }
 
 # Every action a timeline event can carry: the user actions of the transition table, the system
-# steps, filing and the appeal steps.
+# steps, filing, the appeal steps and the moderation decision.
 ACTIONS = {
     "submit": "提交投诉", "accept": "受理", "reject": "不予受理", "respond": "答复并提出方案",
     "propose": "提出调解方案", "confirm": "确认解决", "dispute": "不满意，申请调解",
@@ -23,6 +23,7 @@ ACTIONS = {
     "response_timeout": "商家超期未答复，转入调解", "confirm_timeout": "消费者未回复，视为解决",
     "mediation_timeout": "调解期满", "close": "结案", "deadline_reminder": "期限提醒",
     "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果", "publication_decision": "公开审核",
+    "moderation": "内容审核",
 }
 
 ROLES = {

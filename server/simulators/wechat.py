@@ -2,7 +2,9 @@
 
 Endpoints: /cgi-bin/token, /sns/jscode2session, /wxa/business/getuserphonenumber,
 /cgi-bin/message/subscribe/send, /cgi-bin/message/template/send, /cgi-bin/qrcode/create,
-/cgi-bin/showqrcode. Test and demo controls live under /_sim/ (see `create_wechat_simulator`).
+/cgi-bin/showqrcode, /wxa/msg_sec_check (v2; v1 answers 87014 for risky text) and
+/wxa/media_check_async (v2: answers a trace_id; the verdict is POSTed later to the mini-program's
+message-push URL, signed, plaintext or safe mode, JSON or XML, as WeChat does). Test and demo controls live under /_sim/ (see `create_wechat_simulator`).
 
 Login codes: a code "ok-<name>" (or one issued by POST /_sim/codes) is valid once; it maps to the
 openid "o" + sha1(appid:name)[:27] and the unionid "u" + sha1(name)[:27] (the same person has the
@@ -25,6 +27,11 @@ INVALID_CREDENTIAL = {"errcode": 40001, "errmsg": "invalid credential, access_to
 EXPIRED_TOKEN = {"errcode": 42001, "errmsg": "access_token expired"}
 BUSY = {"errcode": -1, "errmsg": "system error"}
 RATE_LIMIT = {"errcode": 45011, "errmsg": "api minute-quota reach limit  mustslower  retry next minute"}
+USER_NOT_ACTIVE = {"errcode": 61010, "errmsg": "user access record overtime, user has not visited the mini program "
+                                                "in the past 2 hours"}
+DEFAULT_RISKY_WORDS = ("违禁词", "出售枪支", "网络赌博", "色情服务")
+DEFAULT_REVIEW_WORDS = ("待审词", "传销")
+LABEL_CODES = {"广告": 10001, "时政": 20001, "色情": 20002, "辱骂": 20003, "违法犯罪": 20006, "欺诈": 20008}
 
 
 def openid_for(appid: str, name: str) -> str:
@@ -56,6 +63,14 @@ class WeChatSimState:
         self.messages: list[dict[str, Any]] = []
         self.fault: dict[str, Any] | None = None
         self.counters: dict[str, int] = {}
+        # Content security: words, users who have not opened the app in 2 h, media checks, the push target.
+        self.risky_words: list[str] = list(DEFAULT_RISKY_WORDS)
+        self.review_words: list[str] = list(DEFAULT_REVIEW_WORDS)
+        self.inactive: set[str] = set()
+        self.sec_checks: list[dict[str, Any]] = []
+        self.media_checks: dict[str, dict[str, Any]] = {}
+        self.media_verdict: dict[str, Any] = {"suggest": "pass", "label": 100}
+        self.push: dict[str, Any] | None = None  # {"url", "token", "aes_key", "appid", "format", "auto"}
 
     def count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -288,7 +303,145 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
         img.save(buf, format="PNG")
         return Response(buf.getvalue(), content_type="image/png")
 
+    # --- content security (msg_sec_check v2, media_check_async v2) ------------------------------
+    def judge(text: str) -> tuple[str, int, str | None]:
+        with state.lock:
+            risky, review = list(state.risky_words), list(state.review_words)
+        for word in risky:
+            if word and word in text:
+                return "risky", 20006, word
+        for word in review:
+            if word and word in text:
+                return "review", 20006, word
+        return "pass", 100, None
+
+    @app.post("/wxa/msg_sec_check")
+    def msg_sec_check():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        body = request.get_json(force=True, silent=True) or {}
+        content = body.get("content")
+        if not isinstance(content, str) or not content:
+            return jsonify({"errcode": 47001, "errmsg": "data format error"})
+        with state.lock:
+            state.count("msg_sec_check")
+            state.sec_checks.append({"appid": appid, "openid": body.get("openid"), "scene": body.get("scene"),
+                                     "version": body.get("version"), "content": content})
+        suggest, label, word = judge(content)
+        if body.get("version") != 2:  # v1: an error code for risky content, nothing else
+            return jsonify({"errcode": 87014, "errmsg": "risky content"} if suggest != "pass"
+                           else {"errcode": 0, "errmsg": "ok"})
+        openid, scene = body.get("openid"), body.get("scene")
+        if not openid or not str(openid).startswith("o"):
+            return jsonify({"errcode": 40003, "errmsg": "invalid openid"})
+        if scene not in (1, 2, 3, 4):
+            return jsonify({"errcode": 40097, "errmsg": "invalid args: scene"})
+        with state.lock:
+            if openid in state.inactive:
+                return jsonify(USER_NOT_ACTIVE)
+        detail = [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label, "prob": 90}]
+        if word:
+            detail.append({"strategy": "keyword", "errcode": 0, "suggest": suggest, "label": label,
+                           "level": 20, "keyword": word})
+        return jsonify({"errcode": 0, "errmsg": "ok", "result": {"suggest": suggest, "label": label},
+                        "detail": detail, "trace_id": secrets.token_hex(12)})
+
+    def deliver_media(trace_id: str) -> dict[str, Any]:
+        """POST the wxa_media_check event of one check to the configured push URL."""
+        with state.lock:
+            check = state.media_checks.get(trace_id)
+            push = dict(state.push or {})
+        if check is None:
+            return {"error": "unknown trace_id"}
+        if not push.get("url"):
+            return {"error": "no push url configured"}
+        event = {"ToUserName": "gh_sim00000000", "FromUserName": check["openid"], "CreateTime": int(time.time()),
+                 "MsgType": "event", "Event": "wxa_media_check", "appid": check["appid"], "trace_id": trace_id,
+                 "version": 2, "errcode": 0, "errmsg": "ok",
+                 "detail": [{"strategy": "content_model", "errcode": 0, "suggest": check["suggest"],
+                             "label": check["label"], "prob": 90}],
+                 "result": {"suggest": check["suggest"], "label": check["label"]}}
+        args, payload, ctype = build_mini_push(push.get("token") or "smart315minipushdev", event,
+                                               fmt=push.get("format") or "json", aes_key=push.get("aes_key"),
+                                               appid=push.get("appid") or check["appid"])
+        try:
+            res = requests.post(push["url"], params=args, data=payload, headers={"Content-Type": ctype}, timeout=10)
+        except requests.RequestException as exc:
+            return {"error": type(exc).__name__}
+        with state.lock:
+            check["delivered"] = res.status_code
+        return {"status": res.status_code, "body": res.text}
+
+    @app.post("/wxa/media_check_async")
+    def media_check_async():
+        appid, error = check_token()
+        if error:
+            return jsonify(error)
+        body = request.get_json(force=True, silent=True) or {}
+        if body.get("version") != 2 or not body.get("openid") or body.get("scene") not in (1, 2, 3, 4):
+            return jsonify({"errcode": 40097, "errmsg": "invalid args"})
+        if not str(body.get("media_url") or "").startswith(("http://", "https://")) \
+                or body.get("media_type") not in (1, 2):
+            return jsonify({"errcode": 40097, "errmsg": "invalid args: media_url or media_type"})
+        trace_id = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}-{secrets.token_hex(4)}"
+        with state.lock:
+            if body["openid"] in state.inactive:
+                return jsonify(USER_NOT_ACTIVE)
+            state.count("media_check_async")
+            verdict = dict(state.media_verdict)
+            state.media_checks[trace_id] = {"appid": appid, "openid": body["openid"], "media_url": body["media_url"],
+                                            "media_type": body["media_type"], "scene": body["scene"],
+                                            "suggest": verdict.get("suggest", "pass"),
+                                            "label": verdict.get("label", 100), "delivered": None}
+            auto = bool((state.push or {}).get("auto"))
+        if auto:
+            threading.Timer(float((state.push or {}).get("delay", 0.2)), deliver_media, args=(trace_id,)).start()
+        return jsonify({"errcode": 0, "errmsg": "ok", "trace_id": trace_id})
+
     # --- controls for tests and demos ---------------------------------------------------------
+    @app.post("/_sim/moderation")
+    def sim_moderation():
+        """{"risky_words", "review_words", "inactive": [openid], "media_verdict": {"suggest", "label"},
+        "push": {"url", "token", "aes_key", "appid", "format": "json"|"xml", "auto": bool, "delay"}}"""
+        body = request.get_json(force=True, silent=True) or {}
+        with state.lock:
+            if "risky_words" in body:
+                state.risky_words = [str(w) for w in body["risky_words"] or []]
+            if "review_words" in body:
+                state.review_words = [str(w) for w in body["review_words"] or []]
+            if "inactive" in body:
+                state.inactive = set(body["inactive"] or [])
+            if "media_verdict" in body:
+                state.media_verdict = dict(body["media_verdict"] or {"suggest": "pass", "label": 100})
+            if "push" in body:
+                state.push = body["push"]
+        return jsonify({"ok": True})
+
+    @app.get("/_sim/media_checks")
+    def sim_media_checks():
+        with state.lock:
+            return jsonify({k: dict(v) for k, v in state.media_checks.items()})
+
+    @app.get("/_sim/sec_checks")
+    def sim_sec_checks():
+        with state.lock:
+            return jsonify(list(state.sec_checks))
+
+    @app.post("/_sim/media_push")
+    def sim_media_push():
+        """Deliver one media check's result now: {"trace_id", "suggest"?, "label"?} -> the push's answer."""
+        body = request.get_json(force=True, silent=True) or {}
+        trace_id = str(body.get("trace_id") or "")
+        with state.lock:
+            check = state.media_checks.get(trace_id)
+            if check is not None and body.get("suggest"):
+                check["suggest"] = body["suggest"]
+                check["label"] = body.get("label", 20002 if body["suggest"] != "pass" else 100)
+        out = deliver_media(trace_id)
+        return jsonify(out), (404 if out.get("error") == "unknown trace_id" else 200)
+
+
     @app.post("/_sim/fault")
     def sim_fault():
         body = request.get_json(force=True, silent=True) or {}
@@ -426,4 +579,59 @@ def build_oa_event(token: str, openid: str, event: str = "subscribe", scene: str
 def build_oa_echo(token: str, echostr: str = "echo-from-wechat") -> dict[str, str]:
     """Query args of WeChat's GET URL-verification request."""
     ts, nonce = str(int(time.time())), secrets.token_hex(5)
+    return {"signature": sign_plain(token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": echostr}
+
+
+def _xml_of(value: Any, tag: str) -> str:
+    if isinstance(value, dict):
+        return f"<{tag}>" + "".join(_xml_of(v, k) for k, v in value.items()) + f"</{tag}>"
+    if isinstance(value, list):
+        return "".join(_xml_of(v, tag) for v in value)
+    if isinstance(value, (int, float)):
+        return f"<{tag}>{value}</{tag}>"
+    return f"<{tag}><![CDATA[{value}]]></{tag}>"
+
+
+def build_mini_push(token: str, event: dict[str, Any], fmt: str = "json", aes_key: str | None = None,
+                    appid: str = "", timestamp: int | None = None,
+                    nonce: str | None = None) -> tuple[dict[str, str], bytes, str]:
+    """Query args, body and content type of one mini-program message push, as WeChat sends it.
+
+    fmt "json" or "xml"; with aes_key the body is safe mode: {"ToUserName", "Encrypt"} (or its XML),
+    with encrypt_type=aes and msg_signature in the query (the plain signature is sent too).
+    """
+    from wechatpy.crypto import PrpCrypto, _get_signature
+
+    ts = str(timestamp or int(time.time()))
+    nonce = nonce or secrets.token_hex(6)
+    if fmt == "xml":
+        plain, ctype = "<xml>" + "".join(_xml_of(v, k) for k, v in event.items()) + "</xml>", "text/xml"
+    else:
+        import json
+
+        plain, ctype = json.dumps(event, ensure_ascii=False), "application/json"
+    args = {"signature": sign_plain(token, ts, nonce), "timestamp": ts, "nonce": nonce,
+            "openid": str(event.get("FromUserName") or "")}
+    if not aes_key:
+        return args, plain.encode("utf-8"), ctype
+    import base64
+
+    key = base64.b64decode(aes_key + "=")
+    encrypt = PrpCrypto(key).encrypt(plain, appid)
+    encrypt = encrypt.decode() if isinstance(encrypt, bytes) else encrypt
+    args.update({"encrypt_type": "aes", "msg_signature": _get_signature(token, ts, nonce, encrypt)})
+    to_user = str(event.get("ToUserName") or "")
+    if fmt == "xml":
+        body = (f"<xml><ToUserName><![CDATA[{to_user}]]></ToUserName>"
+                f"<Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+    else:
+        import json
+
+        body = json.dumps({"ToUserName": to_user, "Encrypt": encrypt})
+    return args, body.encode("utf-8"), ctype
+
+
+def build_mini_echo(token: str, echostr: str = "echo-from-wechat", timestamp: int | None = None) -> dict[str, str]:
+    """Query args of WeChat's GET check of the mini-program's message-push URL."""
+    ts, nonce = str(timestamp or int(time.time())), secrets.token_hex(5)
     return {"signature": sign_plain(token, ts, nonce), "timestamp": ts, "nonce": nonce, "echostr": echostr}

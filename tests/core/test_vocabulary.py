@@ -20,7 +20,7 @@ V = vocabulary()
 
 def test_every_code_has_a_label():
     assert set(ALL_STATES) == set(V["statuses"])
-    actions = set(USER_TRANSITIONS) | set(SYSTEM_TRANSITIONS) | {FILE_ACTION, DECIDE_ACTION, "submit"}
+    actions = set(USER_TRANSITIONS) | set(SYSTEM_TRANSITIONS) | {FILE_ACTION, DECIDE_ACTION, "submit", "moderation"}
     assert actions <= set(V["actions"]), actions - set(V["actions"])
     assert set(EVENT_TYPES) | set(TITLES) <= set(V["events"])
     assert set(DEMANDS) == set(V["demands"])

@@ -225,6 +225,17 @@ RULES: dict[str, Rule] = {
     "auth.get_captcha": Rule(everyone(200)),
     "accounts_admin.deactivate_user": Rule(only({"admin": 200}), args={"user_id": "other_consumer_id"}, mutates=True),
     "accounts_admin.reactivate_user": Rule(only({"admin": 200}), args={"user_id": "other_consumer_id"}, mutates=True),
+    # --- moderation ---
+    # C is not held: its mediators get as far as "nothing to review" (409); the other parties that see it may
+    # not decide (403); the rest cannot see it (404). Clearing a held complaint: tests/api/test_moderation.py.
+    "complaints.moderation_decision": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 409, "admin": 409},
+                                                denied=404), json={"clear": True}),
+    # Called by WeChat, signed with WECHAT_MINI_PUSH_TOKEN, never with our credentials: unsigned, 403 for all.
+    "wechat_mini.push_echo": Rule(everyone(403), query={"echostr": "x"}),
+    "wechat_mini.push_event": Rule(everyone(403), json={"Event": "wxa_media_check", "trace_id": "x"}),
+    # The image URL handed to media_check_async: only its HMAC opens it.
+    "wechat_mini.media_for_check": Rule(everyone(404), args={"upload_id": "0" * 32},
+                                        query={"expires": 2000000000, "sig": "0" * 64}),
 }
 
 

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from server.core import moderation
 from server.core.actor import SYSTEM, Actor
 from server.core.complaints import abuse
 from server.core.complaints.rules import rule_set_for, rule_set_of
@@ -15,6 +16,7 @@ from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
+from server.core.moderation.holds import hold_if_review
 from server.core.timeutil import add_working_days
 from server.core.vocabulary import ACTIONS, STATUSES
 
@@ -124,6 +126,9 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
                 errors.append({"field": "attachment_ids", "message": f"附件 {u.id} 不可用"})
     if errors:
         raise ValidationFailed(errors)
+    # Before anything is written: a risky text is refused whole (422 content_rejected).
+    verdict = moderation.enforce(moderation.check_texts(
+        [data["title"], data["description"]], user=actor.user, scene="complaint", settings=settings))
     complaint = Complaint(
         consumer_id=actor.user_id,
         business_id=business.id if business else None,
@@ -143,12 +148,15 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
         updated_at=now,
         deadline_at=add_working_days(now, int(settings["ACCEPT_DEADLINE_WORKING_DAYS"])),
     )
+    hold_if_review(complaint, verdict)
     session.add(complaint)
     session.flush()
     complaint.public_no = public_no_for(complaint.id, now)
     abuse.record_flags(session, complaint.id, screening, now)
     for u in uploads:
         u.complaint_id = complaint.id
+        if u.moderation == "review":  # its WeChat media check asked for a person
+            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
     ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True,
                        settings=settings)
     _after_change(session, settings, complaint, ev, None, now)
@@ -271,6 +279,12 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
     """
     now = now or utcnow()
     t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating)
+    verdict = None
+    if note and t.party in ("consumer", "business"):
+        # The consumer's and the business's notes (a reply, a proposal, a dispute) are user text; the
+        # platform's mediators are not moderated.
+        verdict = moderation.enforce(moderation.check_text(
+            note, user=actor.user, scene="reply" if t.party == "business" else "message", settings=settings))
     timeline = timeline_of(session, complaint.id)
     role = {"consumer": "consumer", "business": "business_staff", "mediator": actor.kind}[t.party]
     if t.party != "consumer":  # the consumer's own steps and the scheduler's never make it count
@@ -288,6 +302,8 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
         complaint.rating = rating
         complaint.rated_at = now
         data["rating"] = rating
+    if verdict is not None:
+        hold_if_review(complaint, verdict)
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
     else:
@@ -331,6 +347,10 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     if complaint.status == "closed":
         raise InvalidTransition("投诉已结案，不能再留言", allowed_actions=[])
     role = "consumer" if "consumer" in mine else "business_staff" if "business" in mine else actor.kind
+    if role in ("consumer", "business_staff"):
+        verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
+                                                           settings=settings))
+        hold_if_review(complaint, verdict)
     msg = Message(complaint_id=complaint.id, author_id=actor.user_id, author_role=role, body=body.strip(), created_at=now)
     session.add(msg)
     cooperated = role == "business_staff" and complaint.status == "mediating"

@@ -15,12 +15,15 @@ def business_sees_clause(business_ids):
     The one definition: the list (SQL) and the object check (`business_sees`) must never diverge."""
     if not business_ids:
         return false()
-    return Complaint.business_id.in_(business_ids) & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation)
+    # A complaint held by moderation (review, rejected) is not shown to the business until a mediator clears it.
+    return Complaint.business_id.in_(business_ids) & (Complaint.moderation == "pass") \
+        & (Complaint.forwarded_at.is_not(None) | Complaint.went_to_mediation)
 
 
 def business_sees(complaint: Complaint, business_ids) -> bool:
     """Python twin of business_sees_clause, for one loaded complaint."""
     return (complaint.business_id is not None and complaint.business_id in business_ids
+            and (complaint.moderation or "pass") == "pass"
             and (complaint.forwarded_at is not None or bool(complaint.went_to_mediation)))
 
 

@@ -17,6 +17,7 @@ from server.core.models.complaints import (  # noqa: F401
     IdempotencyRecord,
     Message,
     Upload,
+    WeChatPushNonce,
 )
 from server.core.models.identity import Identity, RefreshToken, SmsCode, SubscriptionGrant, User  # noqa: F401
 from server.core.models.legal import Consent  # noqa: F401

@@ -65,6 +65,9 @@ class Complaint(Base):
     # The keyed audit chain's head counter: the seq of the timeline's last event (server/core/auditchain.py).
     # 0 for a timeline not yet on the keyed chain (written before migration 0003_audit, or by bench/seed).
     audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Moderation (server/core/moderation): "review" holds the complaint from the business and the public
+    # until a mediator clears it ("pass") or refuses it ("rejected", hidden for good).
+    moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
     # Publication needs a person (API.md): a consented complaint is public only once a mediator of its region
     # or an admin approved it. pending | approved | refused.
     publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
@@ -132,6 +135,10 @@ class Upload(Base):
     mime: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "pending" while WeChat's media_check_async runs, "risky" once its push says so (then hidden from the
+    # business and everyone but the owner and the complaint's mediators).
+    moderation: Mapped[str] = mapped_column(String(10), default="pass", server_default="pass")
+    moderation_trace_id: Mapped[str | None] = mapped_column(String(64), index=True)
     # Its owner erased the account while the case was still open: evidence the case needs, deleted (file and
     # row) by the scheduler's purge once the case has ended (server.core.erasure).
     erase_after_case: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -148,3 +155,11 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int]
     response_body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WeChatPushNonce(Base):
+    """Nonces of accepted WeChat message pushes within the freshness window: a replay is refused."""
+
+    __tablename__ = "wechat_push_nonce"
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)

@@ -115,7 +115,10 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
     Webhook events travel as their JSON text (how the JSON column stores them) and are parsed here."""
     consumer = complaint.consumer_id if (event_type in CONSUMER_EVENTS and complaint.consumer_id
                                          and complaint.consumer_id != exclude_user) else None
-    to_business = event_type in BUSINESS_EVENTS and complaint.business_id is not None
+    # A complaint held by moderation (review, rejected) tells its business nothing: not its title, not a
+    # held message's text, in no channel (server/core/moderation/holds.py).
+    to_business = event_type in BUSINESS_EVENTS and complaint.business_id is not None \
+        and (complaint.moderation or "pass") == "pass"
     branches = []
     if to_business:
         branches.append(select(literal_column("'m'").label("kind"), BusinessMember.id.label("id"),
