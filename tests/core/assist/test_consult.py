@@ -47,7 +47,7 @@ def test_llm_answer_is_written_by_the_model_from_the_retrieved_articles(llm_sim,
     for c in r["citations"]:
         assert c["article"] in r["answer"]
     sent = requests.get(f"{llm_sim}/_sim/requests", timeout=5).json()["items"][-1]
-    assert sent["model"] == "deepseek-chat"
+    assert sent["model"] == "deepseek-flash"
     system = sent["messages"][0]
     assert system["role"] == "system" and "第五十五条" in system["content"]
     assert sent["messages"][-1] == {"role": "user", "content": "商家卖假货能退一赔三吗"}
