@@ -122,6 +122,9 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
+        # Filing numbers every site served in mainland China shows in its footer (ICP 备案, 公安联网备案).
+        "ICP_NUMBER": env.get("ICP_NUMBER") or "",
+        "PUBLIC_SECURITY_RECORD": env.get("PUBLIC_SECURITY_RECORD") or "",
         "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
     }

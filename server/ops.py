@@ -67,7 +67,14 @@ def readyz():
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
             ok = False
-    return jsonify(status="ok" if ok else "unavailable", checks=checks), 200 if ok else 503
+    # Reported, not required: a missing calendar year makes deadlines count Monday to Friday, which an
+    # operator must fix (WORKING_DAY_CALENDAR), but it is no reason to take the server out of service.
+    from datetime import UTC, datetime
+
+    from server.core.timeutil import calendar_status, local_today
+
+    calendar = calendar_status(local_today(datetime.now(UTC)))
+    return jsonify(status="ok" if ok else "unavailable", checks=checks, calendar=calendar), 200 if ok else 503
 
 
 @bp.get("/metrics")
@@ -151,7 +158,13 @@ class DatabaseCollector:
             log.warning("metrics: database query failed", exc_info=True)
             up.add_metric([], 0)
             return [up]
-        return [up, complaints, notifications, depth, failures, backlog]
+        from server.core.timeutil import calendar_status, local_today
+
+        status = calendar_status(local_today(utcnow()))
+        calendar = GaugeMetricFamily("smart315_calendar_ok", "1 while the official working-day calendar covers "
+                                     "this year and, from 1 October, the next (see /readyz)")
+        calendar.add_metric([], 1 if status["ok"] else 0)
+        return [up, complaints, notifications, depth, failures, backlog, calendar]
 
 
 def _stamp_outbox_request_id(session, _flush_context, _instances) -> None:

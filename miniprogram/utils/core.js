@@ -40,33 +40,11 @@ var STATUS_MESSAGES = {
   503: '服务暂时繁忙，请稍后重试'
 }
 
-var FIELD_LABELS = {
-  business_id: '被投诉商家',
-  business_name: '被投诉商家',
-  industry_code: '行业',
-  region_code: '地区',
-  category: '问题类型',
-  title: '投诉标题',
-  description: '问题描述',
-  purchase_date: '购买日期',
-  order_no: '订单号',
-  amount_claimed: '涉及金额',
-  amount_recovered: '挽回金额',
-  demands: '诉求',
-  public_consent: '公开同意',
-  attachment_ids: '证据材料',
-  note: '说明',
-  rating: '评分',
-  body: '留言内容',
-  file: '文件',
-  phone_code: '手机号授权',
-  code: '授权码',
-  auth_code: '授权码'
-}
 
 // Labels come from the server's one vocabulary (server/core/vocabulary.py), shipped as
 // utils/vocabulary.js and refreshed from GET /api/v1/vocabulary (setVocabulary).
 var VOCABULARY = require('./vocabulary.js')
+var FIELD_LABELS = VOCABULARY.fields
 
 var DEMAND_ORDER = ['refund', 'return', 'exchange', 'repair', 'compensation', 'apology', 'other']
 var DEMAND_OPTIONS = DEMAND_ORDER.map(function (v) { return { value: v, label: VOCABULARY.demands[v] || v } })

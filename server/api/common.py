@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from server.core.errors import (
     ValidationFailed,
 )
 from server.core.models import BusinessMember, IdempotencyRecord, User
+from server.core.vocabulary import value_label
 
 # ------------------------------------------------------------------ validation messages
 
@@ -50,8 +52,8 @@ _MESSAGES = {
     "greater_than_equal": "不能小于 {ge}",
     "less_than_equal": "不能大于 {le}",
     "greater_than": "必须大于 {gt}",
-    "literal_error": "取值不在允许范围内：{expected}",
-    "enum": "取值不在允许范围内：{expected}",
+    "literal_error": "只能是以下之一：{expected}",
+    "enum": "只能是以下之一：{expected}",
     "extra_forbidden": "不支持的字段",
     "string_pattern_mismatch": "格式不正确",
     "json_invalid": "不是合法的 JSON",
@@ -67,6 +69,10 @@ def pydantic_errors(exc: ValidationError, prefix: str = "") -> list[dict[str, st
         if err["type"] == "value_error":
             message = str(ctx.get("error") or err.get("msg", "")).removeprefix("Value error, ")
         elif template:
+            if "expected" in ctx:
+                # "'refund', 'return' or 'other'" (a Python repr) → 退款、退货、其他
+                values = re.findall(r"'([^']*)'", str(ctx["expected"])) or [str(ctx["expected"])]
+                ctx = {**ctx, "expected": "、".join(value_label(v) for v in values)}
             try:
                 message = template.format(**ctx)
             except (KeyError, IndexError):

@@ -124,6 +124,7 @@ class Vocabulary(BaseModel):
     components: dict[str, str]
     grades: dict[str, str]
     webhook_events: dict[str, str]
+    fields: dict[str, str]
 
 
 # ------------------------------------------------------------------ businesses

@@ -23,7 +23,9 @@ class ValidationFailed(DomainError):
     title = "提交的内容有误"
 
     def __init__(self, errors: list[dict[str, str]], detail: str | None = None):
-        super().__init__(detail or "；".join(f"{e['field']}: {e['message']}" for e in errors) or self.title)
+        from server.core.vocabulary import field_label
+
+        super().__init__(detail or "；".join(f"{field_label(e['field'])}：{e['message']}" for e in errors) or self.title)
         self.extra = {"errors": errors}
 
 

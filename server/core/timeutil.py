@@ -69,6 +69,36 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+def official_years() -> frozenset[int]:
+    """Years whose official calendar (holidays and adjusted working days) is known: chinesecalendar's
+    tables plus the years named in WORKING_DAY_CALENDAR."""
+    from chinese_calendar import constants
+
+    return frozenset(d.year for d in constants.holidays) | _extra_years
+
+
+def calendar_status(today: date) -> dict:
+    """What /readyz, the metrics and the admin page say about the working-day calendar.
+
+    `covered_through` is the last day of the last year known without a gap from this year on; `ok` is
+    false when this year is unknown, and from 1 October of the last known year while the next year is
+    not known (the State Council publishes the next year's schedule in the autumn; deadlines that run
+    into an unknown year count Monday to Friday and may be wrong)."""
+    years = official_years()
+    last = today.year if today.year in years else None
+    while last is not None and last + 1 in years:
+        last += 1
+    if last is None:
+        known = sorted(y for y in years if y < today.year)
+        return {"covered_through": f"{known[-1]}-12-31" if known else None, "ok": False,
+                "missing_year": today.year}
+    ok = not (last == today.year and today >= date(today.year, 10, 1))
+    out = {"covered_through": f"{last}-12-31", "ok": ok}
+    if not ok:
+        out["missing_year"] = last + 1
+    return out
+
+
 def add_working_days(start: datetime, n: int) -> datetime:
     """The moment n working days after `start`: the same local time on the n-th following working day."""
     local = start.astimezone(SHANGHAI)

@@ -59,6 +59,18 @@ COMPONENTS = {
 WEBHOOK_EVENTS = ("complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                   "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided")
 
+# Field names as a person reads them, for validation messages (the API's `errors[].field` stays the code).
+FIELDS = {
+    "business_id": "被投诉商家", "business_name": "被投诉商家", "industry_code": "行业", "region_code": "地区",
+    "category": "问题类型", "title": "投诉标题", "description": "问题描述", "purchase_date": "购买日期",
+    "order_no": "订单号", "amount_claimed": "涉及金额", "amount_recovered": "挽回金额", "demands": "诉求",
+    "public_consent": "公开同意", "attachment_ids": "证据材料", "note": "说明", "rating": "评分", "body": "留言内容",
+    "file": "文件", "phone_code": "手机号授权", "code": "验证码", "auth_code": "授权码", "phone": "手机号",
+    "password": "密码", "username": "用户名", "action": "操作", "reason": "理由", "events": "通知事件",
+    "url": "地址", "status": "状态", "question": "问题", "name": "名称", "role": "角色", "period": "期间",
+    "upheld": "处理结果", "text": "内容", "nickname": "昵称", "credit_code": "统一社会信用代码",
+}
+
 GRADES = {"A": "优秀", "B": "良好", "C": "中等", "D": "较差", "E": "差"}
 
 
@@ -67,7 +79,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "statuses": dict(STATUSES), "actions": dict(ACTIONS), "roles": dict(ROLES), "events": dict(EVENTS),
         "demands": dict(DEMANDS), "appeal_reasons": dict(APPEAL_REASONS), "appeal_states": dict(APPEAL_STATES),
         "components": dict(COMPONENTS), "grades": dict(GRADES),
-        "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS},
+        "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS}, "fields": dict(FIELDS),
     }
 
 
@@ -75,6 +87,25 @@ def label(kind: str, key: Any, default: str | None = None) -> str:
     """The label of `key` in the table `kind` (e.g. "statuses"); the key itself when unknown."""
     table = vocabulary()[kind]
     return table.get(key, default if default is not None else str(key or ""))
+
+
+_VALUE_TABLES = ("statuses", "actions", "events", "demands", "appeal_reasons", "appeal_states", "roles",
+                 "components", "grades")
+
+
+def value_label(value: Any) -> str:
+    """A code as a person reads it: its label in whichever table names it, else the code itself."""
+    v = vocabulary()
+    for kind in _VALUE_TABLES:
+        if value in v[kind]:
+            return v[kind][value]
+    return str(value)
+
+
+def field_label(field: str) -> str:
+    """`demands.0` → 诉求; `title` → 投诉标题; unknown fields keep their name."""
+    head = str(field).split(".", 1)[0]
+    return FIELDS.get(head, str(field))
 
 
 def as_javascript() -> str:

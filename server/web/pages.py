@@ -14,10 +14,20 @@ from functools import wraps
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+)
 from sqlalchemy import select
 
 from server.api.common import db_session
+from server.core.reference import region_full_name
 from server.core.vocabulary import ROLES, STATUSES, vocabulary
 from server.web.session import csrf_token, session_user
 
@@ -34,12 +44,25 @@ def _labels() -> dict:
     """Every page embeds the one vocabulary; static/js/lib.js reads it (no label tables in the scripts)."""
     # Serialized here, not with |tojson, which sorts keys: the scripts show components in this order.
     # A meta attribute (autoescaped), not an inline script: the CSP allows no inline script at all.
-    return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False)}
+    settings = current_app.config["SMART315"]
+    text_size = request.cookies.get(TEXT_SIZE_COOKIE, "")
+    return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False),
+            "text_size": text_size if text_size in TEXT_SIZES else "normal",
+            "icp_number": settings.get("ICP_NUMBER") or "",
+            "public_security_record": settings.get("PUBLIC_SECURITY_RECORD") or "",
+            "public_security_code": "".join(ch for ch in str(settings.get("PUBLIC_SECURITY_RECORD") or "")
+                                            if ch.isdigit())}
+
+
+# Text size per device (a cookie the header's buttons set, read here so the page renders at that size);
+# "elder" is 长辈版: the largest text, wider spacing, bigger targets (MIIT 适老化).
+TEXT_SIZE_COOKIE = "smart315_text"
+TEXT_SIZES = ("normal", "large", "xlarge", "elder")
 
 
 PUBLIC_NAV = [
     ("/", "首页"), ("/stats", "数据统计"), ("/rankings", "指数排行"), ("/cases", "投诉案例"),
-    ("/disclosures", "信息公开"), ("/index-method", "指数说明"), ("/consult", "维权咨询"),
+    ("/disclosures", "信息公开"), ("/index-method", "指数说明"), ("/consult", "维权咨询"), ("/help", "帮助"),
 ]
 
 
@@ -134,6 +157,16 @@ def disclosures():
     return page("disclosures.html", title="信息公开", periods=periods, published=bool(published))
 
 
+@bp.get("/help")
+def help_page():
+    return page("help.html", title="帮助与维权指南")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return bp.send_static_file("favicon.ico")
+
+
 @bp.get("/index-method")
 def index_method():
     return page("index_method.html", title="投诉处理指数说明", script="index-method.js")
@@ -183,13 +216,19 @@ def console_business(user):
 @bp.get("/console/mediator")
 @require("mediator", "admin")
 def console_mediator(user):
-    return page("console_mediator.html", title="调解员后台", script="console-mediator.js", user=user)
+    return page("console_mediator.html", title="调解员后台", script="console-mediator.js", user=user,
+                region_name=(region_full_name(user.region_code) or user.region_code) if user.region_code else "全部")
 
 
 @bp.get("/admin")
 @require("admin")
 def admin(user):
-    return page("admin.html", title="系统管理", script="admin.js", user=user)
+    from datetime import UTC, datetime
+
+    from server.core.timeutil import calendar_status, local_today
+
+    return page("admin.html", title="系统管理", script="admin.js", user=user,
+                calendar=calendar_status(local_today(datetime.now(UTC))))
 
 
 EXPORT_COLUMNS = ("投诉编号", "状态", "标题", "被投诉经营者", "行业", "地区", "类别", "诉求金额（元）",

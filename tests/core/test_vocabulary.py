@@ -63,3 +63,17 @@ def test_api_and_pages_serve_the_same_table(client):
     table = json.loads(html.unescape(embedded.group(1)))
     assert table == V
     assert list(table["components"]) == list(V["components"])  # the order the charts show
+
+
+def test_validation_messages_read_as_chinese_for_people(client, auth):
+    """No Python repr and no raw codes in what a person reads (issue 22.4)."""
+    who = auth.consumer()
+    res = client.post("/api/v1/complaints", headers=who.headers, json={
+        "business_name": "某商家", "industry_code": "online_shopping", "region_code": "110105",
+        "category": "quality", "title": "冰箱外观凹痕", "description": "收到的冰箱门上有凹痕，要求换货。",
+        "demands": ["cash"]})
+    assert res.status_code == 422
+    problem = res.get_json()
+    assert problem["errors"] == [{"field": "demands.0", "message": "只能是以下之一：退款、退货、换货、维修、赔偿、赔礼道歉、其他"}]
+    assert problem["detail"].startswith("诉求：只能是以下之一：退款")
+    assert "'" not in problem["detail"]

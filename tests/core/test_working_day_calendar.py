@@ -66,3 +66,37 @@ def test_a_broken_file_stops_the_process_at_start(tmp_path, doc):
         load_config({"WORKING_DAY_CALENDAR": _file(tmp_path, doc)})
     with pytest.raises(CalendarFileError):
         load_config({"WORKING_DAY_CALENDAR": str(tmp_path / "missing.json")})
+
+
+def test_calendar_status_warns_from_october_while_next_year_is_unknown(monkeypatch):
+    monkeypatch.setattr(timeutil, "official_years", lambda: frozenset({2025, 2026}))
+    assert timeutil.calendar_status(date(2026, 9, 30)) == {"covered_through": "2026-12-31", "ok": True}
+    assert timeutil.calendar_status(date(2026, 10, 1)) == {"covered_through": "2026-12-31", "ok": False,
+                                                           "missing_year": 2027}
+    assert timeutil.calendar_status(date(2027, 1, 4)) == {"covered_through": "2026-12-31", "ok": False,
+                                                          "missing_year": 2027}
+    monkeypatch.setattr(timeutil, "official_years", lambda: frozenset({2026, 2027}))
+    assert timeutil.calendar_status(date(2026, 12, 2)) == {"covered_through": "2027-12-31", "ok": True}
+
+
+def test_a_calendar_file_for_next_year_covers_it(tmp_path):
+    timeutil.use_calendar_file(_file(tmp_path, {"holidays": WEEK_OFF, "workdays": [WORKED_SUNDAY]}))
+    assert 2027 in timeutil.official_years()
+    assert timeutil.calendar_status(date(2026, 12, 2))["covered_through"] == "2027-12-31"
+
+
+def test_readyz_metrics_and_admin_page_say_when_the_calendar_runs_out(client, auth, monkeypatch):
+    from tests.web.test_pages import web_login
+
+    assert client.get("/readyz").get_json()["calendar"] == timeutil.calendar_status(
+        timeutil.local_today(datetime.now(UTC)))
+    monkeypatch.setattr(timeutil, "official_years", lambda: frozenset())
+    body = client.get("/readyz")
+    assert body.status_code == 200  # reported, not a reason to leave the load balancer
+    assert body.get_json()["calendar"]["ok"] is False
+    assert "smart315_calendar_ok 0.0" in client.get("/metrics").get_data(as_text=True)
+    web_login(client, auth.admin())
+    html = client.get("/admin").get_data(as_text=True)
+    assert 'id="calendar-banner"' in html and "WORKING_DAY_CALENDAR" in html
+    monkeypatch.setattr(timeutil, "official_years", lambda: frozenset(range(2000, 2100)))
+    assert 'id="calendar-banner"' not in client.get("/admin").get_data(as_text=True)

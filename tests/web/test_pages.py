@@ -10,7 +10,8 @@ import pytest
 from server.web.session import CSP
 from tests.factories import AuthActions
 
-PUBLIC_PAGES = ["/", "/stats", "/rankings", "/cases", "/disclosures", "/index-method", "/consult", "/login", "/docs"]
+PUBLIC_PAGES = ["/", "/stats", "/rankings", "/cases", "/disclosures", "/index-method", "/consult", "/login", "/docs",
+                "/help"]
 
 
 def web_login(client, login) -> str:

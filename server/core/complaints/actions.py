@@ -16,6 +16,7 @@ from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
 from server.core.timeutil import add_working_days, to_iso
+from server.core.vocabulary import ACTIONS, STATUSES
 
 GENESIS_HASH = "0" * 64
 
@@ -178,7 +179,7 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
                      amount_recovered_fen: int | None, rating: int | None) -> Transition:
     t = USER_TRANSITIONS.get(action)
     if t is None:
-        raise ValidationFailed([{"field": "action", "message": f"未知操作：{action}；可选 {', '.join(USER_TRANSITIONS)}"}])
+        raise ValidationFailed([{"field": "action", "message": f"未知操作：{action}；可选 {'、'.join(USER_TRANSITIONS)}"}])
     mine = parties(actor, complaint)
     if not mine:
         raise NotFound("投诉不存在或无权查看")
@@ -186,7 +187,7 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
         raise Forbidden("您不能对这件投诉执行该操作", allowed_actions=allowed_actions(actor, complaint))
     if complaint.status not in t.sources:
         raise InvalidTransition(
-            f"投诉当前状态为 {complaint.status}，不能执行 {action}",
+            f"投诉当前状态为“{STATUSES.get(complaint.status, complaint.status)}”，不能执行“{ACTIONS.get(action, action)}”",
             allowed_actions=allowed_actions(actor, complaint),
         )
     errors = []

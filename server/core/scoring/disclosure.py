@@ -55,6 +55,8 @@ def check_period(period: str) -> tuple[datetime, datetime]:
     if not m:
         raise ValidationFailed([{"field": "period", "message": "统计期格式应为 YYYY-MM，例如 2026-10"}])
     year, month = int(m.group(1)), int(m.group(2))
+    if not 1900 <= year <= 9998:  # year 0 is no date at all (ValueError), year 1 overflows in UTC
+        raise ValidationFailed([{"field": "period", "message": "统计期格式应为 YYYY-MM，年份在 1900 到 9998 之间"}])
     start = datetime(year, month, 1, tzinfo=SHANGHAI)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=SHANGHAI)
     return start.astimezone(UTC), end.astimezone(UTC)

@@ -113,3 +113,9 @@ def test_rating_is_required_and_unknown_actions_are_named():
     with pytest.raises(ValidationFailed) as exc:
         check_transition(CONSUMER, complaint("resolved"), "explode", note=None, amount_recovered_fen=None, rating=1)
     assert "未知操作：explode" in exc.value.extra["errors"][0]["message"]
+
+
+def test_a_refusal_names_status_and_action_in_chinese():
+    with pytest.raises(InvalidTransition) as exc:
+        check_transition(CONSUMER, complaint("forwarded"), "confirm", note=None, amount_recovered_fen=None, rating=None)
+    assert exc.value.detail == "投诉当前状态为“待商家处理”，不能执行“确认解决”"

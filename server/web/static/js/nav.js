@@ -7,3 +7,16 @@ if (btn) {
     try { await api('/web/logout', { method: 'POST' }); } finally { location.href = '/'; }
   });
 }
+
+// Text size and 长辈版 (elder mode): remembered on this device in a cookie the server reads, so every
+// page renders at the chosen size from its first paint.
+for (const b of document.querySelectorAll('[data-text-size]')) {
+  b.addEventListener('click', () => {
+    const size = b.dataset.textSize;
+    document.documentElement.dataset.text = size;
+    document.cookie = `smart315_text=${size}; path=/; max-age=${400 * 24 * 3600}; samesite=lax`;
+    for (const other of document.querySelectorAll('[data-text-size]')) {
+      other.setAttribute('aria-pressed', String(other === b));
+    }
+  });
+}
