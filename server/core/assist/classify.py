@@ -236,7 +236,7 @@ class NameIndex:
         self.by_name: dict[str, list[int]] = defaultdict(list)
         self.by_core: dict[str, list[int]] = defaultdict(list)
         self.by_prefix: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for i, (name, core) in enumerate(zip(self.names, self.cores)):
+        for i, (name, core) in enumerate(zip(self.names, self.cores, strict=True)):
             self.by_name[name].append(i)
             if len(core) >= 2:
                 self.by_core[core].append(i)

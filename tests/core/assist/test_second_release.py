@@ -114,3 +114,26 @@ def test_dev_set_stays_above_the_floor():
         top1 += bool(got) and got[0] in gold
         top3 += any(k in gold for k in got)
     assert top1 / len(rows) >= 0.75 and top3 / len(rows) >= 0.90
+
+
+# --- classify: indexed business matching ----------------------------------------------------
+def test_business_named_in_full_comes_first_among_many():
+    from server.core.assist.classify import match_businesses
+
+    names = [(i, f"上海华盛电子商务有限公司{i}") for i in range(1, 400)]
+    names += [(1000, "北京京东世纪贸易有限公司"), (1001, "京东到家信息技术有限公司"), (1002, "上海华盛电子商务有限公司")]
+    got = match_businesses("我在上海华盛电子商务有限公司买的耳机是假货", names)
+    assert got[0]["id"] == 1002 and got[0]["score"] == 1.0
+    assert match_businesses("在京东买的手机坏了", names)[0]["id"] == 1000
+    assert match_businesses("jingdong", names)[0]["id"] == 1000  # pinyin of the core
+
+
+def test_indexed_matching_gives_the_same_scores_as_the_scoring_rule():
+    from server.core.assist.classify import NameIndex, _name_score, core_name
+
+    names = [(1, "北京京东世纪贸易有限公司"), (2, "浙江天猫网络有限公司"), (3, "四川海底捞餐饮股份有限公司"),
+             (4, "深圳市腾讯计算机系统有限公司"), (5, "杭州海康威视数字技术股份有限公司"), (6, "上海拉扎斯信息科技有限公司")]
+    index = NameIndex(names)
+    for text in ["京东", "海底捞火锅吃坏肚子", "haidilao", "天猫旗舰店鞋子开胶", "腾讯充值不到账", "海康", "拉扎斯"]:
+        expected = {bid: round(s / 100, 3) for bid, name in names if (s := _name_score(text, name, core_name(name))) >= 60}
+        assert {c["id"]: c["score"] for c in index.match(text, limit=100)} == expected, text
