@@ -362,7 +362,9 @@ def name_index(items: list[tuple[int, str]] | tuple[tuple[int, str], ...]) -> Na
     (the API refreshes its list every minute); name cores are remembered across rebuilds."""
     with _index_lock:
         if _index_cache["source"] is not items:
-            _index_cache["index"] = NameIndex(items, _index_cache["cores"])
+            # a refreshed list with the same names (the usual case) keeps the index: one C-speed compare
+            if _index_cache["source"] is None or _index_cache["source"] != items:
+                _index_cache["index"] = NameIndex(items, _index_cache["cores"])
             _index_cache["source"] = items
         return _index_cache["index"]
 
