@@ -152,8 +152,8 @@ _CAR_PATTERN = (r"汽车|轿车|新车|车辆|4S|４S|皮卡|SUV|发动机|变�
 # each domain law is gated by words that show the question is about its subject. Out of domain
 # it is damped (x OUT_OF_DOMAIN), in domain it is preferred (x IN_DOMAIN).
 _FOOD = (r"食品|食物|吃|喝|奶|饮料|零食|饼干|面包|月饼|蛋糕|糕点|肉|菜|米|面条|凉皮|烤肠|香肠|薯片|果冻|鸭蛋|鸡蛋|"
-         r"外卖|餐|饭|酒水|白酒|啤酒|茶叶|保健品|保健食品|营养品|过期|保质期|变质|发霉|霉|异物|虫子|头发|添加剂|标签|"
-         r"假药|劣药|药店|药品|药")
+         r"外卖|餐|饭|粉|面|汤|火锅|烧烤|奶茶|咖啡|水果|海鲜|包子|饺子|罐头|调料|食用油|酒水|白酒|啤酒|茶叶|保健品|保健食品|营养品|过期|保质期|变质|发霉|霉|异物|虫子|头发|添加剂|标签|"
+         r"苍蝇|蟑螂|假药|劣药|药店|药品|药")
 DOMAINS: dict[str, str] = {
     "食品安全法": _FOOD,
     "食品安全法实施条例": _FOOD,
@@ -173,7 +173,7 @@ DOMAINS: dict[str, str] = {
     "个人信息保护法": r"信息|隐私|泄露|刷脸|人脸|数据|通讯录|身份证|授权|手机号|推送|自动化|杀熟|画像|个性化|注销|密码|账号",
 }
 IN_DOMAIN = 1.25
-OUT_OF_DOMAIN = 0.45
+OUT_OF_DOMAIN = 0.3
 # General laws: the Civil Code books and the competition law rarely answer a consumer first.
 GENERAL_PRIOR = {"民法典合同编": 0.8, "民法典侵权责任编": 0.85, "反不正当竞争法": 0.7,
                  "最高人民法院关于审理买卖合同纠纷案件适用法律问题的解释": 0.75, "电信条例": 1.0}
@@ -185,6 +185,24 @@ CHAPTER_GATES = {
     "高度危险责任": r"高压|核|易燃|易爆|爆炸物|民用航空器",
     "饲养动物损害责任": r"狗|猫|宠物|动物|咬",
     "建筑物和物件损害责任": r"掉下|坠落|高空|倒塌|广告牌|招牌",
+    # the Civil Code's typed contracts, each only for its own kind of contract
+    "供用电、水、气、热力合同": r"供电|停电|电费|供水|停水|水费|燃气|煤气|暖气|供暖",
+    "赠与合同": r"赠与|赠送|送给",
+    "借款合同": r"借款|借钱|贷款|网贷|分期|利息|利率",
+    "保证合同": r"担保|保证人",
+    "租赁合同": r"租|房东|出租|押金",
+    "融资租赁合同": r"融资租赁",
+    "保理合同": r"保理",
+    "建设工程合同": r"建设工程|工程款|施工方|承包",
+    "运输合同": r"运输|客运|乘车|乘客|火车|高铁|飞机|航班|机票|车票|打车|网约车|出租车|托运|物流|快递|行李",
+    "技术合同": r"技术开发|技术转让|专利|技术服务",
+    "保管合同": r"保管|寄存|存放|存包",
+    "仓储合同": r"仓储|仓库",
+    "委托合同": r"委托|代办|代购",
+    "物业服务合同": r"物业",
+    "行纪合同": r"寄卖|行纪",
+    "中介合同": r"中介",
+    "合伙合同": r"合伙",
 }
 # Administrative penalty articles (fines, orders to correct) answer a consumer only when asked.
 _PENALTY_RE = re.compile(r"罚款|责令改正|吊销|没收违法所得|处分|警告")
@@ -196,8 +214,8 @@ _PENALTY_Q_RE = re.compile(r"罚|处罚|查处|吊销|举报|监管部门怎么"
 # (what article decides this situation), not from individual evaluation questions.
 INTENTS: list[tuple[list[str], list[tuple[str, int]], float]] = [
     # food: compensation is the Food Safety Law's ten-fold damages (special before Art. 55)
-    ([_FOOD, r"赔|十倍|假一赔十|一千|1000|索赔|要钱|补偿|怎么办|退钱|退款"], [("食品安全法", 148)], 0.9),
-    ([_FOOD, r"过期|变质|发霉|霉|发臭|异物|虫|头发|不干净|不合格|有问题|吃坏|拉肚子|住院|中毒|生病"], [("食品安全法", 148)], 0.8),
+    ([_FOOD, r"赔|十倍|假一赔十|一千|1000|索赔|要钱|补偿|怎么办|退钱|退款"], [("食品安全法", 148)], 1.1),
+    ([_FOOD, r"过期|变质|发霉|霉|发臭|异物|虫|苍蝇|蟑螂|玻璃|塑料|钢丝|毛发|头发|不干净|不合格|有问题|吃坏|拉肚子|住院|中毒|生病"], [("食品安全法", 148)], 0.8),
     ([_FOOD, r"明知|知道.{0,8}(过期|问题|不合格)|故意买|职业打假|打假"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 1),
       ("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 12), ("最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定", 3)], 0.8),
     ([_FOOD, r"小摊|摊贩|小作坊|路边摊|街边"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 4)], 1.2),
@@ -224,7 +242,7 @@ INTENTS: list[tuple[list[str], list[tuple[str, int]], float]] = [
     ([r"卡|会员|预付|充值", r"孩子|小孩|未成年|学生"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 10)], 0.8),
     ([r"卡|会员|预付|充值", r"打折|折扣|原价|赠送"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 18)], 0.6),
     # fraud: three-fold damages
-    ([r"退一赔三|赔三倍|三倍|假一赔三|假货|假冒|高仿|冒牌|翻新|以次充好|当.{0,3}新.{0,3}卖|骗|欺诈|隐瞒|调过?.{0,3}里程|最少.{0,6}(赔|500|五百)"],
+    ([r"退一赔三|赔三倍|三倍|假一赔三|假货|假冒|是假的|假的|高仿|冒牌|翻新|以次充好|当.{0,3}新.{0,3}卖|骗|欺诈|隐瞒|调过?.{0,3}里程|最少.{0,6}(赔|500|五百)"],
      [("消费者权益保护法", 55)], 0.75),
     ([r"明知.{0,10}(缺陷|问题|毛病)|两倍|二倍", r"伤|住院|死亡|烧|损害"], [("消费者权益保护法", 55), ("民法典侵权责任编", 1207)], 0.8),
     # standard terms
@@ -235,7 +253,7 @@ INTENTS: list[tuple[list[str], list[tuple[str, int]], float]] = [
     ([r"运费|邮费", r"质量|坏|破损|问题"], [("消费者权益保护法", 24)], 0.8),
     ([r"不发货|一直不发|迟迟.{0,3}发|没发货"], [("消费者权益保护法", 53)], 0.5),
     # prices
-    ([r"杀熟|老用户|老会员|新用户|比.{0,6}(朋友|别人|新用户).{0,4}(贵|高)|价格.{0,4}不一样"], [("消费者权益保护法实施条例", 9), ("个人信息保护法", 24)], 0.8),
+    ([r"杀熟|老用户|老会员|新用户|比.{0,6}(朋友|别人|新用户|同事|家人|老婆|老公).{0,4}(贵|高)|同一.{0,8}(比|更)贵|价格.{0,4}不一样"], [("消费者权益保护法实施条例", 9), ("个人信息保护法", 24)], 0.8),
     ([r"先涨价|涨价.{0,6}打折|原价.{0,8}(没|从来|根本)|虚假.{0,2}(原价|折扣)|被比较价格"], [("明码标价和禁止价格欺诈规定", 17), ("明码标价和禁止价格欺诈规定", 19)], 0.7),
     ([r"政府.{0,2}(指导价|定价)|标价.{0,8}(不一样|不一致|多收)|价签|收银.{0,8}(多|不一样)|结算.{0,6}(变|高|不一样|没有)"],
      [("明码标价和禁止价格欺诈规定", 19)], 0.7),
@@ -365,7 +383,8 @@ class _Index:
         self.by_key = {(a.short_name, a.number): i for i, a in enumerate(articles)}
         self.penalty = [bool(_PENALTY_RE.search(a.text) and "赔偿" not in a.text) for a in articles]
         self.domains = {law: re.compile(p) for law, p in DOMAINS.items()}
-        self.chapter_gate = [next((re.compile(p) for c, p in CHAPTER_GATES.items() if c in a.chapter), None) for a in articles]
+        gates = {c: re.compile(p) for c, p in CHAPTER_GATES.items()}
+        self.chapter_gate = [next((g for c, g in gates.items() if a.chapter.endswith(c)), None) for a in articles]
 
     def _scope_ok(self, a: Article, question: str) -> bool:
         """The car 三包 rules cover only family cars: keep them out of answers about other goods."""
