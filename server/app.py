@@ -23,7 +23,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 
-    db = Database(settings["DATABASE_URL"], settings.get("DATABASE_REPLICA_URL"))
+    db = Database.from_settings(settings)
     app.extensions["smart315.db"] = db
 
     from server.redis_client import init_redis

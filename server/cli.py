@@ -14,7 +14,7 @@ from server.config import load_config
 def _db(settings):
     from server.db import Database
 
-    return Database(settings["DATABASE_URL"])
+    return Database.from_settings(settings, replica=False)
 
 
 def _setup_logging() -> None:

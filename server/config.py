@@ -72,6 +72,11 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
         "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
         "REDIS_URL": env.get("REDIS_URL") or None,
+        # Connections per process: each gunicorn worker and thread, worker and scheduler has its own pool.
+        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE") or 10),
+        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW") or 20),
+        # Behind PgBouncer in transaction mode: no server-side prepared statements.
+        "DATABASE_PGBOUNCER": _bool(env.get("DATABASE_PGBOUNCER"), default=False),
         "SECRET_KEY": env.get("SECRET_KEY") or "dev-secret-key-change-me",
         "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or "dev-field-key-change-me",
         "WECHAT_MINI_APPID": env.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
@@ -112,11 +117,12 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "RESPONSE_DEADLINE_WORKING_DAYS": int(env.get("RESPONSE_DEADLINE_WORKING_DAYS") or 10),
         "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
         "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
-        "MEDIATION_DEADLINE_DAYS": int(env.get("MEDIATION_DEADLINE_DAYS") or 60),
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
         "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
         "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
+        # Cache-Control max-age of public JSON (seconds); clients revalidate with the ETag after it.
+        "PUBLIC_HTTP_MAX_AGE": int(env.get("PUBLIC_HTTP_MAX_AGE") or 15),
         "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),

@@ -35,7 +35,15 @@ def _quiet_engine_logs() -> None:
         logger.addFilter(_NoRowData())
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def engine_options(settings) -> dict[str, Any]:
+    """Pool options from the settings (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW, DATABASE_PGBOUNCER)."""
+    return {"pool_size": int(settings.get("DATABASE_POOL_SIZE") or 10),
+            "max_overflow": int(settings.get("DATABASE_MAX_OVERFLOW") or 20),
+            "pgbouncer": bool(settings.get("DATABASE_PGBOUNCER"))}
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, pgbouncer: bool = False,
+                **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout and foreign keys so concurrent writers wait.
 
     SQL parameters are hidden from logs and from error messages (they hold personal data), and
@@ -68,9 +76,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    if pgbouncer:
+        # PgBouncer in transaction mode hands each transaction to any server connection: no server-side
+        # prepared statements (psycopg prepares a query after 5 runs by default). Everything else the app
+        # relies on is transaction-scoped already (advisory xact locks, SET LOCAL): see deploy/README.md.
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
+    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
 
 
 class Database:
@@ -78,6 +89,11 @@ class Database:
     read replica's (DATABASE_REPLICA_URL) for the public aggregates (see on_replica)."""
 
     REPLICA_RETRY_SECONDS = 30.0
+
+    @classmethod
+    def from_settings(cls, settings, *, replica: bool = True) -> Database:
+        return cls(settings["DATABASE_URL"], settings.get("DATABASE_REPLICA_URL") if replica else None,
+                   **engine_options(settings))
 
     def __init__(self, url: str, replica_url: str | None = None, **engine_kwargs: Any):
         self.url = url

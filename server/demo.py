@@ -169,6 +169,10 @@ def _walk(s, settings, rng: random.Random, c: Complaint, consumer, mediator, own
         actions.do_transition(s, settings, mediator, c, "reject", note="不属于消费者权益争议，建议向有关部门反映", now=t)
         return
     actions.do_transition(s, settings, mediator, c, "accept", now=t)
+    if c.public_consent and c.id % 10:  # publication needs a person; every tenth waits in the mediators' queue
+        from server.core.publication import decide
+
+        decide(s, settings, mediator, c, True, None, now=t)
     if c.status == "forwarded":
         if rng.random() < 0.12 or not later(3, 200):
             return

@@ -30,11 +30,12 @@ from typing import Any, NamedTuple
 
 from flask import Flask
 
+from server.http_cache import etag_for, not_modified
 from server.logging_setup import choose_request_id
 
 BYPASS_HEADERS = ("HTTP_COOKIE", "HTTP_ORIGIN", "HTTP_TRANSFER_ENCODING")
 CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_API_KEY")
-PER_REQUEST_HEADERS = {"x-request-id", "content-length"}
+PER_REQUEST_HEADERS = {"x-request-id", "content-length", "etag"}  # the ETag follows the current body
 MAX_LEARNED = 20_000  # raw requests remembered per process (a few MB); forgotten all at once beyond
 
 
@@ -70,10 +71,18 @@ class PublicFastPath:
             cache = self.app.extensions.get("smart315.public_cache")
             text = cache.peek_text(known.key, known.scope) if cache is not None else None
             if text is not None:
-                body = text.encode("utf-8")
-                start_response("200 OK", [*known.headers, ("Content-Length", str(len(body))),
-                                          ("X-Request-Id", choose_request_id(environ.get("HTTP_X_REQUEST_ID")))])
+                etag = etag_for(text)
+                request_id = ("X-Request-Id", choose_request_id(environ.get("HTTP_X_REQUEST_ID")))
                 self.answered += 1
+                if not_modified(environ.get("HTTP_IF_NONE_MATCH"), etag):
+                    start_response("304 Not Modified", [(k, v) for k, v in known.headers
+                                                        if k.lower() == "cache-control" or k.lower() == "vary"]
+                                   + [("ETag", etag), request_id])
+                    self._latency.labels("GET", known.route, "304").observe(time.perf_counter() - started)
+                    return [b""]
+                body = text.encode("utf-8")
+                start_response("200 OK", [*known.headers, ("ETag", etag), ("Content-Length", str(len(body))),
+                                          request_id])
                 self._latency.labels("GET", known.route, "200").observe(time.perf_counter() - started)
                 return [body]
         return self._through_flask(raw, environ, start_response, credentials)

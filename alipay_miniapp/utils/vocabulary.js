@@ -16,6 +16,7 @@ module.exports = {
     "mediate_success": "调解成功",
     "mediation_timeout": "调解期满",
     "propose": "提出调解方案",
+    "publication_decision": "公开审核",
     "rate": "评价",
     "reject": "不予受理",
     "respond": "答复并提出方案",
@@ -109,6 +110,11 @@ module.exports = {
     "C": "中等",
     "D": "较差",
     "E": "差"
+  },
+  "publication_states": {
+    "approved": "已同意公开",
+    "pending": "待审核公开",
+    "refused": "不予公开"
   },
   "roles": {
     "admin": "管理员",

@@ -22,6 +22,8 @@ MODULES = [
     "server.api.identity",
     "server.api.notifications",
     "server.api.appeals",
+    "server.api.legal",
+    "server.api.publication",
 ]
 
 

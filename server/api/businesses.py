@@ -68,7 +68,7 @@ def profile(business_id: int):
 
     s = db_session()
     return cached("profile", lambda: business_json(s, core.get_business(s, business_id), full=True),
-                  scope=f"business:{business_id}")
+                  scope=f"business:{business_id}", exact=True)
 
 
 @bp.post("/businesses/<int:business_id>/verify")

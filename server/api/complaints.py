@@ -68,6 +68,8 @@ def list_(query: ComplaintQuery, actor):
         from server.core.appeals import appeal_clause
 
         stmt = stmt.where(appeal_clause(query.appeal))
+    if query.publication:
+        stmt = stmt.where(Complaint.public_consent.is_(True), Complaint.publication_state == query.publication)
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
+from server import http_cache
 from server.api.common import db_session, operation, settings
 from server.api.schemas import PageQuery, Strict
 from server.core import cache as public_cache
@@ -28,7 +29,7 @@ from server.core.models import (
     utcnow,
 )
 from server.core.money import format_yuan
-from server.core.privacy import redact
+from server.core.publication import public_clause, public_text
 from server.core.reference import region_full_name
 from server.core.scoring.actions import MEANS_NOTE, get_weights, set_weights
 from server.core.scoring.disclosure import check_period, get_disclosure
@@ -77,7 +78,7 @@ def on_replica(compute):
     return current_app.extensions["smart315.db"].on_replica(compute, db_session)
 
 
-def cached(key: str, compute, scope: str | None = None):
+def cached(key: str, compute, scope: str | None = None, exact: bool = False):
     """A JSON response straight from the cache's stored text (a hit is neither decoded nor re-encoded).
 
     The request is marked with its cache key, so the fast path in front of Flask (server/fastpath.py)
@@ -88,7 +89,11 @@ def cached(key: str, compute, scope: str | None = None):
     # An operation with auth="none" never looks at credentials: a token sent with it changes nothing.
     auth_free = getattr(view, "_openapi", {}).get("auth") == "none"
     request.environ["smart315.cached"] = (key, scope, rule, auth_free)
-    return current_app.response_class(text, mimetype="application/json")
+    etag = http_cache.etag_for(text)
+    headers = {"ETag": etag, "Cache-Control": http_cache.cache_control(settings(), exact=exact)}
+    if http_cache.not_modified(request.headers.get("If-None-Match"), etag):
+        return current_app.response_class(status=304, headers=headers)
+    return current_app.response_class(text, mimetype="application/json", headers=headers)
 
 
 # ------------------------------------------------------------------ schemas
@@ -396,7 +401,7 @@ def industries():
 # ------------------------------------------------------------------ anonymised complaints
 
 def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, Any]:
-    cond = and_(Complaint.public_consent.is_(True), Complaint.accepted_at.is_not(None))
+    cond = public_clause()
     if q.business_id is not None:
         cond = and_(cond, Complaint.business_id == q.business_id)
     if q.industry:
@@ -407,12 +412,12 @@ def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, 
                      .limit(q.per_page).offset((q.page - 1) * q.per_page)).all()
     items = []
     for c, display_name in rows:
-        names = [display_name] if display_name and display_name.strip() else []
+        text = public_text(c, display_name)
         items.append({
             "public_no": c.public_no, "business_id": c.business_id, "business_name": c.business_name,
             "industry_code": c.industry_code, "industry_name": INDUSTRY_NAMES.get(c.industry_code),
             "region_code": c.region_code, "region_name": region_full_name(c.region_code), "category": c.category,
-            "title": redact(c.title, names), "description": redact(c.description, names), "status": c.status,
+            "title": text["title"], "description": text["description"], "status": c.status,
             "outcome": c.outcome, "amount_claimed": format_yuan(c.amount_claimed_fen),
             "amount_recovered": format_yuan(c.amount_recovered_fen), "rating": c.rating,
             "created_at": to_iso(c.created_at),
@@ -421,7 +426,8 @@ def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, 
 
 
 @bp.get("/public/complaints")
-@operation(summary="消费者同意公开、已受理的投诉（姓名、电话、身份证号、邮箱、银行卡号、详细地址已脱敏）",
+@operation(summary="消费者同意公开、已受理并经调解员审核同意公开的投诉（任何人的姓名、电话、身份证号、出生日期、邮箱、"
+                   "银行卡号、详细地址、车牌号、QQ/微信号、订单号已脱敏）",
            query=PublicComplaintQuery, response=PublicComplaintList, auth="none", tags=("public",))
 def public_complaints(query: PublicComplaintQuery):
     key = f"complaints:{query.business_id}:{query.industry}:{query.page}:{query.per_page}"
@@ -441,7 +447,7 @@ def method_doc(s: Session) -> dict[str, Any]:
 @bp.get("/public/index-method")
 @operation(summary="投诉处理指数的计算方法、版本和当前权重", response=IndexMethodOut, auth="none", tags=("public",))
 def index_method():
-    return cached("index-method", lambda: method_doc(db_session()))
+    return cached("index-method", lambda: method_doc(db_session()), exact=True)
 
 
 def _require_admin(actor) -> None:

@@ -5,7 +5,7 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from server.api.common import db_session, operation
-from server.api.schemas import RefList, RegionQuery, Vocabulary
+from server.api.schemas import RefList, RegionQuery, RuleSetList, Vocabulary
 from server.core.models import Category, Industry, Region
 from server.core.vocabulary import vocabulary as labels
 
@@ -24,6 +24,15 @@ def industries():
            auth="none", tags=("reference",))
 def vocabulary():
     return labels()
+
+
+@bp.get("/public/rules")
+@operation(summary="投诉处理适用的规则及其生效日期与期限（按受理日期确定）", response=RuleSetList, auth="none",
+           tags=("public",))
+def public_rules():
+    from server.core.complaints.rules import RULE_SETS
+
+    return {"items": [r.describe() for r in RULE_SETS]}
 
 
 @bp.get("/categories")

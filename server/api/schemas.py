@@ -112,6 +112,25 @@ class RefList(BaseModel):
     items: list[RefItem]
 
 
+class RuleSetMediation(BaseModel):
+    days: int
+    working_days: bool
+    text: str
+
+
+class RuleSetOut(BaseModel):
+    code: str
+    name: str
+    effective_from: str = Field(description="适用于此日（上海时间）及以后受理的投诉")
+    accept_working_days: int
+    mediation: RuleSetMediation
+    summary: str
+
+
+class RuleSetList(BaseModel):
+    items: list[RuleSetOut]
+
+
 class Vocabulary(BaseModel):
     """Code → Chinese label, per kind (server/core/vocabulary.py)."""
     statuses: dict[str, str]
@@ -281,6 +300,8 @@ class ComplaintQuery(PageQuery):
     region: str | None = Field(None, pattern=r"^\d{2}(\d{2}(\d{2})?)?$")
     appeal: Literal["pending", "upheld", "rejected"] | None = Field(
         None, description="有该状态申诉的投诉（调解员的待处理申诉：appeal=pending）")
+    publication: Literal["pending", "approved", "refused"] | None = Field(
+        None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
 
 
 class EventOut(BaseModel):
@@ -300,6 +321,11 @@ class AttachmentOut(BaseModel):
     size: int
     sha256: str
     url: str
+
+
+class PublicationOut(BaseModel):
+    state: Literal["pending", "approved", "refused"]
+    decided_at: str | None
 
 
 class ComplaintOut(BaseModel):
@@ -328,6 +354,9 @@ class ComplaintOut(BaseModel):
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")
+    rule_set: str | None = Field(None, description="受理时适用的规则：samr-121（2026-04-15 起受理）或 samr-2022；"
+                                                   "受理前为 null。见 /public/rules")
+    publication: PublicationOut | None = Field(None, description="公开审核：消费者同意公开的投诉须经调解员或管理员同意后才公开")
     appeals: list[dict[str, Any]] = Field(
         [], description="商家申诉（详情中）：商家、调解员、管理员看到全部内容；消费者只看到申诉的存在、时间和结果")
 

@@ -34,6 +34,8 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "public_consent": c.public_consent, "rating": c.rating, "created_at": to_iso(c.created_at),
         "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
         "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
+        "rule_set": c.rule_set,
+        "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},
     }
     if with_timeline:
         if attachments is None:

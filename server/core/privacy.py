@@ -312,23 +312,46 @@ BANK_TOKEN = "[银行卡号已隐藏]"
 ADDRESS_TOKEN = "[地址已隐藏]"
 NAME_TOKEN = "[姓名已隐藏]"
 ACCOUNT_TOKEN = "[账号已隐藏]"
+PLATE_TOKEN = "[车牌号已隐藏]"
+ORDER_TOKEN = "[订单号已隐藏]"
+BIRTH_TOKEN = "[出生日期已隐藏]"
 
 _EMAIL_RE = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 # A run of digit groups joined by one space or dash ("138 1234 5678", "6222-0212-...").
-_DIGITS_RE = re.compile(r"(?<!\d)\d+(?:(?:[ \t]?-[ \t]?|[ \t])\d+)*[Xx]?")
+_DIGITS_RE = re.compile(r"(?<!\d)\d+(?:(?:[ \t]?[\-._/·][ \t]?|[ \t])\d+)*[Xx]?")
 _GROUP_RE = re.compile(r"\d+[Xx]?")
 _LANDLINE_PAREN_RE = re.compile(r"[（(]\s*0\d{2,3}\s*[)）]\s*-?\s*[1-9]\d{2,3}[ \-]?\d{4}(?!\d)")
 _PHONE_PREFIX_RE = re.compile(r"(?:\+|00)?86[ \t\-]?$|[（(](?:\+|00)?86[)）][ \t\-]?$|\+$")
 _PHONE_LABEL_RE = re.compile(r"(?:电话|座机|固话|手机|联系方式|tel|Tel|TEL)[^\d，。；;,\n]{0,6}$")
 # Labels that say a number is an order, invoice, waybill or device number, not personal data.
 _OTHER_NUMBER_LABEL_RE = re.compile(
-    r"(?:订单|单号|编号|运单|快递|物流|流水|工单|合同|发票|代码|批次|序列号|串号|IMEI|SN|会员号|券码|兑换码|保单|报案号)")
+    r"(?:订单|单号|编号|编码|运单|快递|物流|流水|工单|合同|发票|代码|批次|序列号|串号|IMEI|SN|会员号|券码|兑换码|保单|报案号)")
 _PERSONAL_LABEL_RE = re.compile(r"(?:卡号|银行卡|储蓄卡|信用卡|借记卡|账号|账户|卡|电话|座机|手机|联系)")
 _CLAUSE_END = re.compile(r"[，。；;,.!！?？\n]")
 _ACCOUNT_RE = re.compile(
-    r"(?:微信号?|[Vv]信号?|vx|VX|wx|WX|WeChat|wechat|QQ号?|qq号?|扣扣)"
-    r"(?:号码)?\s*(?:是|为|：|:)?\s*"
-    r"(?P<id>[A-Za-z][A-Za-z0-9_\-]{5,19}|[1-9]\d{4,11})(?![A-Za-z0-9_\-@])")
+    r"(?:微信号?|[Vv]信号?|vx|VX|wx|WX|WeChat|wechat|QQ号?|qq号?|Qq号?|扣扣号?|企鹅号?)"
+    r"(?:号码|账号|帐号|id|ID)?\s*(?:是|为|：|:)?\s*"
+    r"(?P<id>[A-Za-z][A-Za-z0-9_\-]{5,29}|[1-9]\d{4,11})(?![A-Za-z0-9_\-@])")
+# A WeChat id in its generated form needs no label.
+_WXID_RE = re.compile(r"(?<![A-Za-z0-9_])wxid_[A-Za-z0-9_\-]{4,30}")
+# Plates: province abbreviation, issuing-office letter, then 5 characters, or 6 for new-energy plates
+# (D/F then a letter or digit and 4 digits for small cars; 5 digits then D/F for large ones).
+_PLATE_RE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-HJ-NP-Z]\s?[·•.\-]?\s?"
+    r"(?:[DF][A-HJ-NP-Z0-9]\d{4}|\d{5}[DF]|[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警港澳])(?![A-Za-z0-9])")
+# An order or waybill number after its label.
+_ORDER_RE = re.compile(
+    r"(?:订单号|订单编号|订单|运单号|运单编号|快递单号|物流单号|交易单号|交易号|单号)(?:码)?\s*(?:是|为|：|:)?\s*"
+    r"(?P<no>[A-Za-z0-9][A-Za-z0-9\-_]{5,39})(?![A-Za-z0-9])")
+# Mobile numbers written in Chinese numerals (一三八一二三四五六七八, 幺 for one).
+_HAN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | {"零": "0", "幺": "1", "两": "2"}
+_HAN_PHONE_RE = re.compile(r"[〇零一幺二两三四五六七八九](?:[ \t\-]?[〇零一幺二两三四五六七八九]){10,12}")
+# A full date: 1990年1月1日, 1990-01-01, 1990/1/1, 1990.1.1.
+_DATE = r"(?P<y>(?:19|20)\d{2})\s*(?:年|[\-/.])\s*(?P<m>\d{1,2})\s*(?:月|[\-/.])\s*(?P<d>\d{1,2})(?:\s*[日号])?"
+_DATE_RE = re.compile(rf"(?<!\d){_DATE}(?!\d)")
+_BIRTH_LABEL_RE = re.compile(r"(?:出生|生日|生于|诞辰|出生年月)[^\d，。；;,\n]{0,6}$")
+# An unlabelled full date this many years back or more is taken as a birth date, not a purchase date.
+BIRTH_DATE_YEARS = 12
 _LABELLED_NAME_RE = re.compile(
     r"(?:姓名|收件人|收货人|联系人|持卡人|开户名|户名|本人名字叫|我叫)\s*(?:是|为|：|:)?\s*"
     f"(?P<name>[{_HAN}]{{2,4}}?)(?=[，。；;,\\s、（(：:）)电手身]|$)")
@@ -369,6 +392,8 @@ def _classify_digits(digits: str, ctx_before: str, letter_prefixed: bool) -> str
         return PHONE_TOKEN
     if len(digits) == 18 and is_valid_id_number(digits):  # distinctive enough to go even inside a code
         return ID_TOKEN
+    if len(digits) == 18 and _id_shaped(digits) and not _labelled_as_other_number(ctx_before):
+        return ID_TOKEN  # a mistyped check digit leaves it an identity number (personal data) all the same
     if _LANDLINE_RE.fullmatch(digits):
         return None if _labelled_as_other_number(ctx_before) else PHONE_TOKEN
     if letter_prefixed:
@@ -376,6 +401,17 @@ def _classify_digits(digits: str, ctx_before: str, letter_prefixed: bool) -> str
     if 16 <= len(digits) <= 19 and digits.isdigit() and _card_prefix(digits) and luhn_ok(digits):
         return None if _labelled_as_other_number(ctx_before) else BANK_TOKEN
     return None
+
+
+def _id_shaped(digits: str) -> bool:
+    """An identity number but for its check digit: province code and a sane birth date."""
+    if not re.fullmatch(r"\d{17}[\dX]", digits) or digits[:2] not in _ID_PROVINCES:
+        return False
+    try:
+        born = _dt.date(int(digits[6:10]), int(digits[10:12]), int(digits[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year and born <= _dt.date.today()
 
 
 def _labelled_as_other_number(ctx_before: str) -> bool:
@@ -489,6 +525,46 @@ def _name_spans(text: str, names: Iterable[str]) -> list[_Span]:
     return spans
 
 
+def _person_name_spans(text: str) -> list[_Span]:
+    """Names of any person (店员王秀英, 张伟投诉…), found without being told them: see person_names."""
+    from server.core.person_names import find_names, mask
+
+    return [_Span(n.start, n.end, mask(n.name)) for n in find_names(text)]
+
+
+def _han_phone_spans(text: str) -> list[_Span]:
+    spans = []
+    for m in _HAN_PHONE_RE.finditer(text):
+        digits = "".join(_HAN_DIGITS[c] for c in m.group() if c in _HAN_DIGITS)
+        if _MOBILE_RE.fullmatch(digits):
+            spans.append(_Span(m.start(), m.end(), PHONE_TOKEN))
+    return spans
+
+
+def _plate_spans(text: str) -> list[_Span]:
+    return [_Span(m.start(), m.end(), PLATE_TOKEN) for m in _PLATE_RE.finditer(text)
+            if sum(ch.isdigit() for ch in m.group()) >= 2]
+
+
+def _order_spans(text: str) -> list[_Span]:
+    return [_Span(m.start("no"), m.end("no"), ORDER_TOKEN) for m in _ORDER_RE.finditer(text)
+            if sum(ch.isdigit() for ch in m.group("no")) >= 4]
+
+
+def _birth_date_spans(text: str, today: _dt.date | None = None) -> list[_Span]:
+    today = today or _dt.date.today()
+    spans = []
+    for m in _DATE_RE.finditer(text):
+        try:
+            day = _dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+        except ValueError:
+            continue
+        labelled = _BIRTH_LABEL_RE.search(text[max(0, m.start() - 10):m.start()]) is not None
+        if day <= today and (labelled or day.year <= today.year - BIRTH_DATE_YEARS):
+            spans.append(_Span(m.start(), m.end(), BIRTH_TOKEN))
+    return spans
+
+
 def redact(text: str, names: Iterable[str] = ()) -> str:
     """Public complaint text with personal data replaced by tokens such as ``[电话已隐藏]``.
 
@@ -500,6 +576,14 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     Luhn-valid number labelled as an order or waybill number stays); WeChat/QQ ids after an
     explicit label; street addresses from the road or housing estate on (the province, city
     and district in front stay so the case keeps its place).
+
+    Since the second release also, without being told them: the names of any person (see
+    server.core.person_names; "王经理", "小李" stay), vehicle plates (8-character new-energy
+    plates too), QQ/WeChat ids (``wxid_…`` without a label), order and waybill numbers after their
+    label, mobile numbers with any separator (``138.1234.5678``) or in Chinese numerals
+    (一三八一二三四五六七八), identity numbers whose check digit is wrong (unless labelled as
+    another kind of number) and birth dates (labelled, or a full date ``BIRTH_DATE_YEARS`` or more
+    years back). Nothing here depends on the consumer's account still existing.
     """
     if not text:
         return text
@@ -507,6 +591,12 @@ def redact(text: str, names: Iterable[str] = ()) -> str:
     spans: list[_Span] = []
     spans += [_Span(m.start(), m.end(), EMAIL_TOKEN) for m in _EMAIL_RE.finditer(work)]
     spans += [_Span(m.start("id"), m.end("id"), ACCOUNT_TOKEN) for m in _ACCOUNT_RE.finditer(work)]
+    spans += [_Span(m.start(), m.end(), ACCOUNT_TOKEN) for m in _WXID_RE.finditer(work)]
+    spans += _plate_spans(work)
+    spans += _order_spans(work)
+    spans += _han_phone_spans(work)
+    spans += _birth_date_spans(work)
+    spans += _person_name_spans(work)
     spans += [_Span(m.start(), m.end(), PHONE_TOKEN) for m in _LANDLINE_PAREN_RE.finditer(work)]
     spans += _digit_spans(work)
     spans += _name_spans(work, names)

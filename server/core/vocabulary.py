@@ -22,7 +22,7 @@ ACTIONS = {
     "forward": "转交商家", "to_mediation": "转入调解", "auto_accept": "自动受理",
     "response_timeout": "商家超期未答复，转入调解", "confirm_timeout": "消费者未回复，视为解决",
     "mediation_timeout": "调解期满", "close": "结案", "deadline_reminder": "期限提醒",
-    "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果",
+    "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果", "publication_decision": "公开审核",
 }
 
 ROLES = {
@@ -48,6 +48,8 @@ APPEAL_REASONS = {
 }
 
 APPEAL_STATES = {"pending": "待处理", "upheld": "申诉成立（不计入指数）", "rejected": "申诉不成立"}
+# Publication needs a person (server/core/publication.py).
+PUBLICATION_STATES = {"pending": "待审核公开", "approved": "已同意公开", "refused": "不予公开"}
 
 # The index components as the published index method names them (server/core/scoring/formula.py).
 COMPONENTS = {
@@ -78,7 +80,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
     return {
         "statuses": dict(STATUSES), "actions": dict(ACTIONS), "roles": dict(ROLES), "events": dict(EVENTS),
         "demands": dict(DEMANDS), "appeal_reasons": dict(APPEAL_REASONS), "appeal_states": dict(APPEAL_STATES),
-        "components": dict(COMPONENTS), "grades": dict(GRADES),
+        "publication_states": dict(PUBLICATION_STATES), "components": dict(COMPONENTS), "grades": dict(GRADES),
         "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS}, "fields": dict(FIELDS),
     }
 

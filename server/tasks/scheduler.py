@@ -39,6 +39,18 @@ def _cleanup_idempotency(db: Database, settings: dict[str, Any], now: datetime) 
         s.commit()
 
 
+@periodic("erasure.purge", 3600)
+def _purge_erased_evidence(db: Database, settings: dict[str, Any], now: datetime) -> None:
+    """Uploads of erased accounts kept while their case was in mediation go once it has ended."""
+    from server.core.erasure import purge_after_cases
+
+    with db.session() as s:
+        n = purge_after_cases(s, settings)
+        s.commit()
+    if n:
+        log.info("erasure.purge deleted %s uploads kept for ended cases", n)
+
+
 def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True) -> Counter:
     now = now or utcnow()
     done = apply_due_deadlines(db.Session, settings, now)

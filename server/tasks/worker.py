@@ -147,7 +147,7 @@ def main() -> None:
 
     configure_logging()
     settings = load_config()
-    db = Database(settings["DATABASE_URL"])
+    db = Database.from_settings(settings, replica=False)
     if "--once" in sys.argv[1:]:
         print(json.dumps(run_once(db, settings)))
     else:

@@ -162,6 +162,20 @@ def help_page():
     return page("help.html", title="帮助与维权指南")
 
 
+@bp.get("/legal/privacy")
+def legal_privacy():
+    from server.core.legal import DOCUMENTS
+
+    return page("legal/privacy.html", title="隐私政策", doc=DOCUMENTS["privacy"])
+
+
+@bp.get("/legal/terms")
+def legal_terms():
+    from server.core.legal import DOCUMENTS
+
+    return page("legal/terms.html", title="用户服务协议", doc=DOCUMENTS["terms"])
+
+
 @bp.get("/favicon.ico")
 def favicon():
     return bp.send_static_file("favicon.ico")

@@ -320,12 +320,13 @@ def test_delete_me_erases_personal_data_and_keeps_the_anonymised_complaint(clien
                           (SubscriptionGrant, SubscriptionGrant.user_id)):
         assert count(db, model, column == uid) == 0
     assert count(db, SmsCode, SmsCode.phone_hash == phone_hash) == 0
-    # The loose upload is gone with its file; the complaint's evidence stays with the complaint.
-    assert loose_row is None
+    # Uploads are gone with their files; the evidence too, its complaint not being in mediation (server/core/erasure.py).
+    assert loose_row is None and evidence_row is None
     assert not list(Path(settings["UPLOAD_DIR"]).rglob(loose_file))
-    assert evidence_row is not None and evidence_row.complaint_id == complaint_id
-    assert complaint.consumer_id == uid and complaint.title
-    assert client.get(f"/api/v1/businesses/{biz['id']}").get_json()["counts"] == counts_before
+    # The anonymised record stays for the statistics; the open complaint is withdrawn.
+    assert complaint.consumer_id == uid and complaint.title and complaint.status == "withdrawn"
+    counts_after = client.get(f"/api/v1/businesses/{biz['id']}").get_json()["counts"]
+    assert counts_after["total"] == counts_before["total"]
 
     # The same WeChat and Alipay people signing in again get a fresh, empty account.
     again = wx(client, sim_code(wechat_sim, "olivia")).get_json()

@@ -93,6 +93,8 @@ def test_public_complaints_are_consented_and_redacted(client, auth):
     text = "我是陈大文，电话13812345678，邮箱chen.dawen@example.com，收货地址北京市朝阳区建国路88号3单元501室，商家拒绝退款。"
     shown = file_complaint(client, consumer, biz["id"], description=text, public_consent=True)
     act(client, mediator, shown["id"], "accept")
+    r = client.post(f"/api/v1/complaints/{shown['id']}/publication", headers=mediator.headers, json={"approve": True})
+    assert r.status_code == 200, r.get_json()
     hidden = file_complaint(client, consumer, biz["id"], public_consent=False)
     act(client, mediator, hidden["id"], "accept")
     file_complaint(client, consumer, biz["id"], public_consent=True)  # not yet reviewed: not public

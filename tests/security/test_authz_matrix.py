@@ -79,6 +79,11 @@ RULES: dict[str, Rule] = {
     "reference.industries": Rule(everyone(200)),
     "reference.regions": Rule(everyone(200)),
     "reference.vocabulary": Rule(everyone(200)),
+    "legal.legal": Rule(everyone(200)),
+    "reference.public_rules": Rule(everyone(200)),
+    "legal.get_consents": Rule(signed_in(200)),
+    "legal.post_consent": Rule(signed_in(201), json=lambda w, r: {"document": "privacy", "version": "2026-12-01"},
+                               mutates=True, self_only=True),
     "notifications.client_config": Rule(everyone(200)),
     "businesses.search": Rule(everyone(200)),
     "businesses.profile": Rule(everyone(200)),
@@ -170,6 +175,13 @@ RULES: dict[str, Rule] = {
     # real appeal is covered in tests/api/test_appeals.py.
     "appeals.decide": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 404, "admin": 404}, denied=404),
                            json={"upheld": True}, args={"appeal_id": 999999}),
+    # --- privacy ---
+    # Publication needs a person: the complaint's mediators (and admins) decide; the business, which sees
+    # the complaint, is refused (403); the preview is for the consumer and the mediators only.
+    "publication.decide": Rule(only({"mediator_in": 200, "admin": 200, "consumer": 403, "staff": 403}, denied=404),
+                               json={"approve": True, "note": "已核对脱敏内容"}, mutates=True),
+    "publication.preview": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200, "staff": 403},
+                                     denied=404)),
 }
 
 

@@ -221,6 +221,8 @@ def test_personal_data_in_complaint_text_is_masked_on_public_pages(app, client, 
                     json=complaint_body(description=text_with_pii, public_consent=True)).get_json()
     assert client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=mediator.headers,
                        json={"action": "accept"}).status_code == 200
+    assert client.post(f"/api/v1/complaints/{c['id']}/publication", headers=mediator.headers,
+                       json={"approve": True}).status_code == 200  # publication needs a person
     page = client.get("/api/v1/public/complaints")
     assert page.status_code == 200
     body = page.get_data(as_text=True)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.actor import SYSTEM, Actor
+from server.core.complaints.rules import rule_set_for, rule_set_of
 from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER_TRANSITIONS, Transition
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -207,6 +208,7 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
     complaint.updated_at = now
     if target == "accepted":
         complaint.accepted_at = now
+        complaint.rule_set = rule_set_for(now).code
         complaint.deadline_at = None
     elif target == "forwarded":
         complaint.forwarded_at = now
@@ -221,8 +223,8 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
         complaint.mediating_at = now
         if source in ("forwarded", "responded"):
             complaint.went_to_mediation = True
-        start = complaint.accepted_at or now
-        deadline = start + timedelta(days=int(settings["MEDIATION_DEADLINE_DAYS"]))
+        rules = rule_set_of(complaint.rule_set, complaint.accepted_at) or rule_set_for(now)
+        deadline = rules.mediation_deadline(complaint.accepted_at or now)
         # A dispute late in the window still gets a week of mediation rather than an instant timeout.
         complaint.deadline_at = max(deadline, now + timedelta(days=int(settings["CONFIRM_DEADLINE_DAYS"])))
     elif target in ENDED_STATES:

@@ -48,6 +48,8 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {
         Transition("mediation_timeout", ("mediating",), "system", "unresolved", event_type="complaint.unresolved"),
         Transition("close", ENDED_STATES, "system", "closed"),
         Transition("deadline_reminder", ("forwarded",), "system", None, event_type="complaint.deadline_soon"),
+        # The consumer erased the account (server.core.erasure); the reason is the event's note.
+        Transition("withdraw", OPEN_STATES, "system", "withdrawn"),
     )
 }
 

@@ -121,10 +121,12 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     OA openid), inbox and pending notifications addressed to the person, replayable idempotent
     responses, and uploads not attached to a complaint (their files too, given `settings`).
     Kept: complaints (consumer_id still points at this now nameless account, so counts, the index
-    and public statistics do not change), their timeline, messages and attached evidence.
+    and public statistics do not change) and their timeline. Their stored text is scrubbed of the
+    person's data, open complaints withdrawn and uploads deleted as server.core.erasure says.
     """
     from sqlalchemy import delete
 
+    from server.core.erasure import erase_complaints_of
     from server.core.identity.tokens import revoke_all_for_user
     from server.core.models import (
         BusinessMember,
@@ -137,6 +139,13 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     )
 
     check_can_erase(session, user)
+    phone = None
+    if user.phone_enc and settings is not None:
+        try:
+            phone = cipher(settings).decrypt(user.phone_enc)
+        except ValueError:
+            phone = None
+    erase_complaints_of(session, settings, user, phone)
     revoke_all_for_user(session, user)  # bumps token_version: live access tokens stop working
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
     if user.phone_hash:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.core.models.base import Base, utcnow
@@ -42,6 +42,8 @@ class Complaint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None]
+    # The rules it is handled under (server/core/complaints/rules.py), recorded when it is accepted.
+    rule_set: Mapped[str | None] = mapped_column(String(16))
     forwarded_at: Mapped[datetime | None]
     first_response_at: Mapped[datetime | None]
     response_deadline_at: Mapped[datetime | None]
@@ -60,6 +62,12 @@ class Complaint(Base):
     person_seen_at: Mapped[datetime | None]
     # An upheld business appeal takes the complaint out of the index (and the rankings) for good.
     index_excluded: Mapped[bool] = mapped_column(default=False)
+    # Publication needs a person (API.md): a consented complaint is public only once a mediator of its region
+    # or an admin approved it. pending | approved | refused.
+    publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
+    publication_decided_at: Mapped[datetime | None]
+    publication_decided_by_id: Mapped[int | None]  # the deciding user (never deleted: erasure anonymises)
+    publication_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -114,6 +122,9 @@ class Upload(Base):
     mime: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Its owner erased the account while the case was still open: evidence the case needs, deleted (file and
+    # row) by the scheduler's purge once the case has ended (server.core.erasure).
+    erase_after_case: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class IdempotencyRecord(Base):

@@ -38,6 +38,8 @@ EXPECTED_SYSTEM = {
     "mediation_timeout": (("mediating",), "unresolved"),
     "close": (("resolved", "unresolved", "rejected", "withdrawn"), "closed"),
     "deadline_reminder": (("forwarded",), None),
+    # the consumer erased the account (server/core/erasure.py; docs/security.d/privacy.md)
+    "withdraw": (OPEN, "withdrawn"),
 }
 
 CONSUMER = Actor(user=SimpleNamespace(id=1), kind="consumer")

@@ -1,15 +1,16 @@
 // Mediator console: review queue (accept / reject with reason), mediation cases (outcome and amount),
-// overdue complaints, verification of new businesses, CSV export of the current view.
-import { api, h, clear, say, errorText, fmtTime, refNames, APPEAL_REASONS, APPEAL_STATES, $, $$ } from './lib.js';
+// overdue complaints, appeals, the publication review (待审核公开), verification of new businesses, CSV export.
+import { api, h, clear, say, errorText, fmtTime, refNames, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
-let status = 'submitted', appeal = '', selected = null;
+let status = 'submitted', appeal = '', publication = '', selected = null;
 
 async function loadQueue() {
   const out = $('#queue');
   const params = new URLSearchParams({ per_page: 50 });
   if (status) params.set('status', status);
   if (appeal) params.set('appeal', appeal);
+  if (publication) params.set('publication', publication);
   const q = $('#q-text').value.trim();
   if (q) params.set('q', q);
   $('#export').href = `/console/mediator/export.csv${status ? '?status=' + status : ''}`;
@@ -26,8 +27,38 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); } });
-  if (c) appealSection(id, c);
+  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicationSection(id); } });
+  if (c) { appealSection(id, c); publicationSection(id, c); }
+}
+
+// Publication needs a person: the mediator reads the redacted text the public would see, then approves or refuses.
+async function publicationSection(id, c, notice) {
+  if (!c) { try { c = await api(`/complaints/${id}`); } catch { return; } }
+  const old = $('#publication'); if (old) old.remove();
+  if (!c.public_consent) return;
+  const section = h('section', { class: 'card', id: 'publication' }, h('h3', {}, '公开审核'));
+  $('#detail').append(section);
+  const msg = h('p', { class: 'msg', id: 'publication-msg', role: 'alert' });
+  let preview;
+  try { preview = await api(`/complaints/${id}/public-preview`); } catch (err) { section.append(h('p', { class: 'error' }, errorText(err))); return; }
+  const decide = async (approve) => {
+    try {
+      await api(`/complaints/${id}/publication`, { method: 'POST', body: { approve, note: ($('#publication-note') || {}).value || null } });
+      loadQueue();
+      publicationSection(id, null, approve ? '已同意公开：公众将看到上面的脱敏内容。' : '已决定不公开。');
+    } catch (err) { say(msg, errorText(err)); }
+  };
+  const p = c.publication || { state: 'pending' };
+  section.append(
+    h('p', { class: 'muted' }, `状态：${PUBLICATION_STATES[p.state] || p.state}${p.decided_at ? ' · ' + fmtTime(p.decided_at) : ''}`),
+    h('p', { class: 'muted' }, '公众将看到（已去除姓名、电话、证件号、车牌、账号、订单号、地址等）：'),
+    h('div', { class: 'preview', id: 'publication-preview' }, h('strong', {}, preview.title), h('p', {}, preview.description)),
+    h('div', { class: 'form' },
+      h('label', {}, '说明 ', h('textarea', { id: 'publication-note', maxlength: '500', rows: '2' })),
+      h('button', { type: 'button', class: 'button primary', id: 'publication-approve', onclick: () => decide(true) }, '同意公开'), ' ',
+      h('button', { type: 'button', class: 'button', id: 'publication-refuse', onclick: () => decide(false) }, '不公开')),
+    msg);
+  if (notice) say(msg, notice, true);
 }
 
 // Appeals of the business: the mediator upholds (the complaint leaves the index at once) or rejects.
@@ -80,6 +111,7 @@ for (const b of $$('.tab')) {
     if (b.dataset.tab === 'queue') {
       status = b.dataset.status;
       appeal = b.dataset.appeal || '';
+      publication = b.dataset.publication || '';
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();

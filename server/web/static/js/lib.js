@@ -11,6 +11,7 @@ export const STATUS = table('statuses');
 export const ACTIONS = table('actions');
 export const APPEAL_REASONS = table('appeal_reasons');
 export const APPEAL_STATES = table('appeal_states');
+export const PUBLICATION_STATES = table('publication_states');
 export const ROLES = table('roles');
 export const DEMANDS = table('demands');
 export const COMPONENTS = table('components');
