@@ -103,7 +103,7 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "SMS_TIMEOUT_SECONDS": float(env.get("SMS_TIMEOUT_SECONDS") or 5),
         "LLM_BASE_URL": env.get("LLM_BASE_URL") or None,
         "LLM_API_KEY": env.get("LLM_API_KEY") or None,
-        "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-chat",
+        "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-flash",
         "LLM_TIMEOUT_SECONDS": float(env.get("LLM_TIMEOUT_SECONDS") or 8),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES") or 10 * 1024 * 1024),

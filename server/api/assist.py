@@ -29,6 +29,7 @@ class ConsultIn(BaseModel):
     question: str = Field(max_length=1000)
     history: list[Turn] | None = Field(None, max_length=20)
     stream: bool = False
+    amount_claimed: str | None = Field(None, max_length=20, description="投诉中的索赔金额（元），用于赔偿测算")
 
 
 class Citation(BaseModel):
@@ -37,10 +38,37 @@ class Citation(BaseModel):
     text: str
 
 
+class CaseOut(BaseModel):
+    name: str
+    title: str
+    holding: str
+    facts: str
+    source: str
+
+
+class Compensation(BaseModel):
+    basis: Literal["fraud", "food", "known_defect"]
+    law: str
+    article: str
+    amount: str
+    amount_fen: int
+    computation: str
+    minimum: str | None = None
+    price: str | None = None
+    loss: str | None = None
+    note: str
+
+
 class ConsultOut(BaseModel):
     answer: str
     citations: list[Citation]
     provider: Literal["local", "llm"]
+    ai_generated: bool = False
+    cases: list[CaseOut] = []
+    compensation: Compensation | None = None
+    next_steps: list[str] = []
+    evidence: list[str] = []
+    disclaimer: str = ""
 
 
 class ClassifyIn(BaseModel):
@@ -87,16 +115,18 @@ def consult_view(body: ConsultIn, actor):
     moderation.enforce(moderation.check_text(body.question, user=actor.user if actor else None, scene="consult",
                                              settings=settings()))
     if not body.stream:
-        return consult(body.question, history, settings())
+        return consult(body.question, history, settings(), amount_claimed=body.amount_claimed)
     meta: dict[str, Any] = {}
-    chunks = consult_stream(body.question, history, settings(), meta)  # validates before the first chunk
+    chunks = consult_stream(body.question, history, settings(), meta, amount_claimed=body.amount_claimed)  # validates before the first chunk
     first = next(chunks, "")
 
     def events():
         yield f"event: citations\ndata: {json.dumps(meta.get('citations', []), ensure_ascii=False)}\n\n"
         for chunk in _chain(first, chunks):
             yield f"data: {json.dumps({'delta': chunk}, ensure_ascii=False)}\n\n"
-        yield f"event: done\ndata: {json.dumps({'provider': meta.get('provider', 'local')})}\n\n"
+        done = {"provider": meta.get("provider", "local"), "ai_generated": bool(meta.get("ai_generated"))}
+        done.update({k: meta.get(k) for k in ("cases", "compensation", "next_steps", "evidence", "disclaimer")})
+        yield f"event: done\ndata: {json.dumps(done, ensure_ascii=False)}\n\n"
 
     return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -47,3 +47,18 @@ def test_classify_suggests_business_and_warns_of_duplicate(client, auth):
     client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(biz["id"]))
     body = client.post("/api/v1/assist/classify", json={"text": text}, headers=consumer.headers).get_json()
     assert len(body["duplicate_of"]) == 1 and "重复" in body["duplicate_of"][0]["message"]
+
+
+def test_consult_answer_carries_calculation_cases_and_labels(client):
+    r = client.post("/api/v1/consult", json={"question": "超市卖的酸奶过期了，我花了15元，能要十倍赔偿吗"})
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["citations"][0]["law"] == "中华人民共和国食品安全法" and body["citations"][0]["article"] == "第一百四十八条"
+    assert body["compensation"]["amount"] == "1,000元" and body["compensation"]["article"] == "第一百四十八条第二款"
+    assert body["ai_generated"] is False and body["evidence"] and body["next_steps"] and body["disclaimer"]
+    assert any("过保质期" in c["title"] or "保质期" in c["holding"] for c in body["cases"])
+
+
+def test_consult_uses_amount_claimed_for_the_calculation(client):
+    r = client.post("/api/v1/consult", json={"question": "商家卖假货欺诈我，能赔多少", "amount_claimed": "1200"})
+    assert r.get_json()["compensation"]["amount"] == "3,600元"

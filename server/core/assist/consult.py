@@ -7,10 +7,13 @@ to the local answer, so the endpoint always answers.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import ValidationFailed
+from . import compensation
+from .cases import similar_cases
 from .retrieval import Hit, search
 
 log = logging.getLogger(__name__)
@@ -133,7 +136,7 @@ def _excerpt(text: str, limit: int = 180) -> str:
     return flat if len(flat) <= limit else flat[:limit] + "……"
 
 
-def compose_local_answer(question: str, hits: list[Hit]) -> str:
+def compose_local_answer(question: str, hits: list[Hit], calc: dict[str, Any] | None = None) -> str:
     """A plain Chinese answer: the governing articles, targeted guidance, the general steps."""
     parts: list[str] = []
     if hits:
@@ -145,6 +148,8 @@ def compose_local_answer(question: str, hits: list[Hit]) -> str:
         tips = [tip for articles, tip in _GUIDANCE if keys & articles]
         if tips:
             parts.append("这意味着：\n" + "\n".join(f"- {t}" for t in tips))
+        if calc:
+            parts.append(_compensation_text(calc))
     else:
         parts.append("暂未在知识库中找到与您的问题直接对应的法律条文。请补充购买的商品或服务、发生了什么问题以及您的诉求，以便给出更准确的依据。")
     parts.append(_GENERAL_STEPS)
@@ -179,15 +184,65 @@ def build_messages(question: str, history: list[dict[str, str]], hits: list[Hit]
     return [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
 
 
-def _result(answer: str, hits: list[Hit], provider: str) -> dict[str, Any]:
-    return {"answer": answer, "citations": [h.article.citation() for h in hits], "provider": provider}
+_EVIDENCE = ["订单、发票或付款记录", "商品实物、包装和标签（食品请拍下生产日期和保质期）", "商品页面、宣传或广告截图",
+             "与商家的聊天记录、通话录音", "受伤的，病历、诊断证明和医疗费票据"]
+NEXT_STEPS = [
+    "先与商家协商，明确提出您的诉求（退货、换货、维修、退款或赔偿）；",
+    "协商不成，在本平台“我要投诉”提交投诉，写明商家名称、购买时间、订单号和诉求，并上传证据；",
+    "仍未解决，可以申请调解、拨打12315或向市场监管部门投诉，必要时申请仲裁或向人民法院起诉。",
+]
 
 
-def consult(question: str, history: list[dict] | None, settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Answer a consumer-rights question: {"answer", "citations": [{law, article, text}], "provider"}."""
+def _extras(question: str, hits: list[Hit], amount_claimed: Any = None) -> dict[str, Any]:
+    """What the answer carries besides text: similar cases, the calculation, steps and evidence."""
+    keys = [h.article.key for h in hits]
+    cases = [c.public() for c in similar_cases(question, keys)]
+    calc = compensation.for_question(question, set(keys), amount_claimed)
+    evidence = list(_EVIDENCE[:4])
+    if any(k[0] in ("食品安全法", "民法典侵权责任编") for k in keys) or calc and calc["basis"] == "known_defect":
+        evidence.append(_EVIDENCE[4])
+    return {"cases": cases, "compensation": calc, "next_steps": NEXT_STEPS, "evidence": evidence,
+            "disclaimer": DISCLAIMER}
+
+
+def _compensation_text(calc: dict[str, Any] | None) -> str:
+    if not calc:
+        return ""
+    return (f"赔偿测算（依据《{calc['law']}》{calc['article']}）：{calc['computation']}，"
+            f"可主张的增加赔偿为{calc['amount']}。{calc['note']}实际金额以协商、调解或法院认定为准。")
+
+
+def _result(answer: str, hits: list[Hit], provider: str, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+    out = {"answer": answer, "citations": [h.article.citation() for h in hits], "provider": provider,
+           "ai_generated": provider == "llm"}
+    out.update(extras or {})
+    return out
+
+
+_CITE_RE = re.compile(r"《([^》]+)》\s*(第[零〇一二两三四五六七八九十百千]+条)")
+
+
+def drop_unretrieved_citations(answer: str, hits: list[Hit]) -> str:
+    """Remove every 《法》第N条 reference the model made to an article that was not retrieved."""
+    allowed = {(h.article.law, h.article.label) for h in hits} | {(h.article.short_name, h.article.label) for h in hits}
+
+    def ok(law: str, label: str) -> bool:
+        return any((law == a or law in a or a.endswith(law)) and label == lab for a, lab in allowed)
+
+    def repl(m: re.Match) -> str:
+        return m.group(0) if ok(m.group(1), m.group(2)) else "（未核实的条文引用已删除）"
+
+    return _CITE_RE.sub(repl, answer)
+
+
+def consult(question: str, history: list[dict] | None, settings: Mapping[str, Any],
+            amount_claimed: Any = None) -> dict[str, Any]:
+    """Answer a consumer-rights question: {"answer", "citations": [{law, article, text}], "provider",
+    "ai_generated", "cases", "compensation", "next_steps", "evidence", "disclaimer"}."""
     q = validate_question(question)
     turns = _clean_history(history)
     hits = retrieve(q, turns)
+    extras = _extras(_retrieval_query(q, turns), hits, amount_claimed)
     if _llm_configured(settings):
         try:
             resp = _client(settings).chat.completions.create(
@@ -195,11 +250,16 @@ def consult(question: str, history: list[dict] | None, settings: Mapping[str, An
             )
             answer = (resp.choices[0].message.content or "").strip() if resp.choices else ""
             if answer:
-                return _result(answer, hits, "llm")
+                answer = drop_unretrieved_citations(answer, hits)
+                if extras["compensation"]:
+                    answer += "\n\n" + _compensation_text(extras["compensation"])
+                if DISCLAIMER not in answer:
+                    answer += "\n\n" + DISCLAIMER
+                return _result(answer, hits, "llm", extras)
             log.warning("LLM returned an empty answer; serving the local answer")
         except Exception as exc:  # any model failure must not fail the consultation
             log.warning("LLM unavailable (%s); serving the local answer", type(exc).__name__)
-    return _result(compose_local_answer(q, hits), hits, "local")
+    return _result(compose_local_answer(q, hits, extras["compensation"]), hits, "local", extras)
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:
@@ -208,7 +268,8 @@ def _chunks(text: str, size: int = 24) -> Iterator[str]:
 
 
 def consult_stream(
-    question: str, history: list[dict] | None, settings: Mapping[str, Any], meta: dict[str, Any] | None = None
+    question: str, history: list[dict] | None, settings: Mapping[str, Any], meta: dict[str, Any] | None = None,
+    amount_claimed: Any = None,
 ) -> Iterator[str]:
     """Yield the answer as text chunks. Validation happens before the first chunk.
 
@@ -221,6 +282,8 @@ def consult_stream(
     info = meta if meta is not None else {}
     info["citations"] = [h.article.citation() for h in hits]
     info["provider"] = "local"
+    info["ai_generated"] = False
+    info.update(_extras(_retrieval_query(q, turns), hits, amount_claimed))
 
     def gen() -> Iterator[str]:
         sent = False
@@ -236,6 +299,7 @@ def consult_stream(
                     if delta:
                         if not sent:
                             info["provider"] = "llm"
+                            info["ai_generated"] = True
                         sent = True
                         yield delta
                 if sent:
@@ -245,6 +309,7 @@ def consult_stream(
                 if sent:
                     yield "\n\n（模型回答中断，以下为系统依据法律条文整理的答案）\n\n"
         info["provider"] = "local"
-        yield from _chunks(compose_local_answer(q, hits))
+        info["ai_generated"] = False
+        yield from _chunks(compose_local_answer(q, hits, info.get("compensation")))
 
     return gen()

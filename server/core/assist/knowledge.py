@@ -11,8 +11,8 @@ LAWS_DIR = Path(__file__).resolve().parents[2] / "data" / "laws"
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _ARTICLE_RE = re.compile(r"^第([零〇一二两三四五六七八九十百千]+)条(?:[\s\u3000]+|$)")
-_CHAPTER_RE = re.compile(r"^##\s+(第[零〇一二三四五六七八九十百]+章)\s*(.*)$")
-_SECTION_RE = re.compile(r"^###\s+(第[零〇一二三四五六七八九十百]+节)\s*(.*)$")
+_CHAPTER_RE = re.compile(r"^#{2,3}\s+(第[零〇一二三四五六七八九十百]+章)\s*(.*)$")
+_SECTION_RE = re.compile(r"^#{3,4}\s+(第[零〇一二三四五六七八九十百]+节)\s*(.*)$")
 _FILE_RE = re.compile(r"^(?P<name>.+?)\((?P<date>\d{4}-\d{2}-\d{2})\)$")
 
 

@@ -145,6 +145,167 @@ LAW_ALIASES = {
     "最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释": ["预付式消费", "司法解释"],
 }
 
+_CAR_PATTERN = (r"汽车|轿车|新车|车辆|4S|４S|皮卡|SUV|发动机|变速器|变速箱|刹车|方向盘|车身|里程|开了.{0,6}公里|提车|购车|买车|换车|退车|新能源车|(?<!电动)(?<!自行)(?<!电瓶)(?<!平衡)车")
+
+# --- Law hierarchy and specificity -------------------------------------------------------
+# A special law answers before the general one, but only when the question is in its domain:
+# each domain law is gated by words that show the question is about its subject. Out of domain
+# it is damped (x OUT_OF_DOMAIN), in domain it is preferred (x IN_DOMAIN).
+_FOOD = (r"食品|食物|吃|喝|奶|饮料|零食|饼干|面包|月饼|蛋糕|糕点|肉|菜|米|面条|凉皮|烤肠|香肠|薯片|果冻|鸭蛋|鸡蛋|"
+         r"外卖|餐|饭|粉|面|汤|火锅|烧烤|奶茶|咖啡|水果|海鲜|包子|饺子|罐头|调料|食用油|酒水|白酒|啤酒|茶叶|保健品|保健食品|营养品|过期|保质期|变质|发霉|霉|异物|虫子|头发|添加剂|标签|"
+         r"苍蝇|蟑螂|假药|劣药|药店|药品|药")
+DOMAINS: dict[str, str] = {
+    "食品安全法": _FOOD,
+    "食品安全法实施条例": _FOOD,
+    "最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释": _FOOD,
+    "最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定": _FOOD,
+    "最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释":
+        r"卡|会员|充值|预付|储值|办了|次数|课时|课程|健身|瑜伽|游泳|美容|美发|理发|培训|洗车|余额|加盟店|跑路|倒闭|关门",
+    "旅游法": r"旅游|旅行|导游|领队|跟团|报团|团费|景点|景区|行程|地接|组团|出游|游客|自由行",
+    "快递暂行条例": r"快递|包裹|快件|驿站|快递柜|寄件|寄的|寄快递|丢件|保价|收件",
+    "电信条例": r"电信|移动|联通|运营商|宽带|手机号|手机卡|话费|流量|套餐|信号|增值业务|通话|电话费|网速",
+    "未成年人保护法": r"孩子|未成年|小孩|儿子|女儿|学生|未满|少年|儿童|娃",
+    "老年人权益保障法": r"老人|老年|父亲|母亲|爸|妈|爷爷|奶奶|外公|外婆|长辈|养老",
+    "广告法": r"广告|弹窗|代言|宣传单|推广|海报|最低价|国家级|最高级|第一",
+    "计量法": r"秤|缺斤|少两|短斤|称|计量|分量|克数|斤",
+    "家用汽车产品修理更换退货责任规定": _CAR_PATTERN,
+    "电子商务法": r"网|平台|APP|app|App|直播|电商|快递|店铺|外卖|下单|订单|卖家|淘宝|天猫|京东|拼多多|抖音|美团|小程序",
+    "个人信息保护法": r"信息|隐私|泄露|刷脸|人脸|数据|通讯录|身份证|授权|手机号|推送|自动化|杀熟|画像|个性化|注销|密码|账号",
+}
+IN_DOMAIN = 1.25
+OUT_OF_DOMAIN = 0.3
+# General laws: the Civil Code books and the competition law rarely answer a consumer first.
+GENERAL_PRIOR = {"民法典合同编": 0.8, "民法典侵权责任编": 0.85, "反不正当竞争法": 0.7,
+                 "最高人民法院关于审理买卖合同纠纷案件适用法律问题的解释": 0.75, "电信条例": 1.0}
+# Special tort regimes answer only questions about their subject.
+CHAPTER_GATES = {
+    "机动车交通事故责任": r"交通事故|撞|车祸|驾驶",
+    "医疗损害责任": r"医院|医生|医疗|手术|诊所|医美|整形",
+    "环境污染和生态破坏责任": r"污染|排放|噪音",
+    "高度危险责任": r"高压|核|易燃|易爆|爆炸物|民用航空器",
+    "饲养动物损害责任": r"狗|猫|宠物|动物|咬",
+    "建筑物和物件损害责任": r"掉下|坠落|高空|倒塌|广告牌|招牌",
+    # the Civil Code's typed contracts, each only for its own kind of contract
+    "供用电、水、气、热力合同": r"供电|停电|电费|供水|停水|水费|燃气|煤气|暖气|供暖",
+    "赠与合同": r"赠与|赠送|送给",
+    "借款合同": r"借款|借钱|贷款|网贷|分期|利息|利率",
+    "保证合同": r"担保|保证人",
+    "租赁合同": r"租|房东|出租|押金",
+    "融资租赁合同": r"融资租赁",
+    "保理合同": r"保理",
+    "建设工程合同": r"建设工程|工程款|施工方|承包",
+    "运输合同": r"运输|客运|乘车|乘客|火车|高铁|飞机|航班|机票|车票|打车|网约车|出租车|托运|物流|快递|行李",
+    "技术合同": r"技术开发|技术转让|专利|技术服务",
+    "保管合同": r"保管|寄存|存放|存包",
+    "仓储合同": r"仓储|仓库",
+    "委托合同": r"委托|代办|代购",
+    "物业服务合同": r"物业",
+    "行纪合同": r"寄卖|行纪",
+    "中介合同": r"中介",
+    "合伙合同": r"合伙",
+}
+# Administrative penalty articles (fines, orders to correct) answer a consumer only when asked.
+_PENALTY_RE = re.compile(r"罚款|责令改正|吊销|没收违法所得|处分|警告")
+_PENALTY_Q_RE = re.compile(r"罚|处罚|查处|吊销|举报|监管部门怎么")
+
+# --- Query understanding: consumer phrases naming the governing articles -----------------
+# Each rule: a pattern on the question (all groups must match, in any order) and the articles
+# that govern that situation, with a bonus relative to the best score. Written from the statute
+# (what article decides this situation), not from individual evaluation questions.
+INTENTS: list[tuple[list[str], list[tuple[str, int]], float]] = [
+    # food: compensation is the Food Safety Law's ten-fold damages (special before Art. 55)
+    ([_FOOD, r"赔|十倍|假一赔十|一千|1000|索赔|要钱|补偿|怎么办|退钱|退款"], [("食品安全法", 148)], 1.1),
+    ([_FOOD, r"过期|变质|发霉|霉|发臭|异物|虫|苍蝇|蟑螂|玻璃|塑料|钢丝|毛发|头发|不干净|不合格|有问题|吃坏|拉肚子|住院|中毒|生病"], [("食品安全法", 148)], 0.8),
+    ([_FOOD, r"明知|知道.{0,8}(过期|问题|不合格)|故意买|职业打假|打假"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 1),
+      ("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 12), ("最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定", 3)], 0.8),
+    ([_FOOD, r"小摊|摊贩|小作坊|路边摊|街边"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 4)], 1.2),
+    ([_FOOD, r"代购"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 3)], 1.2),
+    ([r"假药|劣药"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 10)], 1.0),
+    ([_FOOD, r"中文标签|没有中文|全是外文|外文"], [("食品安全法", 97)], 1.2),
+    ([_FOOD, r"多次|好几次|很多次|反复|分别"], [("最高人民法院关于审理食品药品惩罚性赔偿纠纷案件适用法律若干问题的解释", 13)], 1.0),
+    ([_FOOD, r"赠品|送的|赠送"], [("最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定", 4)], 1.0),
+    ([_FOOD, r"检验合格|合格证明|检测.{0,4}合格"], [("最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定", 7)], 1.0),
+    ([_FOOD, r"平台|外卖"], [("最高人民法院关于审理食品药品纠纷案件适用法律若干问题的规定", 9)], 0.3),
+    ([r"保健品|保健食品|养生", r"讲座|会议|健康咨询|老人|老年|爸|妈"], [("食品安全法实施条例", 73)], 0.9),
+    ([r"保健品|保健食品", r"治病|治疗|功效|疗效"], [("广告法", 18)], 0.8),
+    # prepaid cards (SPC 2025 interpretation before the general law)
+    ([r"跑路|倒闭|关门|人去楼空|失联|停业|不干了|卷款"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 23), ("消费者权益保护法", 53)], 0.7),
+    ([r"卡|会员|预付|充值", r"搬|迁|换地方|太远|不方便|转给|转让给.{0,4}(别|另)|另一家"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 13)], 0.9),
+    ([r"卡|会员|预付|充值", r"[三两一四五六七]天|几天|七日|7天|七天|刚办|后悔|不想要"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 14)], 0.9),
+    ([r"卡|会员|预付|充值", r"涨价|补差价|加价|降低|改成|缩水|只能去"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 12)], 0.9),
+    ([r"卡|会员|预付|充值", r"挂失|补办|丢了|激活|换卡"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 24)], 1.0),
+    ([r"卡|会员|预付|充值", r"不能退|不退|概不|只能转让|只能消费"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 9)], 0.8),
+    ([r"卡|会员|预付|充值|剩.{0,3}次|次数", r"记录|剩多少|余额.{0,4}(不给|不让)|不给.{0,4}看"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 25)], 0.9),
+    ([r"卡|会员|预付|充值", r"加盟|特许|总部|总店"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 5)], 1.0),
+    ([r"卡|会员|预付|充值", r"营业执照|挂靠|借用"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 4)], 1.0),
+    ([r"卡|会员|预付|充值|跑路", r"商场|场地|出租"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 6)], 0.6),
+    ([r"卡|会员|预付|充值", r"孩子|小孩|未成年|学生"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 10)], 0.8),
+    ([r"卡|会员|预付|充值", r"打折|折扣|原价|赠送"], [("最高人民法院关于审理预付式消费民事纠纷案件适用法律若干问题的解释", 18)], 0.6),
+    # fraud: three-fold damages
+    ([r"退一赔三|赔三倍|三倍|假一赔三|假货|假冒|是假的|假的|高仿|冒牌|翻新|以次充好|当.{0,3}新.{0,3}卖|骗|欺诈|隐瞒|调过?.{0,3}里程|最少.{0,6}(赔|500|五百)"],
+     [("消费者权益保护法", 55)], 0.75),
+    ([r"明知.{0,10}(缺陷|问题|毛病)|两倍|二倍", r"伤|住院|死亡|烧|损害"], [("消费者权益保护法", 55), ("民法典侵权责任编", 1207)], 0.8),
+    # standard terms
+    ([r"霸王条款|最终解释权|解释权|概不退|不退不换|概不负责|售出概不|谢绝|自带酒水|开瓶费|定金概不|格式合同|格式条款"],
+     [("消费者权益保护法", 26)], 0.8),
+    # returns, quality, refund
+    ([r"仅退款|只退款|只要退款"], [("消费者权益保护法", 24)], 1.0),
+    ([r"运费|邮费", r"质量|坏|破损|问题"], [("消费者权益保护法", 24)], 0.8),
+    ([r"不发货|一直不发|迟迟.{0,3}发|没发货"], [("消费者权益保护法", 53)], 0.5),
+    # prices
+    ([r"杀熟|老用户|老会员|新用户|比.{0,6}(朋友|别人|新用户|同事|家人|老婆|老公).{0,4}(贵|高)|同一.{0,8}(比|更)贵|价格.{0,4}不一样"], [("消费者权益保护法实施条例", 9), ("个人信息保护法", 24)], 0.8),
+    ([r"先涨价|涨价.{0,6}打折|原价.{0,8}(没|从来|根本)|虚假.{0,2}(原价|折扣)|被比较价格"], [("明码标价和禁止价格欺诈规定", 17), ("明码标价和禁止价格欺诈规定", 19)], 0.7),
+    ([r"政府.{0,2}(指导价|定价)|标价.{0,8}(不一样|不一致|多收)|价签|收银.{0,8}(多|不一样)|结算.{0,6}(变|高|不一样|没有)"],
+     [("明码标价和禁止价格欺诈规定", 19)], 0.7),
+    ([r"首页|显示的.{0,4}(价|优惠)|网店.{0,8}(价|优惠)", r"结算|付款|下单"], [("明码标价和禁止价格欺诈规定", 20)], 0.8),
+    ([r"先消费后结算|结账.{0,8}(多|服务费)|服务费"], [("明码标价和禁止价格欺诈规定", 15)], 0.7),
+    ([r"缺斤|少两|短斤|少了.{0,2}斤|秤|称.{0,4}少|一称"], [("计量法", 16)], 1.0),
+    # personal information
+    ([r"泄露|被卖|卖给|倒卖|外泄|被盗"], [("个人信息保护法", 69), ("消费者权益保护法", 29)], 0.5),
+    ([r"泄露|外泄", r"通知|告诉|告知"], [("个人信息保护法", 57)], 1.0),
+    ([r"不同意.{0,10}(不让|不能|无法)|不授权.{0,8}(不让|不能|无法)|授权.{0,10}才(能|让)"], [("个人信息保护法", 16)], 1.0),
+    ([r"刷脸|人脸|指纹|身份证照片|生物识别"], [("个人信息保护法", 26), ("个人信息保护法", 29), ("个人信息保护法", 28)], 0.6),
+    ([r"删除|注销|还保存|不删"], [("个人信息保护法", 47)], 0.7),
+    ([r"推销短信|营销短信|广告短信|推销电话|骚扰"], [("广告法", 43), ("消费者权益保护法", 29)], 0.5),
+    # platforms and delivery
+    ([r"平台", r"联系不上|找不到|不见了|不提供.{0,6}(信息|地址|联系)"], [("消费者权益保护法", 44)], 0.7),
+    ([r"自营"], [("电子商务法", 37)], 1.0),
+    ([r"删.{0,3}差评|差评.{0,4}删"], [("电子商务法", 39)], 1.0),
+    ([r"默认勾选|默认.{0,3}(同意|选)|搭售|勾选"], [("电子商务法", 19)], 1.0),
+    ([r"快递|物流", r"摔坏|损坏|压坏|坏了|破了", r"商家|卖家|网购|买的"], [("电子商务法", 20)], 0.8),
+    ([r"快递|包裹|快件", r"丢|少了|损毁|赔"], [("快递暂行条例", 27)], 0.8),
+    ([r"快递|包裹|快件", r"送上门|快递柜|驿站|代收|放门口"], [("快递暂行条例", 25)], 1.0),
+    ([r"主播|直播带货|直播间"], [("消费者权益保护法实施条例", 14)], 0.8),
+    ([r"直播", r"打赏"], [("未成年人保护法", 76)], 0.5),
+    ([r"游戏", r"孩子|小孩|未成年|学生|儿子|女儿"], [("未成年人保护法", 75), ("消费者权益保护法实施条例", 16)], 0.8),
+    # tourism
+    ([r"导游|旅游|旅行社|跟团", r"购物|购物店|强制|不买"], [("旅游法", 35)], 1.0),
+    ([r"旅行社|旅游|跟团", r"擅自|换成|更改|改了|少去|变更"], [("旅游法", 69)], 1.0),
+    ([r"旅行社|旅游|跟团|行程", r"提前回|不想玩|中途|退出|解除"], [("旅游法", 65)], 1.0),
+    ([r"旅行社|旅游|行程", r"台风|地震|疫情|不可抗力|天气"], [("旅游法", 67)], 1.0),
+    ([r"地接|组团社"], [("旅游法", 71)], 0.9),
+    ([r"导游|领队", r"骂|辱|歧视|脸色"], [("旅游法", 10)], 0.8),
+    # telecoms
+    ([r"宽带|电话|网络|信号", r"报修|修|障碍|没人来"], [("电信条例", 32)], 0.8),
+    ([r"运营商|电信|移动|联通|套餐|话费", r"没订|乱扣|强制|指定|限定|扣费"], [("电信条例", 40)], 0.8),
+    ([r"信号|断线|掉线|网速"], [("电信条例", 30)], 0.9),
+    ([_CAR_PATTERN, r"修了.{0,3}[二两三四五六七八九十\d]+次|修了好几次|换了.{0,3}[两二三]次|累计|修理时间"], [("家用汽车产品修理更换退货责任规定", 24)], 0.9),
+    # injuries and products
+    ([r"漏电|爆炸|起火|冒烟|烫伤|烧伤|炸|电到|伤"], [("消费者权益保护法", 49), ("产品质量法", 43), ("民法典侵权责任编", 1203)], 0.4),
+    ([r"摔倒|滑倒|摔伤|电梯|地滑|地太滑"], [("民法典侵权责任编", 1198)], 0.9),
+    ([r"柜台|展销会|租赁.{0,4}(柜台|场地)"], [("消费者权益保护法", 43)], 0.9),
+    ([r"定做|定制|订做|影楼|婚纱照|底片|装修|施工"], [("民法典合同编", 781)], 0.8),
+    ([r"底片|弄丢了.{0,6}(照片|材料)|保管不善"], [("民法典合同编", 784)], 0.8),
+    ([r"治病|治疗|疗效|包治", r"广告|宣传|说"], [("广告法", 17)], 0.6),
+    ([r"弹窗|关不掉"], [("广告法", 44)], 1.0),
+    ([r"全网最低|最低价|国家级|最佳|第一"], [("广告法", 9)], 0.6),
+    ([r"描述.{0,6}不一样|实物不符|货不对板|虚假宣传|和宣传.{0,4}不"], [("消费者权益保护法", 20)], 0.6),
+    ([r"搜.{0,2}(身|包)|翻包|搜查|怀疑.{0,4}偷"], [("消费者权益保护法", 27)], 0.8),
+    ([r"投诉", r"多久|几天|受理"], [("市场监督管理投诉举报处理暂行办法", 14)], 0.9),
+    ([r"承诺|保证|说好的", r"不认|不兑现|不履行|反悔"], [("消费者权益保护法实施条例", 12)], 0.8),
+]
+_INTENTS = [([re.compile(p) for p in pats], arts, bonus) for pats, arts, bonus in INTENTS]
+
 log = logging.getLogger(__name__)
 
 
@@ -183,7 +344,7 @@ class _BM25:
         return out
 
 
-_CAR_RE = re.compile(r"汽车|轿车|新车|车辆|4S|４S|皮卡|SUV|发动机|变速器|变速箱|刹车|方向盘|车身|里程|开了.{0,6}公里|提车|购车|买车|换车|退车|新能源车|车")
+_CAR_RE = re.compile(_CAR_PATTERN)
 
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -220,6 +381,10 @@ class _Index:
         self.bigrams = _BM25(bigram_docs)
         self.prior = [self._prior(a) for a in articles]
         self.by_key = {(a.short_name, a.number): i for i, a in enumerate(articles)}
+        self.penalty = [bool(_PENALTY_RE.search(a.text) and "赔偿" not in a.text) for a in articles]
+        self.domains = {law: re.compile(p) for law, p in DOMAINS.items()}
+        gates = {c: re.compile(p) for c, p in CHAPTER_GATES.items()}
+        self.chapter_gate = [next((g for c, g in gates.items() if a.chapter.endswith(c)), None) for a in articles]
 
     def _scope_ok(self, a: Article, question: str) -> bool:
         """The car 三包 rules cover only family cars: keep them out of answers about other goods."""
@@ -229,7 +394,9 @@ class _Index:
 
     @staticmethod
     def _prior(a: Article) -> float:
-        p = LAW_PRIOR.get(a.short_name, 1.0)
+        p = LAW_PRIOR.get(a.short_name, 1.0) * GENERAL_PRIOR.get(a.short_name, 1.0)
+        if _PENALTY_RE.search(a.text) and "赔偿" not in a.text:
+            p *= 0.6  # administrative penalties: rarely what a consumer asks
         if a.number == 1 or ("施行" in a.text and len(a.text) < 80):
             p *= 0.5  # purpose clauses and commencement dates never answer a question
         return p
@@ -269,14 +436,30 @@ class _Index:
             for i, s in self.bigrams.scores(bq).items():
                 scores[i] = scores.get(i, 0.0) + self.BIGRAM_WEIGHT * s
         boost_laws = {law for law, names in LAW_ALIASES.items() if any(n in question for n in names)}
-        ranked = []
+        domain = {law: bool(rx.search(question)) for law, rx in self.domains.items()}
+        asks_penalty = bool(_PENALTY_Q_RE.search(question))
+        ranked: dict[int, float] = {}
         for i, s in scores.items():
-            s *= self.prior[i]
-            if self.articles[i].short_name in boost_laws:
+            a = self.articles[i]
+            s *= self.prior[i] if not asks_penalty else max(self.prior[i], self.prior[i] / 0.6 if self.penalty[i] else 0)
+            if a.short_name in boost_laws:
                 s *= 1.3
-            elif not self._scope_ok(self.articles[i], question):
-                s *= 0.4
-            ranked.append((s, i))
+            elif a.short_name in domain:
+                s *= IN_DOMAIN if domain[a.short_name] else OUT_OF_DOMAIN
+            if (gate := self.chapter_gate[i]) is not None and not gate.search(question):
+                s *= OUT_OF_DOMAIN
+            ranked[i] = s
+        # Query understanding: situations named in consumer words lift their governing articles.
+        top = max(ranked.values(), default=0.0) or 1.0
+        bonus: dict[int, float] = {}
+        for patterns, arts, weight in _INTENTS:
+            if all(p.search(question) for p in patterns):
+                for rank, key in enumerate(arts):
+                    i = self.by_key.get(key)
+                    if i is not None:
+                        bonus[i] = max(bonus.get(i, 0.0), top * weight * (1 - 0.05 * rank))
+        for i, b in bonus.items():
+            ranked[i] = ranked.get(i, 0.0) + b
         # An explicit "第N条" together with a named law is answered by that article first.
         if boost_laws and (m := _ARTICLE_REF_RE.search(question)):
             num = m.group(1)
@@ -284,10 +467,9 @@ class _Index:
             for law in boost_laws:
                 if (law, n) in self.by_key:
                     i = self.by_key[(law, n)]
-                    top = max((s for s, _ in ranked), default=1.0)
-                    ranked = [(s, j) for s, j in ranked if j != i] + [(top * 1.5 + 1, i)]
-        ranked.sort(key=lambda x: (-x[0], x[1]))
-        return [Hit(self.articles[i], round(s, 4)) for s, i in ranked[:k]]
+                    ranked[i] = max(ranked.values(), default=1.0) * 1.5 + 1
+        out = sorted(((s, i) for i, s in ranked.items()), key=lambda x: (-x[0], x[1]))
+        return [Hit(self.articles[i], round(s, 4)) for s, i in out[:k]]
 
 
 _lock = threading.Lock()

@@ -21,7 +21,7 @@ def llm_sim():
 @pytest.fixture
 def llm_settings(llm_sim):
     requests.post(f"{llm_sim}/_sim/fault", json={"mode": "ok"}, timeout=5)
-    yield {"LLM_BASE_URL": f"{llm_sim}/v1", "LLM_API_KEY": SIM_KEY, "LLM_MODEL": "deepseek-chat", "LLM_TIMEOUT_SECONDS": 1.0}
+    yield {"LLM_BASE_URL": f"{llm_sim}/v1", "LLM_API_KEY": SIM_KEY, "LLM_MODEL": "deepseek-flash", "LLM_TIMEOUT_SECONDS": 1.0}
     requests.post(f"{llm_sim}/_sim/fault", json={"mode": "ok"}, timeout=5)
 
 

@@ -41,16 +41,20 @@ def test_invalid_questions_are_rejected(question):
 
 def test_llm_answer_is_written_by_the_model_from_the_retrieved_articles(llm_sim, llm_settings):
     r = consult("商家卖假货能退一赔三吗", None, llm_settings)
-    assert r["provider"] == "llm"
-    assert r["answer"].startswith("（模型回答）")
+    assert r["provider"] == "llm" and r["ai_generated"] is True
+    assert r["answer"].startswith("（模型回答）") and r["disclaimer"] in r["answer"]
     # the model only saw, and so only cites, the retrieved articles
     for c in r["citations"]:
         assert c["article"] in r["answer"]
     sent = requests.get(f"{llm_sim}/_sim/requests", timeout=5).json()["items"][-1]
-    assert sent["model"] == "deepseek-chat"
+    assert sent["model"] == "deepseek-flash"
     system = sent["messages"][0]
     assert system["role"] == "system" and "第五十五条" in system["content"]
     assert sent["messages"][-1] == {"role": "user", "content": "商家卖假货能退一赔三吗"}
+
+
+def test_local_answer_is_not_labelled_ai_generated():
+    assert consult("商家卖假货能退一赔三吗", None, {})["ai_generated"] is False
 
 
 def test_slow_model_falls_back_to_local_within_the_timeout(llm_sim, llm_settings):
