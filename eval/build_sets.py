@@ -14,16 +14,26 @@ AB = {"X":"消费者权益保护法","XT":"消费者权益保护法实施条例"
 "KD":"快递暂行条例","DX":"电信条例","WC":"未成年人保护法","LN":"老年人权益保障法","JL":"计量法","FB":"反不正当竞争法",
 "MM":"最高人民法院关于审理买卖合同纠纷案件适用法律问题的解释","CF":"侵害消费者权益行为处罚办法","TS":"市场监督管理投诉举报处理暂行办法","QC":"家用汽车产品修理更换退货责任规定"}
 from server.core.assist.knowledge import find_article  # noqa: E402
-out=[]
-for line in open(sys.argv[1], encoding="utf-8"):
-    line=line.strip()
-    if not line or line.startswith("#"): continue
-    q, gold = line.rsplit("|",1)
-    ans=[]
-    for g in gold.split():
-        ab, n = g.split(":")
-        law=AB[ab]; n=int(n)
-        assert find_article(law,n), (law,n)
-        ans.append({"law":law,"article":n})
-    out.append(json.dumps({"question":q.strip(),"answers":ans},ensure_ascii=False))
-open(sys.argv[2],"w",encoding="utf-8").write("\n".join(out)+"\n"); print(len(out))
+
+
+def main(src: str, dst: str) -> int:
+    out = []
+    for line in open(src, encoding="utf-8"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        q, gold = line.rsplit("|", 1)
+        answers = []
+        for g in gold.split():
+            ab, n = g.split(":")
+            law, number = AB[ab], int(n)
+            assert find_article(law, number), (law, number)
+            answers.append({"law": law, "article": number})
+        out.append(json.dumps({"question": q.strip(), "answers": answers}, ensure_ascii=False))
+    with open(dst, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+    return len(out)
+
+
+if __name__ == "__main__":
+    print(main(sys.argv[1], sys.argv[2]))

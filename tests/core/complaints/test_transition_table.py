@@ -38,7 +38,7 @@ EXPECTED_SYSTEM = {
     "mediation_timeout": (("mediating",), "unresolved"),
     "close": (("resolved", "unresolved", "rejected", "withdrawn"), "closed"),
     "deadline_reminder": (("forwarded",), None),
-    # the consumer erased the account (server/core/erasure.py; docs/security.d/privacy.md)
+    # the consumer erased the account (server/core/erasure.py; docs/security.md, "Privacy")
     "withdraw": (OPEN, "withdrawn"),
 }
 
