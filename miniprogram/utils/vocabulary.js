@@ -16,14 +16,18 @@ module.exports = {
     "mediate_success": "调解成功",
     "mediation_timeout": "调解期满",
     "moderation": "内容审核",
+    "pause": "暂停计时",
     "propose": "提出调解方案",
     "publication_decision": "公开审核",
     "rate": "评价",
     "reject": "不予受理",
+    "reopen": "重新打开投诉",
     "respond": "答复并提出方案",
     "response_timeout": "商家超期未答复，转入调解",
+    "resume": "恢复计时",
     "submit": "提交投诉",
     "to_mediation": "转入调解",
+    "transfer": "转办至其他地区",
     "withdraw": "撤回投诉"
   },
   "appeal_reasons": {
@@ -68,8 +72,13 @@ module.exports = {
     "complaint.deadline_soon": "处理期限临近",
     "complaint.forwarded": "投诉转交商家",
     "complaint.mediating": "投诉转入调解",
+    "complaint.paused": "暂停计时",
+    "complaint.rejected": "投诉不予受理",
+    "complaint.reopened": "投诉重新打开",
     "complaint.resolved": "投诉已解决",
     "complaint.responded": "商家已答复",
+    "complaint.resumed": "恢复计时",
+    "complaint.transferred": "投诉转办",
     "complaint.unresolved": "调解未成功",
     "message.created": "新留言"
   },
@@ -124,6 +133,11 @@ module.exports = {
     "declined": "已拒绝",
     "expired": "已过期",
     "pending": "待接受"
+  },
+  "pause_reasons": {
+    "agreed_extension": "双方同意延期",
+    "materials": "补正材料",
+    "testing": "检测鉴定"
   },
   "publication_states": {
     "approved": "已同意公开",

@@ -334,6 +334,9 @@ class TransitionIn(Strict):
     note: str | None = Field(None, max_length=2000)
     amount_recovered: str | float | int | None = None
     rating: int | None = Field(None, ge=1, le=5)
+    region_code: str | None = Field(None, pattern=r"^\d{6}$", description="transfer：转往的区县代码")
+    reason: Literal["testing", "materials", "agreed_extension"] | None = Field(
+        None, description="pause：暂停原因，testing 检测鉴定、materials 补正材料、agreed_extension 双方同意延期")
 
     @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
@@ -408,6 +411,10 @@ class ComplaintOut(BaseModel):
     updated_at: str
     deadline_at: str | None
     allowed_actions: list[str]
+    paused: bool = Field(False, description="计时已暂停（pause）：期间不计入处理期限，恢复（resume）时期限顺延暂停的时长")
+    paused_reason: Literal["testing", "materials", "agreed_extension"] | None = None
+    paused_at: str | None = None
+    reopened_at: str | None = Field(None, description="消费者重新打开投诉的时间（每件投诉只能重新打开一次）")
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")

@@ -20,6 +20,13 @@ def event_json(ev: ComplaintEvent) -> dict[str, Any]:
             "actor_role": ev.actor_role, "note": ev.note, "data": ev.data or {}, "created_at": to_iso(ev.created_at)}
 
 
+def _settings() -> dict[str, Any] | None:
+    """The app's settings, when serialising inside a request (REOPEN_DAYS decides allowed_actions)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("SMART315") if has_app_context() else None
+
+
 def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
                    attachments: list[Upload] | None = None,
                    timeline: list[ComplaintEvent] | None = None,
@@ -35,7 +42,10 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "amount_recovered": format_yuan(c.amount_recovered_fen), "demands": list(c.demands or []),
         "public_consent": c.public_consent, "rating": c.rating, "created_at": to_iso(c.created_at),
         "updated_at": to_iso(c.updated_at), "deadline_at": to_iso(c.deadline_at),
-        "allowed_actions": allowed_actions(actor, c), "index_excluded": bool(c.index_excluded),
+        "allowed_actions": allowed_actions(actor, c, settings=_settings()), "index_excluded": bool(c.index_excluded),
+        "paused": bool(c.paused), "paused_reason": c.paused_reason if c.paused else None,
+        "paused_at": to_iso(c.paused_at) if c.paused else None,
+        "reopened_at": to_iso(c.reopened_at),
         "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
         "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},

@@ -24,7 +24,11 @@ ACTIONS = {
     "mediation_timeout": "调解期满", "close": "结案", "deadline_reminder": "期限提醒",
     "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果", "publication_decision": "公开审核",
     "moderation": "内容审核",
+    "transfer": "转办至其他地区", "reopen": "重新打开投诉", "pause": "暂停计时", "resume": "恢复计时",
 }
+
+# Why a mediator stops the clock (pause).
+PAUSE_REASONS = {"testing": "检测鉴定", "materials": "补正材料", "agreed_extension": "双方同意延期"}
 
 ROLES = {
     "consumer": "消费者", "business_staff": "商家", "business": "商家", "mediator": "调解员",
@@ -37,6 +41,8 @@ EVENTS = {
     "complaint.unresolved": "调解未成功", "complaint.deadline_soon": "处理期限临近",
     "message.created": "新留言", "appeal.filed": "商家提出申诉", "appeal.decided": "申诉处理结果",
     "business.invited": "商家邀请您加入", "business.rejected": "商家入驻申请未通过",
+    "complaint.rejected": "投诉不予受理", "complaint.transferred": "投诉转办", "complaint.reopened": "投诉重新打开",
+    "complaint.paused": "暂停计时", "complaint.resumed": "恢复计时",
 }
 
 # A business's registration, its staff roles and the states of an invitation to join its staff.
@@ -90,7 +96,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "publication_states": dict(PUBLICATION_STATES), "components": dict(COMPONENTS), "grades": dict(GRADES),
         "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS}, "fields": dict(FIELDS),
         "business_statuses": dict(BUSINESS_STATUSES), "staff_roles": dict(STAFF_ROLES),
-        "invitation_states": dict(INVITATION_STATES),
+        "invitation_states": dict(INVITATION_STATES), "pause_reasons": dict(PAUSE_REASONS),
     }
 
 

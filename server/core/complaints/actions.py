@@ -12,7 +12,14 @@ from server.core import moderation
 from server.core.actor import SYSTEM, Actor
 from server.core.complaints import abuse
 from server.core.complaints.rules import rule_set_for, rule_set_of
-from server.core.complaints.states import ENDED_STATES, SYSTEM_TRANSITIONS, USER_TRANSITIONS, Transition
+from server.core.complaints.states import (
+    ENDED_STATES,
+    PAUSE_REASONS,
+    REOPEN_OUTCOMES,
+    SYSTEM_TRANSITIONS,
+    USER_TRANSITIONS,
+    Transition,
+)
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
@@ -169,13 +176,44 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
 
 # ---------------------------------------------------------------- transitions
 
-def allowed_actions(actor: Actor, complaint: Complaint) -> list[str]:
+def reopen_until(complaint: Complaint, settings: Mapping[str, Any] | None = None) -> datetime | None:
+    """The last moment the consumer may reopen the complaint, or None when it cannot be reopened."""
+    if complaint.reopened_at is not None or complaint.ended_at is None or complaint.outcome not in REOPEN_OUTCOMES:
+        return None
+    days = int((settings or {}).get("REOPEN_DAYS") or 30)
+    return complaint.ended_at + timedelta(days=days)
+
+
+def _blocked(action: str, complaint: Complaint, now: datetime, settings: Mapping[str, Any] | None) -> str | None:
+    """Why an action the state allows cannot be done now (the clock, the reopening window), or None."""
+    if action == "pause" and complaint.paused:
+        return "投诉已暂停计时，不能重复暂停"
+    if action == "resume" and not complaint.paused:
+        return "投诉未暂停计时，无需恢复"
+    if action == "reopen":
+        if complaint.reopened_at is not None:
+            return "投诉只能重新打开一次"
+        if complaint.outcome not in REOPEN_OUTCOMES:
+            return "只有已解决的投诉可以重新打开"
+        until = reopen_until(complaint, settings)
+        if until is None or now > until:
+            days = int((settings or {}).get("REOPEN_DAYS") or 30)
+            return f"投诉办结已超过 {days} 日，不能重新打开"
+    return None
+
+
+def allowed_actions(actor: Actor, complaint: Complaint, now: datetime | None = None,
+                    settings: Mapping[str, Any] | None = None) -> list[str]:
     mine = parties(actor, complaint)
-    return [a for a, t in USER_TRANSITIONS.items() if t.party in mine and complaint.status in t.sources]
+    now = now or utcnow()
+    return [a for a, t in USER_TRANSITIONS.items()
+            if t.party in mine and complaint.status in t.sources and _blocked(a, complaint, now, settings) is None]
 
 
 def check_transition(actor: Actor, complaint: Complaint, action: str, note: str | None,
-                     amount_recovered_fen: int | None, rating: int | None) -> Transition:
+                     amount_recovered_fen: int | None, rating: int | None, region_code: str | None = None,
+                     reason: str | None = None, now: datetime | None = None,
+                     settings: Mapping[str, Any] | None = None) -> Transition:
     t = USER_TRANSITIONS.get(action)
     if t is None:
         raise ValidationFailed([{"field": "action", "message": f"未知操作：{action}；可选 {'、'.join(USER_TRANSITIONS)}"}])
@@ -183,17 +221,30 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
     if not mine:
         raise NotFound("投诉不存在或无权查看")
     if t.party not in mine:
-        raise Forbidden("您不能对这件投诉执行该操作", allowed_actions=allowed_actions(actor, complaint))
+        raise Forbidden("您不能对这件投诉执行该操作", allowed_actions=allowed_actions(actor, complaint, now, settings))
     if complaint.status not in t.sources:
         raise InvalidTransition(
             f"投诉当前状态为“{STATUSES.get(complaint.status, complaint.status)}”，不能执行“{ACTIONS.get(action, action)}”",
-            allowed_actions=allowed_actions(actor, complaint),
+            allowed_actions=allowed_actions(actor, complaint, now, settings),
         )
+    now = now or utcnow()
+    blocked = _blocked(action, complaint, now, settings)
+    if blocked:
+        raise InvalidTransition(blocked, allowed_actions=allowed_actions(actor, complaint, now, settings))
     errors = []
     if t.note_required and not (note and note.strip()):
         errors.append({"field": "note", "message": "请填写理由或方案"})
     if action == "rate" and rating is None:
         errors.append({"field": "rating", "message": "请给出 1 到 5 的评分"})
+    if action == "pause" and reason not in PAUSE_REASONS:
+        errors.append({"field": "reason", "message": "请选择暂停原因：检测鉴定、补正材料或双方同意延期"})
+    if action == "transfer":
+        from server.core.reference import is_county
+
+        if not region_code or not is_county(region_code):
+            errors.append({"field": "region_code", "message": "请选择要转往的区县"})
+        elif region_code == complaint.region_code:
+            errors.append({"field": "region_code", "message": "投诉已在该地区，无需转办"})
     if errors:
         raise ValidationFailed(errors)
     return t
@@ -204,6 +255,9 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
     source = complaint.status
     complaint.status = target
     complaint.updated_at = now
+    if target != source and complaint.paused:
+        # A new state has a new deadline: a pause ends with the state it was taken in.
+        _stop_pause(complaint, now)
     if target == "accepted":
         complaint.accepted_at = now
         complaint.rule_set = rule_set_for(now).code
@@ -222,7 +276,16 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
         if source in ("forwarded", "responded"):
             complaint.went_to_mediation = True
         rules = rule_set_of(complaint.rule_set, complaint.accepted_at) or rule_set_for(now)
-        deadline = rules.mediation_deadline(complaint.accepted_at or now)
+        if source in ENDED_STATES or source == "closed":
+            # Reopened: a new mediation period from today; it is no longer ended.
+            deadline = rules.mediation_deadline(now)
+            complaint.ended_at = None
+            complaint.closed_at = None
+            complaint.outcome = None
+        else:
+            # Paused time does not count (paused_seconds: every pause so far).
+            deadline = rules.mediation_deadline(complaint.accepted_at or now) \
+                + timedelta(seconds=complaint.paused_seconds or 0)
         # A dispute late in the window still gets a week of mediation rather than an instant timeout.
         complaint.deadline_at = max(deadline, now + timedelta(days=int(settings["CONFIRM_DEADLINE_DAYS"])))
     elif target in ENDED_STATES:
@@ -232,6 +295,35 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
     elif target == "closed":
         complaint.closed_at = now
         complaint.deadline_at = None
+
+
+def _stop_pause(complaint: Complaint, now: datetime) -> int:
+    """End the pause: its time is added up; returns it in seconds."""
+    paused_for = max(0, int((now - complaint.paused_at).total_seconds())) if complaint.paused_at else 0
+    complaint.paused = False
+    complaint.paused_reason = None
+    complaint.paused_at = None
+    complaint.paused_seconds = (complaint.paused_seconds or 0) + paused_for
+    return paused_for
+
+
+def _pause(complaint: Complaint, reason: str, now: datetime) -> None:
+    complaint.paused = True
+    complaint.paused_reason = reason
+    complaint.paused_at = now
+    complaint.updated_at = now
+
+
+def _resume(complaint: Complaint, now: datetime) -> int:
+    """The deadline (and a running response deadline) moves by the paused time."""
+    paused_for = _stop_pause(complaint, now)
+    shift = timedelta(seconds=paused_for)
+    if complaint.deadline_at is not None:
+        complaint.deadline_at = complaint.deadline_at + shift
+    if complaint.status == "forwarded" and complaint.response_deadline_at is not None:
+        complaint.response_deadline_at = complaint.response_deadline_at + shift
+    complaint.updated_at = now
+    return paused_for
 
 
 def _route_after_accept(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime,
@@ -257,14 +349,16 @@ def timeline_of(session: Session, complaint_id: int) -> list[ComplaintEvent]:
 
 def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, action: str,
                   note: str | None = None, amount_recovered_fen: int | None = None, rating: int | None = None,
-                  now: datetime | None = None) -> Complaint:
+                  now: datetime | None = None, region_code: str | None = None,
+                  reason: str | None = None) -> Complaint:
     return transition_complaint(session, settings, actor, complaint, action, note, amount_recovered_fen, rating,
-                                now).complaint
+                                now, region_code=region_code, reason=reason).complaint
 
 
 def transition_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
                          action: str, note: str | None = None, amount_recovered_fen: int | None = None,
-                         rating: int | None = None, now: datetime | None = None) -> Moved:
+                         rating: int | None = None, now: datetime | None = None, region_code: str | None = None,
+                         reason: str | None = None) -> Moved:
     """do_transition, also returning the complaint's timeline.
 
     Once the transition is allowed, the timeline is read once (the caller holds the complaint
@@ -278,7 +372,8 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
     chain would continue from a stale event (duplicate seq).
     """
     now = now or utcnow()
-    t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating)
+    t = check_transition(actor, complaint, action, note, amount_recovered_fen, rating, region_code=region_code,
+                         reason=reason, now=now, settings=settings)
     verdict = None
     if note and t.party in ("consumer", "business"):
         # The consumer's and the business's notes (a reply, a proposal, a dispute) are user text; the
@@ -302,6 +397,18 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
         complaint.rating = rating
         complaint.rated_at = now
         data["rating"] = rating
+    if action == "transfer":
+        data["from_region"], data["to_region"] = complaint.region_code, region_code
+        complaint.region_code = region_code
+        complaint.updated_at = now
+    if action == "pause":
+        _pause(complaint, reason, now)
+        data["reason"] = reason
+    if action == "resume":
+        data["reason"] = complaint.paused_reason
+        data["paused_seconds"] = _resume(complaint, now)
+    if action == "reopen":
+        complaint.reopened_at = now
     if verdict is not None:
         hold_if_review(complaint, verdict)
     if t.target is not None:
@@ -381,7 +488,7 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 
 __all__ = [
-    "Filed", "Moved", "allowed_actions", "check_transition", "do_create_complaint", "do_post_message",
+    "Filed", "Moved", "allowed_actions", "reopen_until", "check_transition", "do_create_complaint", "do_post_message",
     "do_system_step", "do_transition", "event_hash", "file_complaint", "mark_seen", "public_no_for", "timeline_of",
     "transition_complaint",
 ]

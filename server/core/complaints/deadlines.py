@@ -1,4 +1,5 @@
-"""Deadlines that pass are acted on by the scheduler, each as an event by `system`, never twice."""
+"""Deadlines that pass are acted on by the scheduler, each as an event by `system`, never twice.
+A paused complaint (pause/resume) has no deadline passing: it is skipped until resumed."""
 from __future__ import annotations
 
 import logging
@@ -46,7 +47,8 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
         progressed = 0
         with session_factory() as session:
             rows = _claim(session, select(Complaint)
-                          .where(Complaint.deadline_at <= now, Complaint.status.in_(tuple(DUE_STEP)))
+                          .where(Complaint.deadline_at <= now, Complaint.status.in_(tuple(DUE_STEP)),
+                                 Complaint.paused.is_(False))
                           .order_by(Complaint.deadline_at, Complaint.id).limit(batch))
             if not rows:
                 break
@@ -72,7 +74,7 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
     while True:
         with session_factory() as session:
             rows = _claim(session, select(Complaint)
-                          .where(Complaint.status == "forwarded", Complaint.deadline_reminded.is_(False),
+                          .where(Complaint.status == "forwarded", Complaint.deadline_reminded.is_(False), Complaint.paused.is_(False),
                                  Complaint.deadline_at <= soon, Complaint.deadline_at > now)
                           .order_by(Complaint.id).limit(batch))
             if not rows:

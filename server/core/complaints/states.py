@@ -25,7 +25,8 @@ USER_TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
         Transition("accept", ("submitted",), "mediator", "accepted"),
-        Transition("reject", ("submitted",), "mediator", "rejected", note_required=True),
+        Transition("reject", ("submitted",), "mediator", "rejected", note_required=True,
+                   event_type="complaint.rejected"),
         Transition("respond", ("forwarded",), "business", "responded", note_required=True, event_type="complaint.responded"),
         Transition("propose", ("mediating",), "business", None, note_required=True),
         Transition("confirm", ("responded",), "consumer", "resolved", event_type="complaint.resolved"),
@@ -34,6 +35,14 @@ USER_TRANSITIONS: dict[str, Transition] = {
         Transition("mediate_fail", ("mediating",), "mediator", "unresolved", note_required=True, event_type="complaint.unresolved"),
         Transition("withdraw", OPEN_STATES, "consumer", "withdrawn"),
         Transition("rate", ("resolved", "unresolved"), "consumer", "closed"),
+        # API.md "The complete case". transfer: the complaint moves to another region's association.
+        Transition("transfer", OPEN_STATES, "mediator", None, note_required=True, event_type="complaint.transferred"),
+        # Once, within REOPEN_DAYS of its end, and not after a rejection or a withdrawal (see REOPEN_OUTCOMES).
+        Transition("reopen", ("resolved", "closed"), "consumer", "mediating", note_required=True,
+                   event_type="complaint.reopened"),
+        # The clock stops (reason in PAUSE_REASONS) and starts again; the state does not change.
+        Transition("pause", OPEN_STATES, "mediator", None, event_type="complaint.paused"),
+        Transition("resume", OPEN_STATES, "mediator", None, event_type="complaint.resumed"),
     )
 }
 
@@ -54,3 +63,10 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {
 }
 
 ACTIONS = tuple(USER_TRANSITIONS)
+
+# Why the clock stops (API.md): testing and appraisal (检测鉴定), materials the consumer is to supply
+# (补正材料), more time the parties agreed on.
+PAUSE_REASONS = ("testing", "materials", "agreed_extension")
+# A closed complaint may be reopened when it had been resolved (a settlement not kept), not when it was
+# rejected, withdrawn or ended unresolved.
+REOPEN_OUTCOMES = ("resolved",)

@@ -73,6 +73,15 @@ class Complaint(Base):
     publication_state: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     publication_decided_at: Mapped[datetime | None]
     publication_decided_by_id: Mapped[int | None]  # the deciding user (never deleted: erasure anonymises)
+    # The clock stopped (API.md "The complete case": pause/resume): while paused, no deadline passes;
+    # resume moves the deadline by the paused time. paused_seconds: every earlier pause, added up, which
+    # also moves a mediation deadline computed later from the acceptance day.
+    paused: Mapped[bool] = mapped_column(default=False, server_default=false())
+    paused_reason: Mapped[str | None] = mapped_column(String(20))  # testing | materials | agreed_extension
+    paused_at: Mapped[datetime | None]
+    paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The consumer reopened it once (reopen), from resolved or closed.
+    reopened_at: Mapped[datetime | None]
     publication_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 

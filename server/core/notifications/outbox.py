@@ -56,13 +56,42 @@ TITLES = {
     "message.created": "投诉有新留言",
     "appeal.filed": "商家对投诉提出了申诉",
     "appeal.decided": "申诉已有处理结果",
+    "complaint.rejected": "投诉不予受理",
+    "complaint.transferred": "投诉已转办",
+    "complaint.reopened": "消费者重新打开了投诉",
+    "complaint.paused": "投诉处理期限暂停计时",
+    "complaint.resumed": "投诉处理期限恢复计时",
 }
+# The same event, worded for the consumer where the business's title would mislead them (issue 17:
+# a forwarded complaint told its own consumer 收到新的投诉).
+CONSUMER_TITLES = {
+    "complaint.forwarded": "您的投诉已转交商家处理",
+    "complaint.responded": "商家已回复您的投诉",
+    "complaint.mediating": "您的投诉已进入调解",
+    "complaint.resolved": "您的投诉已解决",
+    "complaint.unresolved": "您的投诉调解未成功",
+    "message.created": "您的投诉有新留言",
+    "appeal.filed": "商家对您的投诉提出了申诉",
+    "appeal.decided": "商家对您投诉的申诉已有处理结果",
+    "complaint.rejected": "您的投诉不予受理",
+    "complaint.transferred": "您的投诉已转至其他地区处理",
+    "complaint.reopened": "您的投诉已重新打开，进入调解",
+    "complaint.paused": "您的投诉处理期限暂停计时",
+    "complaint.resumed": "您的投诉处理期限恢复计时",
+}
+# Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
+WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened"}
 
 # Which party hears of which event.
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-                   "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided"}
+                   "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
+                   "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
-                   "complaint.deadline_soon", "message.created", "appeal.decided"}
+                   "complaint.deadline_soon", "message.created", "appeal.decided",
+                   "complaint.reopened", "complaint.paused", "complaint.resumed"}
+# The lifecycle events reach the business only once the complaint did (business_sees), and reach no
+# webhook until they are in the documented webhook events (vocabulary.WEBHOOK_EVENTS).
+BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed"}
 # appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
 # act, so it is not sent to the business or its webhooks.
 
@@ -81,7 +110,7 @@ def new_delivery_id() -> str:
 
 def _add(session: Session, *, event_type: str, source: str, complaint: Complaint, recipient_id: int | None,
          channel: str, now: datetime, body: str, payload: dict, business_id: int | None = None,
-         target: str | None = None) -> Notification | None:
+         target: str | None = None, title: str | None = None) -> Notification | None:
     who = f"u{recipient_id}" if recipient_id is not None else f"b{business_id}"
     dedupe = f"{source}:{who}:{channel}:{target or ''}"[:160]
     # The source (an event or a message) was created in this transaction, so no earlier row can
@@ -93,7 +122,7 @@ def _add(session: Session, *, event_type: str, source: str, complaint: Complaint
     inbox = channel == "inbox"
     row = Notification(
         event_type=event_type, complaint_id=complaint.id, recipient_id=recipient_id, business_id=business_id,
-        channel=channel, target=target, dedupe_key=dedupe, title=TITLES.get(event_type, event_type), body=body,
+        channel=channel, target=target, dedupe_key=dedupe, title=title or TITLES.get(event_type, event_type), body=body,
         payload=payload, send_state="sent" if inbox else "pending", sent_at=now if inbox else None,
         next_attempt_at=None if inbox else now, created_at=now, attempts=0,
     )
@@ -119,6 +148,10 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
     # held message's text, in no channel (server/core/moderation/holds.py).
     to_business = event_type in BUSINESS_EVENTS and complaint.business_id is not None \
         and (complaint.moderation or "pass") == "pass"
+    if to_business and event_type in BUSINESS_SEES_FIRST:
+        from server.core.complaints.visibility import business_sees
+
+        to_business = business_sees(complaint, {complaint.business_id})
     branches = []
     if to_business:
         branches.append(select(literal_column("'m'").label("kind"), BusinessMember.id.label("id"),
@@ -129,7 +162,7 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
         branches.append(select(literal_column("'i'"), Identity.id, Identity.user_id, Identity.provider,
                                Identity.subject)
                         .where(Identity.user_id == consumer, Identity.provider.in_(("wechat_mini", "alipay"))))
-    if to_business:
+    if to_business and event_type in EVENT_TYPES:
         branches.append(select(literal_column("'w'"), Webhook.id, cast(null(), Integer), cast(Webhook.events, Text),
                                cast(null(), Text))
                         .where(Webhook.business_id == complaint.business_id, Webhook.deleted_at.is_(None)))
@@ -171,15 +204,16 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
     audience = _audience(session, complaint, event_type, exclude_user, with_identities=bool(wx_sub or ali_sub))
     identities = audience.identities
     for uid, party, oa_openid in audience.recipients:
-        add(recipient_id=uid, channel="inbox", payload=dict(data))
+        title = CONSUMER_TITLES.get(event_type) if party == "consumer" else None
+        add(recipient_id=uid, channel="inbox", payload=dict(data), title=title)
         if party == "consumer":
             ids = identities.get(uid, {})
             if wx_sub and ids.get("wechat_mini"):
                 add(recipient_id=uid, channel="wechat_subscribe", target=ids["wechat_mini"],
-                    payload={**data, "template_id": wx_sub})
+                    payload={**data, "template_id": wx_sub}, title=title)
             if ali_sub and ids.get("alipay"):
                 add(recipient_id=uid, channel="alipay", target=ids["alipay"],
-                    payload={**data, "template_id": ali_sub})
+                    payload={**data, "template_id": ali_sub}, title=title)
         elif wx_oa and oa_openid:
             add(recipient_id=uid, channel="wechat_template", target=oa_openid,
                 payload={**data, "template_id": wx_oa})
@@ -194,6 +228,8 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
 def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], complaint: Complaint,
                             event: ComplaintEvent, event_type: str, now: datetime) -> None:
     body = f"{complaint.public_no}「{complaint.title}」"
+    if event_type in WITH_NOTE and event.note:
+        body += f"：{event.note[:200]}"
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                "event_seq": event.seq}
     _fan_out(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now)
