@@ -3,7 +3,7 @@ party. The expected table below is written out from API.md's lifecycle section, 
 `server.core.complaints.states`, so a changed source state, party or target shows up here."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -28,6 +28,12 @@ EXPECTED = {
     "mediate_fail": ("mediator", ("mediating",), "unresolved", True),
     "withdraw": ("consumer", OPEN, "withdrawn", False),
     "rate": ("consumer", ("resolved", "unresolved"), "closed", False),
+    # "The complete case": transfer to another region's association, reopen once within REOPEN_DAYS,
+    # pause the clock with a reason and resume it.
+    "transfer": ("mediator", OPEN, None, True),
+    "reopen": ("consumer", ("resolved", "closed"), "mediating", True),
+    "pause": ("mediator", OPEN, None, False),
+    "resume": ("mediator", OPEN, None, False),
 }
 EXPECTED_SYSTEM = {
     "forward": (("accepted",), "forwarded"),
@@ -51,9 +57,12 @@ ADMIN = Actor(user=SimpleNamespace(id=6), kind="admin")
 PARTY_OF = {"consumer": CONSUMER, "business": STAFF, "mediator": MEDIATOR}
 
 
-def complaint(status: str) -> Complaint:
+def complaint(status: str, paused: bool = False) -> Complaint:
+    # Ended (resolved) yesterday, so that reopen's window is open for resolved and closed.
     return Complaint(id=1, consumer_id=1, business_id=7, region_code="110105", status=status,
-                     forwarded_at=datetime(2026, 10, 1, tzinfo=UTC), went_to_mediation=False)
+                     forwarded_at=datetime(2026, 10, 1, tzinfo=UTC), went_to_mediation=False,
+                     ended_at=datetime.now(UTC) - timedelta(days=1), outcome="resolved", paused=paused,
+                     paused_at=datetime.now(UTC) if paused else None, paused_seconds=0)
 
 
 def test_the_table_names_exactly_the_documented_actions():
@@ -69,8 +78,9 @@ def test_the_table_names_exactly_the_documented_actions():
 @pytest.mark.parametrize("party", ["consumer", "business", "mediator"])
 def test_each_action_from_each_state_by_each_party(action, status, party):
     who, sources, target, note_required = EXPECTED[action]
-    actor, c = PARTY_OF[party], complaint(status)
-    kwargs = {"note": "理由", "amount_recovered_fen": None, "rating": 5}
+    actor, c = PARTY_OF[party], complaint(status, paused=action == "resume")
+    kwargs = {"note": "理由", "amount_recovered_fen": None, "rating": 5, "region_code": "310101",
+              "reason": "testing"}
     if party == who and status in sources:
         t = check_transition(actor, c, action, **kwargs)
         assert t.target == target
@@ -115,6 +125,46 @@ def test_rating_is_required_and_unknown_actions_are_named():
     with pytest.raises(ValidationFailed) as exc:
         check_transition(CONSUMER, complaint("resolved"), "explode", note=None, amount_recovered_fen=None, rating=1)
     assert "未知操作：explode" in exc.value.extra["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("status", OPEN)
+def test_pause_and_resume_follow_the_clock(status):
+    running, paused = complaint(status), complaint(status, paused=True)
+    assert "pause" in allowed_actions(MEDIATOR, running) and "resume" not in allowed_actions(MEDIATOR, running)
+    assert "resume" in allowed_actions(MEDIATOR, paused) and "pause" not in allowed_actions(MEDIATOR, paused)
+    with pytest.raises(InvalidTransition):
+        check_transition(MEDIATOR, paused, "pause", note=None, amount_recovered_fen=None, rating=None,
+                         reason="testing")
+    with pytest.raises(InvalidTransition):
+        check_transition(MEDIATOR, running, "resume", note=None, amount_recovered_fen=None, rating=None)
+    with pytest.raises(ValidationFailed):  # a pause needs its reason
+        check_transition(MEDIATOR, running, "pause", note=None, amount_recovered_fen=None, rating=None)
+
+
+def test_transfer_needs_another_county():
+    for code in (None, "110105", "1101", "999999"):
+        with pytest.raises(ValidationFailed):
+            check_transition(MEDIATOR, complaint("mediating"), "transfer", note="辖区错误", amount_recovered_fen=None,
+                             rating=None, region_code=code)
+
+
+def test_reopen_once_within_the_window_and_only_after_a_resolution():
+    now = datetime.now(UTC)
+    c = complaint("closed")
+    c.ended_at = now - timedelta(days=31)
+    assert "reopen" not in allowed_actions(CONSUMER, c)
+    with pytest.raises(InvalidTransition) as exc:
+        check_transition(CONSUMER, c, "reopen", note="未履行", amount_recovered_fen=None, rating=None)
+    assert "30 日" in exc.value.detail
+    assert "reopen" in allowed_actions(CONSUMER, c, settings={"REOPEN_DAYS": 40})
+    c = complaint("resolved")
+    c.reopened_at = now
+    with pytest.raises(InvalidTransition):
+        check_transition(CONSUMER, c, "reopen", note="又没履行", amount_recovered_fen=None, rating=None)
+    for outcome in ("rejected", "withdrawn", "unresolved"):
+        c = complaint("closed")
+        c.outcome = outcome
+        assert "reopen" not in allowed_actions(CONSUMER, c)
 
 
 def test_a_refusal_names_status_and_action_in_chinese():
