@@ -1,6 +1,6 @@
 // A complaint's full file with its timeline, evidence, the caller's allowed actions and the
 // message thread. Used by the consumer detail page and both consoles.
-import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, STATUS, ACTIONS, ROLES, DEMANDS } from './lib.js';
+import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, fillSelect, STATUS, ACTIONS, ROLES, DEMANDS, PAUSE_REASONS } from './lib.js';
 
 const FIELDS = {
   accept: [],
@@ -13,7 +13,23 @@ const FIELDS = {
   mediate_fail: [['note', '调解未成功的原因', true]],
   withdraw: [['note', '撤回原因（可不填）', false]],
   rate: [['rating', '评价', true], ['note', '评价内容（可不填）', false]],
+  transfer: [['region_code', '转往的地区（区县）', true], ['note', '转办理由', true]],
+  pause: [['reason', '暂停原因', true], ['note', '说明（将告知双方）', false]],
+  resume: [],
+  reopen: [['note', '重新打开的原因（例如商家未履行和解）', true]],
 };
+
+// Province, city, county: only the county select is submitted (region_code).
+function regionPicker(name, required) {
+  const load = async (parent) => (await api(`/regions${parent ? '?parent=' + parent : ''}`)).items || [];
+  const prov = h('select', { 'aria-label': '省' }, h('option', { value: '' }, '省份'));
+  const city = h('select', { 'aria-label': '市' }, h('option', { value: '' }, '城市'));
+  const dist = h('select', { name, required, 'aria-label': '区县' }, h('option', { value: '' }, '区县'));
+  load().then((items) => fillSelect(prov, items)).catch(() => {});
+  prov.addEventListener('change', async () => { fillSelect(city, prov.value ? await load(prov.value) : []); fillSelect(dist, []); });
+  city.addEventListener('change', async () => { fillSelect(dist, city.value ? await load(city.value) : []); });
+  return h('span', { class: 'region-picker' }, prov, city, dist);
+}
 
 function actionForm(c, action, onDone) {
   const msg = h('p', { class: 'msg', role: 'alert' });
@@ -21,6 +37,10 @@ function actionForm(c, action, onDone) {
     let input;
     if (name === 'rating') {
       input = h('select', { name, required }, [5, 4, 3, 2, 1].map((n) => h('option', { value: String(n) }, `${'★'.repeat(n)}（${n} 分）`)));
+    } else if (name === 'region_code') {
+      input = regionPicker(name, required);
+    } else if (name === 'reason') {
+      input = h('select', { name, required }, Object.entries(PAUSE_REASONS).map(([code, text]) => h('option', { value: code }, text)));
     } else if (name === 'amount_recovered') {
       input = h('input', { name, inputmode: 'decimal', placeholder: '例如 199.00' });
     } else {
@@ -29,7 +49,7 @@ function actionForm(c, action, onDone) {
     return h('label', {}, label, input);
   });
   const form = h('form', { class: 'form', id: `action-${action}`, dataset: { action } }, inputs,
-    h('button', { type: 'submit', class: `button ${['withdraw', 'reject', 'dispute', 'mediate_fail'].includes(action) ? '' : 'primary'}` }, ACTIONS[action] || action), msg);
+    h('button', { type: 'submit', class: `button ${['withdraw', 'reject', 'dispute', 'mediate_fail', 'transfer', 'pause', 'reopen'].includes(action) ? '' : 'primary'}` }, ACTIONS[action] || action), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const fd = new FormData(form);
@@ -90,7 +110,9 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     ['涉及金额', yuan(c.amount_claimed)], ['诉求', (c.demands || []).map((d) => DEMANDS[d] || d).join('、') || '—'],
     ['挽回金额', yuan(c.amount_recovered)], ['评价', c.rating ? `${'★'.repeat(c.rating)}（${c.rating} 分）` : '—'],
     ['同意公开', c.public_consent ? '是（去除个人信息后）' : '否'], ['提交时间', fmtTime(c.created_at)],
-    ['当前期限', c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
+    ['当前期限', c.paused
+      ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
+      : c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
   ];
   const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
   const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
@@ -115,7 +137,8 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
 }
 
 export function complaintItem(c, { onclick, href } = {}) {
-  const cd = ['forwarded', 'submitted', 'mediating', 'responded', 'accepted'].includes(c.status) ? countdown(c.deadline_at) : { text: '' };
+  const cd = c.paused ? { text: `已暂停计时（${PAUSE_REASONS[c.paused_reason] || ''}）`, cls: '' }
+    : ['forwarded', 'submitted', 'mediating', 'responded', 'accepted'].includes(c.status) ? countdown(c.deadline_at) : { text: '' };
   return h(href ? 'a' : 'div', { class: 'item', href, onclick, dataset: { id: String(c.id) }, role: onclick ? 'button' : null, tabindex: onclick ? '0' : null },
     h('div', { class: 'title' }, c.title, statusBadge(c.status)),
     h('div', { class: 'meta' }, [c.public_no, c.business_name, c.region_name, fmtTime(c.created_at)].filter(Boolean).join(' · ')),

@@ -20,6 +20,7 @@ export const GRADES = table('grades');
 export const WEBHOOK_EVENTS = table('webhook_events');
 export const STAFF_ROLES = table('staff_roles');
 export const INVITATION_STATES = table('invitation_states');
+export const PAUSE_REASONS = table('pause_reasons');
 
 export class ApiError extends Error {
   constructor(status, problem) {
