@@ -121,6 +121,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
         # lifecycle: a resolved or closed complaint may be reopened by its consumer this many days after its end
         "REOPEN_DAYS": int(env.get("REOPEN_DAYS") or 30),
+        # lifecycle: days the consumer has to supplement requested materials before the complaint is rejected
+        "MATERIALS_DAYS": int(env.get("MATERIALS_DAYS") or 10),
         # authz: how long an invitation to join a business's staff may be accepted
         "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
         "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),

@@ -104,7 +104,7 @@ def detail(complaint_id: int, actor):
 
 @bp.post("/complaints/<int:complaint_id>/transitions")
 @operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose/"
-                   "transfer/reopen/pause/resume）",
+                   "transfer/reopen/pause/resume/request_materials/supplement）",
            body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409, 422),
            api_key=True, idempotent=True)
 def transition(complaint_id: int, body: TransitionIn, actor):
@@ -116,7 +116,8 @@ def transition(complaint_id: int, body: TransitionIn, actor):
         amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
         moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
                                              amount_recovered_fen=amount, rating=body.rating,
-                                             region_code=body.region_code, reason=body.reason)
+                                             region_code=body.region_code, reason=body.reason,
+                                             attachment_ids=body.attachment_ids)
         # A transition does not touch attachments: read them in this transaction rather than opening another.
         attachments = attachments_of(s, c.id)
         s.flush()

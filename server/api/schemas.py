@@ -337,6 +337,7 @@ class TransitionIn(Strict):
     region_code: str | None = Field(None, pattern=r"^\d{6}$", description="transfer：转往的区县代码")
     reason: Literal["testing", "materials", "agreed_extension"] | None = Field(
         None, description="pause：暂停原因，testing 检测鉴定、materials 补正材料、agreed_extension 双方同意延期")
+    attachment_ids: list[str] | None = Field(None, max_length=20, description="supplement：补正的证据材料（先上传）")
 
     @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
@@ -415,6 +416,7 @@ class ComplaintOut(BaseModel):
     paused_reason: Literal["testing", "materials", "agreed_extension"] | None = None
     paused_at: str | None = None
     reopened_at: str | None = Field(None, description="消费者重新打开投诉的时间（每件投诉只能重新打开一次）")
+    materials_due_at: str | None = Field(None, description="调解员要求补正材料的截止时间；逾期未补正的投诉不予受理")
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")

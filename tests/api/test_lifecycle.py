@@ -60,7 +60,7 @@ def test_dispute_goes_to_mediation_then_success(client, auth):
     c = act(client, consumer, c["id"], "dispute", note="我要退款")
     assert c["status"] == "mediating"
     assert client.get(f"/api/v1/complaints/{c['id']}", headers=mediator.headers).get_json()["allowed_actions"] == [
-        "mediate_success", "mediate_fail", "transfer", "pause"]
+        "mediate_success", "mediate_fail", "transfer", "pause", "request_materials"]
     act(client, owner, c["id"], "propose", note="同意退款 80%")
     c = act(client, mediator, c["id"], "mediate_success", amount_recovered="3200")
     assert c["status"] == "resolved" and c["amount_recovered"] == "3200.00"
@@ -132,7 +132,7 @@ def test_wrong_party_gets_403_and_stranger_404(client, auth):
     r = client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=mediator.headers, json={"action": "confirm"})
     assert r.status_code == 403
     r = client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=mediator.headers, json={"action": "mediate_fail", "note": "x"})
-    assert r.status_code == 409 and r.get_json()["allowed_actions"] == ["accept", "reject", "transfer", "pause"]
+    assert r.status_code == 409 and r.get_json()["allowed_actions"] == ["accept", "reject", "transfer", "pause", "request_materials"]
 
 
 def test_messages_between_parties(client, auth):

@@ -194,3 +194,50 @@ def test_reopen_after_closing_but_not_after_the_window(client, auth, db, setting
     out = act(client, consumer, c["id"], "reopen", note="商家未按约定退款")
     assert out["status"] == "mediating"
     assert any(n["type"] == "complaint.reopened" for n in inbox(client, consumer)) is False  # their own act
+
+
+def test_requested_materials_supplemented_resume_the_clock(client, auth, db, settings, monkeypatch):
+    from tests.api.test_erasure import _upload
+
+    monkeypatch.setitem(settings, "MATERIALS_DAYS", 30)  # longer than the acceptance deadline, for this test
+    consumer, mediator = auth.consumer(), auth.mediator("1101")
+    c = file_complaint(client, consumer)  # submitted: the acceptance deadline runs
+    deadline = at(c["deadline_at"])
+    act(client, consumer, c["id"], "supplement", expect=409, note="发票")  # nothing was requested
+    out = act(client, mediator, c["id"], "request_materials", note="请补充购买凭证（发票或订单截图）")
+    assert out["paused"] is True and out["paused_reason"] == "materials" and out["materials_due_at"]
+    assert at(out["materials_due_at"]) - at(out["paused_at"]) == timedelta(days=30)
+    [notice] = [n for n in inbox(client, consumer) if n["type"] == "complaint.materials_requested"]
+    assert notice["title"] == "请补正投诉材料" and "购买凭证" in notice["body"]
+    mine = detail(client, consumer, c["id"])
+    assert "supplement" in mine["allowed_actions"]
+    # Past the acceptance deadline, still paused: the scheduler does not auto-accept it.
+    assert "auto_accept" not in apply_due_deadlines(db.Session, settings, deadline + timedelta(days=1))
+    upload_id = _upload(client, consumer)
+    done = act(client, consumer, c["id"], "supplement", note="已补充订单截图", attachment_ids=[upload_id])
+    assert done["paused"] is False and done["materials_due_at"] is None
+    assert [a["id"] for a in detail(client, mediator, c["id"])["attachments"]] == [upload_id]
+    ev = done["timeline"][-1]
+    assert ev["action"] == "supplement" and ev["data"]["attachment_ids"] == [upload_id]
+    assert at(done["deadline_at"]) - deadline == timedelta(seconds=ev["data"]["paused_seconds"])
+    # Someone else's upload, or an unknown one, is refused and changes nothing.
+    act(client, mediator, c["id"], "request_materials", note="再补充一张照片")
+    other = _upload(client, auth.consumer(name="李四"))
+    act(client, consumer, c["id"], "supplement", expect=422, note="照片", attachment_ids=[other])
+    assert detail(client, consumer, c["id"])["paused"] is True
+
+
+def test_materials_never_supplemented_reject_the_complaint(client, auth, db, settings):
+    consumer, mediator = auth.consumer(), auth.mediator("1101")
+    c = _mediating(client, auth, consumer, mediator)
+    out = act(client, mediator, c["id"], "request_materials", note="请提供检测报告")
+    due = at(out["materials_due_at"])
+    assert apply_due_deadlines(db.Session, settings, due - timedelta(hours=1)).get("materials_timeout") is None
+    done = run_scheduler(settings, (due + timedelta(minutes=1)).astimezone(SHANGHAI).isoformat())
+    assert done.get("materials_timeout") == 1
+    got = detail(client, consumer, c["id"])
+    assert got["status"] == "rejected" and got["paused"] is False
+    last = got["timeline"][-1]
+    assert (last["action"], last["actor_role"], last["to_status"]) == ("materials_timeout", "system", "rejected")
+    [notice] = [n for n in inbox(client, consumer) if n["type"] == "complaint.rejected"]
+    assert notice["title"] == "您的投诉不予受理" and "未在期限内补正材料" in notice["body"]

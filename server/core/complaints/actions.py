@@ -186,8 +186,10 @@ def reopen_until(complaint: Complaint, settings: Mapping[str, Any] | None = None
 
 def _blocked(action: str, complaint: Complaint, now: datetime, settings: Mapping[str, Any] | None) -> str | None:
     """Why an action the state allows cannot be done now (the clock, the reopening window), or None."""
-    if action == "pause" and complaint.paused:
+    if action in ("pause", "request_materials") and complaint.paused:
         return "投诉已暂停计时，不能重复暂停"
+    if action == "supplement" and complaint.materials_due_at is None:
+        return "调解员没有要求补正材料"
     if action == "resume" and not complaint.paused:
         return "投诉未暂停计时，无需恢复"
     if action == "reopen":
@@ -303,6 +305,7 @@ def _stop_pause(complaint: Complaint, now: datetime) -> int:
     complaint.paused = False
     complaint.paused_reason = None
     complaint.paused_at = None
+    complaint.materials_due_at = None
     complaint.paused_seconds = (complaint.paused_seconds or 0) + paused_for
     return paused_for
 
@@ -324,6 +327,24 @@ def _resume(complaint: Complaint, now: datetime) -> int:
         complaint.response_deadline_at = complaint.response_deadline_at + shift
     complaint.updated_at = now
     return paused_for
+
+
+def _attach(session: Session, actor: Actor, complaint: Complaint, attachment_ids: list[str]) -> list[str]:
+    """The consumer's own unattached uploads join the complaint's evidence (supplement); refused whole otherwise."""
+    ids = list(dict.fromkeys(attachment_ids))
+    if not ids:
+        return []
+    uploads = {u.id: u for u in session.execute(select(Upload).where(Upload.id.in_(ids))).scalars()}
+    errors = [{"field": "attachment_ids", "message": f"附件 {i} 不可用"} for i in ids
+              if i not in uploads or uploads[i].owner_id != actor.user_id
+              or uploads[i].complaint_id not in (None, complaint.id)]
+    if errors:
+        raise ValidationFailed(errors)
+    for u in uploads.values():
+        u.complaint_id = complaint.id
+        if u.moderation == "review":
+            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
+    return ids
 
 
 def _route_after_accept(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime,
@@ -350,15 +371,15 @@ def timeline_of(session: Session, complaint_id: int) -> list[ComplaintEvent]:
 def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, action: str,
                   note: str | None = None, amount_recovered_fen: int | None = None, rating: int | None = None,
                   now: datetime | None = None, region_code: str | None = None,
-                  reason: str | None = None) -> Complaint:
+                  reason: str | None = None, attachment_ids: list[str] | None = None) -> Complaint:
     return transition_complaint(session, settings, actor, complaint, action, note, amount_recovered_fen, rating,
-                                now, region_code=region_code, reason=reason).complaint
+                                now, region_code=region_code, reason=reason, attachment_ids=attachment_ids).complaint
 
 
 def transition_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
                          action: str, note: str | None = None, amount_recovered_fen: int | None = None,
                          rating: int | None = None, now: datetime | None = None, region_code: str | None = None,
-                         reason: str | None = None) -> Moved:
+                         reason: str | None = None, attachment_ids: list[str] | None = None) -> Moved:
     """do_transition, also returning the complaint's timeline.
 
     Once the transition is allowed, the timeline is read once (the caller holds the complaint
@@ -409,6 +430,14 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
         data["paused_seconds"] = _resume(complaint, now)
     if action == "reopen":
         complaint.reopened_at = now
+    if action == "request_materials":
+        _pause(complaint, "materials", now)
+        complaint.materials_due_at = now + timedelta(days=int(settings.get("MATERIALS_DAYS") or 10))
+        data["reason"] = "materials"
+        data["materials_due_at"] = complaint.materials_due_at.isoformat()
+    if action == "supplement":
+        data["attachment_ids"] = _attach(session, actor, complaint, attachment_ids or [])
+        data["paused_seconds"] = _resume(complaint, now)
     if verdict is not None:
         hold_if_review(complaint, verdict)
     if t.target is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from server.core.complaints.actions import do_system_step
-from server.core.complaints.states import ENDED_STATES
+from server.core.complaints.states import ENDED_STATES, OPEN_STATES
 from server.core.models import Complaint
 from server.core.scoring.actions import index_updates_deferred
 
@@ -69,6 +69,25 @@ def apply_due_deadlines(session_factory: Callable[[], Session], settings: Mappin
             done.update(batch_done)
         if progressed == 0:
             break
+    # Requested materials that never came: the paused complaint is rejected by system, dated at the due time.
+    while True:
+        with session_factory() as session:
+            rows = _claim(session, select(Complaint)
+                          .where(Complaint.paused.is_(True), Complaint.materials_due_at <= now,
+                                 Complaint.status.in_(OPEN_STATES))
+                          .order_by(Complaint.materials_due_at, Complaint.id).limit(batch))
+            if not rows:
+                break
+            with index_updates_deferred(session, settings, now):
+                for complaint in rows:
+                    do_system_step(session, settings, complaint, "materials_timeout",
+                                   min(complaint.materials_due_at, now), note="未在期限内补正材料，不予受理")
+            try:
+                session.commit()
+            except StaleDataError:
+                session.rollback()
+                continue
+            done["materials_timeout"] += len(rows)
     # Reminders: once per forwarded complaint, when its response deadline comes near.
     soon = now + timedelta(hours=int(settings["DEADLINE_SOON_HOURS"]))
     while True:

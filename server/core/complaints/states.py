@@ -43,6 +43,11 @@ USER_TRANSITIONS: dict[str, Transition] = {
         # The clock stops (reason in PAUSE_REASONS) and starts again; the state does not change.
         Transition("pause", OPEN_STATES, "mediator", None, event_type="complaint.paused"),
         Transition("resume", OPEN_STATES, "mediator", None, event_type="complaint.resumed"),
+        # A request for materials pauses the clock (reason materials) for MATERIALS_DAYS; the consumer's
+        # supplement resumes it.
+        Transition("request_materials", OPEN_STATES, "mediator", None, note_required=True,
+                   event_type="complaint.materials_requested"),
+        Transition("supplement", OPEN_STATES, "consumer", None, note_required=True, event_type="complaint.resumed"),
     )
 }
 
@@ -57,6 +62,8 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {
         Transition("mediation_timeout", ("mediating",), "system", "unresolved", event_type="complaint.unresolved"),
         Transition("close", ENDED_STATES, "system", "closed"),
         Transition("deadline_reminder", ("forwarded",), "system", None, event_type="complaint.deadline_soon"),
+        # Requested materials never came (MATERIALS_DAYS): not accepted / ended as rejected.
+        Transition("materials_timeout", OPEN_STATES, "system", "rejected", event_type="complaint.rejected"),
         # The consumer erased the account (server.core.erasure); the reason is the event's note.
         Transition("withdraw", OPEN_STATES, "system", "withdrawn"),
     )

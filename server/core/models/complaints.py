@@ -82,6 +82,9 @@ class Complaint(Base):
     paused_seconds: Mapped[int] = mapped_column(default=0, server_default="0")
     # The consumer reopened it once (reopen), from resolved or closed.
     reopened_at: Mapped[datetime | None]
+    # A mediator asked for materials (request_materials): the clock is paused until the consumer
+    # supplements them; past this moment the scheduler rejects the complaint (materials_timeout).
+    materials_due_at: Mapped[datetime | None]
     publication_note: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -61,6 +61,7 @@ TITLES = {
     "complaint.reopened": "消费者重新打开了投诉",
     "complaint.paused": "投诉处理期限暂停计时",
     "complaint.resumed": "投诉处理期限恢复计时",
+    "complaint.materials_requested": "调解员要求补正材料",
 }
 # The same event, worded for the consumer where the business's title would mislead them (issue 17:
 # a forwarded complaint told its own consumer 收到新的投诉).
@@ -78,14 +79,17 @@ CONSUMER_TITLES = {
     "complaint.reopened": "您的投诉已重新打开，进入调解",
     "complaint.paused": "您的投诉处理期限暂停计时",
     "complaint.resumed": "您的投诉处理期限恢复计时",
+    "complaint.materials_requested": "请补正投诉材料",
 }
 # Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
-WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened"}
+WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened",
+             "complaint.materials_requested"}
 
 # Which party hears of which event.
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                    "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
-                   "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed"}
+                   "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed",
+                   "complaint.materials_requested"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
                    "complaint.deadline_soon", "message.created", "appeal.decided",
                    "complaint.reopened", "complaint.paused", "complaint.resumed"}

@@ -1,7 +1,7 @@
 """lifecycle: pausing the clock and reopening (API.md "The complete case")
 
 Adds complaint.paused (false for existing rows), paused_reason, paused_at, paused_seconds (0) and
-reopened_at. A transfer changes complaint.region_code only and needs no column.
+reopened_at, materials_due_at. A transfer changes complaint.region_code only and needs no column.
 
 Revision ID: 0012_lifecycle
 Revises: 0011_moderation
@@ -27,8 +27,10 @@ def upgrade() -> None:
     op.add_column("complaint", sa.Column("paused_seconds", sa.Integer(), nullable=False, server_default="0"))
     op.add_column("complaint", sa.Column("reopened_at", server.core.models.base.UTCDateTime(timezone=True),
                                          nullable=True))
+    op.add_column("complaint", sa.Column("materials_due_at", server.core.models.base.UTCDateTime(timezone=True),
+                                         nullable=True))
 
 
 def downgrade() -> None:
-    for column in ("reopened_at", "paused_seconds", "paused_at", "paused_reason", "paused"):
+    for column in ("materials_due_at", "reopened_at", "paused_seconds", "paused_at", "paused_reason", "paused"):
         op.drop_column("complaint", column)

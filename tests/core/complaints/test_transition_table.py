@@ -34,6 +34,9 @@ EXPECTED = {
     "reopen": ("consumer", ("resolved", "closed"), "mediating", True),
     "pause": ("mediator", OPEN, None, False),
     "resume": ("mediator", OPEN, None, False),
+    # A request for materials pauses the clock for MATERIALS_DAYS; the consumer's supplement resumes it.
+    "request_materials": ("mediator", OPEN, None, True),
+    "supplement": ("consumer", OPEN, None, True),
 }
 EXPECTED_SYSTEM = {
     "forward": (("accepted",), "forwarded"),
@@ -46,6 +49,8 @@ EXPECTED_SYSTEM = {
     "deadline_reminder": (("forwarded",), None),
     # the consumer erased the account (server/core/erasure.py; docs/security.md, "Privacy")
     "withdraw": (OPEN, "withdrawn"),
+    # requested materials never came (MATERIALS_DAYS)
+    "materials_timeout": (OPEN, "rejected"),
 }
 
 CONSUMER = Actor(user=SimpleNamespace(id=1), kind="consumer")
@@ -57,12 +62,13 @@ ADMIN = Actor(user=SimpleNamespace(id=6), kind="admin")
 PARTY_OF = {"consumer": CONSUMER, "business": STAFF, "mediator": MEDIATOR}
 
 
-def complaint(status: str, paused: bool = False) -> Complaint:
+def complaint(status: str, paused: bool = False, materials: bool = False) -> Complaint:
     # Ended (resolved) yesterday, so that reopen's window is open for resolved and closed.
     return Complaint(id=1, consumer_id=1, business_id=7, region_code="110105", status=status,
                      forwarded_at=datetime(2026, 10, 1, tzinfo=UTC), went_to_mediation=False,
                      ended_at=datetime.now(UTC) - timedelta(days=1), outcome="resolved", paused=paused,
-                     paused_at=datetime.now(UTC) if paused else None, paused_seconds=0)
+                     paused_at=datetime.now(UTC) if paused else None, paused_seconds=0,
+                     materials_due_at=datetime.now(UTC) + timedelta(days=10) if materials else None)
 
 
 def test_the_table_names_exactly_the_documented_actions():
@@ -78,7 +84,8 @@ def test_the_table_names_exactly_the_documented_actions():
 @pytest.mark.parametrize("party", ["consumer", "business", "mediator"])
 def test_each_action_from_each_state_by_each_party(action, status, party):
     who, sources, target, note_required = EXPECTED[action]
-    actor, c = PARTY_OF[party], complaint(status, paused=action == "resume")
+    actor, c = PARTY_OF[party], complaint(status, paused=action in ("resume", "supplement"),
+                                          materials=action == "supplement")
     kwargs = {"note": "理由", "amount_recovered_fen": None, "rating": 5, "region_code": "310101",
               "reason": "testing"}
     if party == who and status in sources:
@@ -139,6 +146,16 @@ def test_pause_and_resume_follow_the_clock(status):
         check_transition(MEDIATOR, running, "resume", note=None, amount_recovered_fen=None, rating=None)
     with pytest.raises(ValidationFailed):  # a pause needs its reason
         check_transition(MEDIATOR, running, "pause", note=None, amount_recovered_fen=None, rating=None)
+
+
+def test_materials_are_supplemented_only_when_requested():
+    running, requested = complaint("mediating"), complaint("mediating", paused=True, materials=True)
+    assert "supplement" not in allowed_actions(CONSUMER, running)
+    assert "supplement" in allowed_actions(CONSUMER, requested)
+    assert "request_materials" not in allowed_actions(MEDIATOR, requested)
+    assert "resume" in allowed_actions(MEDIATOR, requested)
+    with pytest.raises(InvalidTransition):
+        check_transition(CONSUMER, running, "supplement", note="发票", amount_recovered_fen=None, rating=None)
 
 
 def test_transfer_needs_another_county():

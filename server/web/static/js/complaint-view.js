@@ -17,6 +17,8 @@ const FIELDS = {
   pause: [['reason', '暂停原因', true], ['note', '说明（将告知双方）', false]],
   resume: [],
   reopen: [['note', '重新打开的原因（例如商家未履行和解）', true]],
+  request_materials: [['note', '需要补正的材料（将告知消费者）', true]],
+  supplement: [['note', '补正材料说明（证据图片请先在留言中说明，或在小程序上传）', true]],
 };
 
 // Province, city, county: only the county select is submitted (region_code).
@@ -113,7 +115,8 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     ['当前期限', c.paused
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
       : c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
-  ];
+    c.materials_due_at ? ['补正材料截止', `${fmtTime(c.materials_due_at)}（逾期未补正将不予受理）`] : null,
+  ].filter(Boolean);
   const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
   const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
     ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: '证据图片', class: 'evidence' }))
