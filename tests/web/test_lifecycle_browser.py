@@ -8,7 +8,7 @@ from tests.web.test_consoles_browser import password_sign_in
 from tests.web.test_journey_browser import sms_sign_in, wait_status
 
 
-def test_pause_resume_transfer_and_reopen_in_the_pages(auth, client, new_context, browser_errors):
+def test_pause_resume_transfer_and_reopen_in_the_pages(auth, client, new_context, browser_errors, tmp_path):
     consumer = auth.consumer(phone="13900139222")
     paused = file_complaint(client, consumer, title="冰箱不制冷，送检等待结果")
     moving = file_complaint(client, consumer, title="上海门店的退款问题")
@@ -63,5 +63,28 @@ def test_pause_resume_transfer_and_reopen_in_the_pages(auth, client, new_context
     page.click("#action-reopen button[type=submit]")
     wait_status(page, "调解中")
     assert "重新打开投诉" in page.locator("#timeline").inner_text()
+
+    # Materials: the mediator asks, the consumer supplements with a picture from the page, the clock resumes.
+    asked = file_complaint(client, consumer, title="洗衣机漏水，需要补充发票")
+    med.goto("/console/mediator")
+    med.click(".tab[data-status=submitted]")
+    med.locator("#queue .item", has_text="洗衣机漏水").click()
+    med.fill("#action-request_materials textarea[name=note]", "请上传购买发票")
+    med.click("#action-request_materials button[type=submit]")
+    med.wait_for_selector("#action-resume")
+    assert "补正材料截止" in med.locator(".file").inner_text()
+    from tests.api.test_erasure import _png
+
+    picture = tmp_path / "invoice.png"
+    picture.write_bytes(_png())
+    page.goto(f"/my/complaints/{asked['id']}")
+    page.wait_for_selector("#action-supplement")
+    page.fill("#action-supplement textarea[name=note]", "发票照片已上传")
+    page.set_input_files("#action-supplement input[type=file]", str(picture))
+    page.click("#action-supplement button[type=submit]")
+    page.wait_for_selector("#attachments img")
+    got = client.get(f"/api/v1/complaints/{asked['id']}", headers=consumer.headers).get_json()
+    assert got["paused"] is False and len(got["attachments"]) == 1
+    assert got["timeline"][-1]["action"] == "supplement"
 
     assert not browser_errors.page_errors, browser_errors.page_errors

@@ -18,7 +18,7 @@ const FIELDS = {
   resume: [],
   reopen: [['note', '重新打开的原因（例如商家未履行和解）', true]],
   request_materials: [['note', '需要补正的材料（将告知消费者）', true]],
-  supplement: [['note', '补正材料说明（证据图片请先在留言中说明，或在小程序上传）', true]],
+  supplement: [['note', '补正材料说明', true], ['files', '补正的证据（图片或 PDF，可多选）', false]],
 };
 
 // Province, city, county: only the county select is submitted (region_code).
@@ -43,6 +43,8 @@ function actionForm(c, action, onDone) {
       input = regionPicker(name, required);
     } else if (name === 'reason') {
       input = h('select', { name, required }, Object.entries(PAUSE_REASONS).map(([code, text]) => h('option', { value: code }, text)));
+    } else if (name === 'files') {
+      input = h('input', { type: 'file', name: 'files', multiple: true, accept: 'image/*,application/pdf' });
     } else if (name === 'amount_recovered') {
       input = h('input', { name, inputmode: 'decimal', placeholder: '例如 199.00' });
     } else {
@@ -56,10 +58,19 @@ function actionForm(c, action, onDone) {
     e.preventDefault();
     const fd = new FormData(form);
     const body = { action };
-    for (const [k, v] of fd) if (String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
-    const btn = form.querySelector('button');
+    for (const [k, v] of fd) if (k !== 'files' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
+      const files = Array.from(form.querySelector('input[type=file]')?.files || []);
+      if (files.length) {
+        body.attachment_ids = [];
+        for (const file of files) {
+          const up = new FormData();
+          up.append('file', file);
+          body.attachment_ids.push((await api('/uploads', { method: 'POST', form: up })).id);
+        }
+      }
       const updated = await api(`/complaints/${c.id}/transitions`, { method: 'POST', body });
       onDone(updated);
     } catch (err) { say(msg, errorText(err)); btn.disabled = false; }
