@@ -63,7 +63,9 @@ def list_(query: ComplaintQuery, actor):
     if query.status == "open":
         stmt = stmt.where(Complaint.status.in_(OPEN_STATES))
     elif query.status == "overdue":
-        stmt = stmt.where(Complaint.status.in_(OPEN_STATES), Complaint.deadline_at < utcnow())
+        # A paused clock is not overdue (pause / request_materials).
+        stmt = stmt.where(Complaint.status.in_(OPEN_STATES), Complaint.deadline_at < utcnow(),
+                          Complaint.paused.is_(False))
     elif query.status:
         stmt = stmt.where(Complaint.status == query.status)
     if query.business_id:
