@@ -23,6 +23,8 @@
  *   login()                    -> Promise<tokens> (wx.login / my.getAuthCode, then sign in)
  *   bindPhone(code)            optional: bind the phone from a getPhoneNumber button (WeChat)
  *   defaultDisplayName         the name shown for a user without one
+ *   setTitle(text)             optional: the navigation bar title
+ *   previewImages(urls, current)  optional: full-screen photo viewer
  */
 var core = require('./core')
 
@@ -186,6 +188,8 @@ function login(platform) {
       signedIn: false,
       loading: false,
       binding: false,
+      agreed: false,
+      legal: null,
       displayName: '',
       phoneMasked: '',
       error: '',
@@ -193,16 +197,56 @@ function login(platform) {
     },
     methods: {
       onLoad: function (options) {
+        var self = this
         var redirect = options && options.redirect ? decodeURIComponent(options.redirect) : ''
-        this.setData({ redirect: redirect })
+        self.setData({ redirect: redirect })
+        // The policy and agreement links (and their versions, recorded at sign-in).
+        return platform.api().loadLegal().then(function (legal) {
+          self.setData({ legal: legal || null })
+        }, function () {})
+      },
+
+      onToggleAgree: function () {
+        this.setData({ agreed: !this.data.agreed, error: '' })
+      },
+
+      onOpenPrivacy: function () {
+        return this.openDocument('privacy')
+      },
+
+      onOpenTerms: function () {
+        return this.openDocument('terms')
+      },
+
+      openDocument: function (kind) {
+        var doc = this.data.legal && this.data.legal[kind]
+        if (!doc || !doc.url) {
+          platform.toast('文件加载中，请稍后再试')
+          return
+        }
+        platform.navigateTo({
+          url: '/pages/webview/webview?url=' + encodeURIComponent(doc.url) + '&title=' + encodeURIComponent(doc.title || '')
+        })
       },
 
       onLogin: function () {
         var self = this
         if (self.data.loading) return Promise.resolve()
+        if (!self.data.agreed) {
+          self.setData({ error: '请先阅读并同意《隐私政策》和《用户服务协议》' })
+          return Promise.resolve()
+        }
         self.setData({ loading: true, error: '' })
         return platform.login().then(function (tokens) {
           var user = tokens.user || {}
+          // The consent given with the checkbox, on record with its versions (best effort:
+          // the server also asks again for a version the user has not agreed to).
+          var client = platform.api()
+          var legal = self.data.legal ? Promise.resolve(self.data.legal) : client.loadLegal()
+          return legal.then(function (docs) { return client.recordConsents(docs) })
+            .catch(function () {})
+            .then(function () { return user })
+        }).then(function (user) {
           self.setData({
             loading: false,
             signedIn: true,
@@ -1059,7 +1103,7 @@ var KIND_TEXT = { consumer: '消费者', business_staff: '商家工作人员', m
 
 function me(platform) {
   return {
-    data: { signedIn: false, user: {}, kindText: '', isStaff: false },
+    data: { signedIn: false, user: {}, kindText: '', isStaff: false, deleting: false },
     methods: {
       onLoad: function () {},
 
@@ -1111,6 +1155,46 @@ function me(platform) {
           self.setData({ signedIn: false, user: {} })
           platform.reLaunch({ url: '/pages/index/index' })
         })
+      },
+
+      /** 注销账号: a confirmation, then DELETE /me; signed out (tokens and draft gone) after. */
+      onDeleteAccount: function () {
+        var self = this
+        if (self.data.deleting) return Promise.resolve()
+        return platform.confirm({
+          title: '注销账号',
+          content: '注销后将删除您的个人信息（姓名、手机号、登录方式），已提交的投诉匿名保留，且无法恢复。确定注销吗？',
+          confirmText: '确定注销',
+          cancelText: '再想想'
+        }).then(function (ok) {
+          if (!ok) return
+          self.setData({ deleting: true })
+          return platform.api().deleteAccount().then(function () {
+            self.setData({ deleting: false, signedIn: false, user: {} })
+            platform.toast('账号已注销', 'success')
+            platform.reLaunch({ url: '/pages/index/index' })
+          }, function (err) {
+            self.setData({ deleting: false })
+            platform.showError(err)
+          })
+        })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// A web page of ours (the privacy policy, the user agreement) in a web-view.
+
+function webview(platform) {
+  return {
+    data: { url: '', title: '' },
+    methods: {
+      onLoad: function (options) {
+        var url = options && options.url ? decodeURIComponent(options.url) : ''
+        var title = options && options.title ? decodeURIComponent(options.title) : ''
+        this.setData({ url: url, title: title })
+        if (title && platform.setTitle) platform.setTitle(title)
       }
     }
   }
@@ -1126,5 +1210,6 @@ module.exports = {
   rankings: rankings,
   consult: consult,
   notifications: notifications,
-  me: me
+  me: me,
+  webview: webview
 }
