@@ -39,11 +39,14 @@ function itemsOf(res) {
   return (res && res.items) || []
 }
 
+var INSUFFICIENT_TEXT = '投诉不足，暂不评分'
+
 function scoreText(b) {
   var idx = b.index || {}
   var score = b.score !== undefined ? b.score : idx.score
   var grade = b.grade || idx.grade
-  if (score === null || score === undefined) return '数据不足'
+  if (b.insufficient === true || idx.insufficient === true) return INSUFFICIENT_TEXT
+  if (score === null || score === undefined) return INSUFFICIENT_TEXT
   return Number(score).toFixed(1) + (grade ? ' · ' + grade : '')
 }
 
@@ -124,6 +127,10 @@ function home(platform) {
     methods: withReload(platform, {
       onLoad: function () {
         return this.load()
+      },
+
+      onShareAppMessage: function () {
+        return share('智慧3·15 · 消费投诉与商家投诉处理指数', '/pages/index/index')
       },
 
       load: function () {
@@ -721,7 +728,13 @@ function complaintView(c) {
     description: c.description || '',
     amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
     demandsText: (c.demands || []).map(function (d) { return DEMAND_LABELS[d] || d }).join('、'),
-    created: core.formatDateTime(c.created_at)
+    created: core.formatDateTime(c.created_at),
+    photos: (c.attachments || []).filter(function (a) { return /^image\//.test(a.mime || '') })
+      .map(function (a, i) { return { id: a.id, url: a.url, index: i } }),
+    files: (c.attachments || []).filter(function (a) { return !/^image\//.test(a.mime || '') })
+      .map(function (a) { return { id: a.id, url: a.url } }),
+    reviewText: c.moderation === 'review' ? '内容正在安全审核，审核通过前商家和公众暂时看不到这条投诉' :
+      c.moderation === 'rejected' ? '内容未通过安全审核，不向商家和公众展示' : ''
   }
 }
 
@@ -778,6 +791,29 @@ function complaintDetail(platform) {
 
       onRetry: function () {
         return this.load()
+      },
+
+      onPullDownRefresh: function () {
+        return this.load().then(function () { platform.stopPullDownRefresh() })
+      },
+
+      /** The evidence photos, full screen: fetched with the Authorization header, then shown. */
+      onPreviewPhoto: function (e) {
+        var self = this
+        var photos = self.data.complaint.photos || []
+        if (!photos.length || !platform.previewImages) return Promise.resolve()
+        var index = Number(platform.dataset(e).index) || 0
+        var client = platform.api()
+        self.photoPaths = self.photoPaths || {}
+        return Promise.all(photos.map(function (p) {
+          if (self.photoPaths[p.url]) return self.photoPaths[p.url]
+          return client.downloadFile(p.url).then(function (path) {
+            self.photoPaths[p.url] = path
+            return path
+          })
+        })).then(function (paths) {
+          platform.previewImages(paths, paths[index])
+        }, platform.showError)
       },
 
       load: function () {
@@ -907,11 +943,22 @@ function complaintDetail(platform) {
 // ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
-var COUNT_LABELS = {
-  complaints_total: '投诉总数',
-  complaints_resolved: '已解决',
-  complaints_open: '处理中',
-  amount_recovered: '挽回金额'
+/** The profile's `counts` ({total, <status>: n}) -> 投诉总数 / 处理中 / 已解决. */
+function countItems(counts) {
+  counts = counts || {}
+  if (counts.total === undefined || counts.total === null) return []
+  var closed = 0
+  CLOSED_STATUSES.forEach(function (st) { closed += Number(counts[st] || 0) })
+  return [
+    { label: '投诉总数', value: core.formatCount(counts.total) },
+    { label: '处理中', value: core.formatCount(Math.max(0, Number(counts.total) - closed)) },
+    { label: '已解决', value: core.formatCount(Number(counts.resolved || 0)) }
+  ]
+}
+
+/** onShareAppMessage: a public page shared with its title and path. */
+function share(title, path) {
+  return { title: title, path: path }
 }
 
 function businessDetail(platform) {
@@ -930,12 +977,7 @@ function businessDetail(platform) {
       load: function () {
         var self = this
         return fetchInto(self, true, function () { return platform.api().get('/businesses/' + self.data.id) }, function (b) {
-          var counts = []
-          var src = b.counts || b
-          Object.keys(COUNT_LABELS).forEach(function (k) {
-            if (src[k] === undefined || src[k] === null) return
-            counts.push({ label: COUNT_LABELS[k], value: k === 'amount_recovered' ? core.formatYuan(src[k]) : String(src[k]) })
-          })
+          var counts = countItems(b.counts)
           return {
             business: {
               name: b.name,
@@ -946,6 +988,11 @@ function businessDetail(platform) {
             counts: counts
           }
         })
+      },
+
+      onShareAppMessage: function () {
+        var name = this.data.business.name || ''
+        return share((name ? name + '的' : '') + '投诉处理指数 · 智慧3·15', '/pages/business/detail?id=' + this.data.id)
       },
 
       onFile: function () {
@@ -965,10 +1012,15 @@ function rankings(platform) {
   return {
     data: { industries: [ALL_INDUSTRIES], industry: '', industryName: ALL_INDUSTRIES.name, items: [], loading: true, error: '' },
     methods: {
-      onLoad: function () {
+      onLoad: function (options) {
         var self = this
+        // A shared link carries its industry.
+        var industry = options && options.industry ? decodeURIComponent(options.industry) : ''
+        if (industry) self.setData({ industry: industry })
         platform.api().get('/industries').then(function (r) {
-          self.setData({ industries: [ALL_INDUSTRIES].concat(itemsOf(r)) })
+          var list = [ALL_INDUSTRIES].concat(itemsOf(r))
+          var named = list.filter(function (it) { return it.code === self.data.industry })[0]
+          self.setData(Object.assign({ industries: list }, named ? { industryName: named.name } : {}))
         }, function () {})
         return self.load()
       },
@@ -994,6 +1046,11 @@ function rankings(platform) {
 
       onOpen: function (e) {
         platform.navigateTo({ url: '/pages/business/detail?id=' + platform.dataset(e).id })
+      },
+
+      onShareAppMessage: function () {
+        var q = this.data.industry ? '?industry=' + encodeURIComponent(this.data.industry) : ''
+        return share(this.data.industryName + '商家投诉处理指数排名 · 智慧3·15', '/pages/rankings/rankings' + q)
       }
     }
   }

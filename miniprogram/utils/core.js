@@ -337,8 +337,9 @@ function buildTransitionBody(action, input) {
 function indexView(business) {
   business = business || {}
   var idx = business.index || business.current_index || null
-  var insufficient = !idx || idx.score === null || idx.score === undefined ||
-    idx.insufficient_data === true || idx.grade === 'insufficient_data' || idx.status === 'insufficient_data'
+  // `insufficient` (too few complaints to be ranked): its score would mislead, so none is shown.
+  var insufficient = !idx || idx.score === null || idx.score === undefined || idx.insufficient === true ||
+    business.insufficient === true || idx.insufficient_data === true || idx.grade === 'insufficient_data' || idx.status === 'insufficient_data'
   var comps = []
   var raw = idx && idx.components
   var keys = Object.keys(COMPONENT_LABELS)
@@ -777,6 +778,20 @@ function addPlatformCalls(client, platform) {
   /** GET /vocabulary -> setVocabulary; a failure keeps the shipped labels. */
   client.loadVocabulary = function () {
     return client.call('GET', '/vocabulary', { auth: false }).then(setVocabulary, function () {})
+  }
+
+  /**
+   * Download a file of ours (an evidence photo: "/api/v1/uploads/<id>") with the Bearer header ->
+   * Promise<local path>; platform.downloadFile(o) o = {url, header} => Promise<{status, data: {path}}>.
+   */
+  client.downloadFile = function (url) {
+    var origin = (client.baseUrl.match(/^[a-z]+:\/\/[^/]+/i) || [''])[0]
+    var full = /^https?:\/\//.test(url) ? url : origin + url
+    return client.authorized(function (token) {
+      var header = {}
+      if (token) header.Authorization = 'Bearer ' + token
+      return platform.downloadFile({ url: full, header: header })
+    }).then(function (body) { return body && body.path })
   }
 
   /** GET /legal -> {privacy: {version, title, url}, terms: {...}}. */
