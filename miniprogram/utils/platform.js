@@ -23,7 +23,7 @@ module.exports = {
   stopPullDownRefresh: function () { wx.stopPullDownRefresh() },
   setTitle: function (text) { wx.setNavigationBarTitle({ title: text }) },
 
-  /** Full-screen viewer of the evidence photos (the URLs are signed, no header needed). */
+  /** Full-screen viewer of the evidence photos (local paths from client.downloadFile). */
   previewImages: function (urls, current) {
     wx.previewImage({ urls: urls, current: current || urls[0] })
   },
