@@ -40,7 +40,10 @@ describe('sign-in with the privacy policy and user agreement', () => {
 
     const view = renderPage('webview/webview', { url: encodeURIComponent(LEGAL.terms.url), title: encodeURIComponent('用户服务协议') })
     await flush()
-    expect(view.querySelector('#webview').dom.getAttribute('src')).toBe(LEGAL.terms.url)
+    expect(view.querySelector('#webview')).toBeTruthy()
+    expect(view.instance.data.url).toBe(LEGAL.terms.url)
+    expect(fs.readFileSync(path.join(ROOT, 'pages/webview/webview.wxml'), 'utf8')).toMatch(/<web-view[^>]*src="\{\{url\}\}"/)
+    expect(wx.setNavigationBarTitle).toHaveBeenCalledWith({ title: '用户服务协议' })
   })
 
   test('consent to both documents is recorded after sign-in, channel wechat', async () => {
