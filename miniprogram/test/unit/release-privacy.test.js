@@ -69,7 +69,17 @@ describe('WeChat privacy check', () => {
     expect(app.pages).toContain('pages/privacy/privacy')
   })
 
-  test('a privacy request opens our page; agreeing resolves it with event agree', async () => {
+  test('the app registers the listener at launch', () => {
+    const wx = installWx()
+    wx.onNeedPrivacyAuthorization = jest.fn()
+    let appConfig = null
+    global.App = c => { appConfig = c }
+    jest.isolateModules(() => require(path.join(ROOT, 'app.js')))
+    appConfig.onLaunch()
+    expect(wx.onNeedPrivacyAuthorization).toHaveBeenCalledWith(expect.any(Function))
+  })
+
+  test('a privacy request opens our page', async () => {
     const wx = installWx()
     let handler = null
     wx.onNeedPrivacyAuthorization = jest.fn(h => { handler = h })
