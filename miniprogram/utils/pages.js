@@ -717,6 +717,27 @@ function complaintList(platform) {
 // ---------------------------------------------------------------------------------------
 // One complaint: state, timeline, deadline, the allowed actions, and messages.
 
+// What the complaint's deadline_at means in each status (the server moves it with the status).
+var DEADLINE_LABELS = {
+  submitted: '受理时限',
+  forwarded: '商家答复时限',
+  responded: '确认期限（请在期限内确认解决或申请调解）',
+  mediating: '调解时限',
+  resolved: '自动结案',
+  unresolved: '自动结案'
+}
+
+/** The business's latest proposal (the note of its last `respond`), shown above the timeline. */
+function proposalOf(c) {
+  var tl = c.timeline || []
+  for (var i = tl.length - 1; i >= 0; i--) {
+    if (tl[i] && tl[i].action === 'respond' && tl[i].note) {
+      return { note: tl[i].note, time: core.formatDateTime(tl[i].created_at) }
+    }
+  }
+  return null
+}
+
 function complaintView(c) {
   return {
     id: c.id,
@@ -757,6 +778,8 @@ function complaintDetail(platform) {
       error: '',
       complaint: {},
       deadlineText: '',
+      deadlineLabel: '',
+      proposal: null,
       timeline: [],
       actions: [],
       activeAction: '',
@@ -837,6 +860,8 @@ function complaintDetail(platform) {
           loading: false,
           complaint: complaintView(c),
           deadlineText: core.countdown(c.deadline_at),
+          deadlineLabel: DEADLINE_LABELS[c.status] || '处理时限',
+          proposal: c.status === 'responded' ? proposalOf(c) : null,
           timeline: (c.timeline || []).map(core.timelineItem),
           actions: core.actionButtons(c.allowed_actions),
           activeAction: '',
