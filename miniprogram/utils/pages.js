@@ -397,7 +397,12 @@ function complaintNew(platform) {
           delete errs.attachment_ids
           form.attachments = withFlags(changes.attachments)
         }
-        this.setData({ form: form, errors: errs, submitError: '', canAddPhoto: (form.attachments || []).length < MAX_PHOTOS })
+        // Only the changed fields go through setData (a keystroke sends one field, not the form).
+        var patch = { submitError: '', canAddPhoto: (form.attachments || []).length < MAX_PHOTOS }
+        Object.keys(changes).forEach(function (k) { patch['form.' + k] = form[k] })
+        var cleared = Object.keys(this.data.errors || {}).filter(function (k) { return !errs[k] })
+        cleared.forEach(function (k) { patch['errors.' + k] = '' })
+        this.setData(patch)
         if (this.store) this.store.save(form)
       },
 

@@ -137,3 +137,22 @@ describe('Alipay complaint detail', () => {
     expect(fs.readFileSync(path.join(ROOT, 'pages/business/detail.axml'), 'utf8')).toContain('投诉不足，暂不评分')
   })
 })
+
+describe('Alipay filing form keystrokes', () => {
+  test('a keystroke sends only its field through setData, and the draft keeps it', async () => {
+    const my = installMy()
+    signIn(my)
+    my._route('GET', /.*/, () => ({ data: { items: [] } }))
+    const page = loadPage('complaint/new', {})
+    await flush()
+    const sent = []
+    const setData = page.setData
+    page.setData = function (changes) { sent.push(Object.keys(changes)); return setData.call(this, changes) }
+    page.onTitleInput(ev('买到过期'))
+    expect(sent).toHaveLength(1)
+    expect(sent[0]).toContain('form.title')
+    expect(sent[0]).not.toContain('form')
+    expect(page.data.form.title).toBe('买到过期')
+    expect(my._store.get('smart315.complaint_draft').form.title).toBe('买到过期')
+  })
+})
