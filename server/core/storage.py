@@ -97,6 +97,8 @@ class S3Store:
 
         if not settings.get("S3_BUCKET"):
             raise RuntimeError("UPLOAD_STORAGE=s3 needs S3_BUCKET")
+        if (settings.get("S3_ADDRESSING_STYLE") or "auto") not in ("auto", "path", "virtual"):
+            raise RuntimeError("S3_ADDRESSING_STYLE must be auto, path or virtual")
         self.bucket = settings["S3_BUCKET"]
         config = Config(
             region_name=settings.get("S3_REGION") or None,

@@ -114,3 +114,12 @@ def test_s3_unreachable_is_a_503_problem_and_stores_nothing(client, auth, app, d
     assert "存储" in r.get_json()["detail"]
     with db.session() as s:
         assert s.execute(select(func.count()).select_from(Upload)).scalar() == 0
+
+
+def test_misconfigured_storage_refuses_to_start(settings_overrides):
+    from server.app import create_app
+
+    for bad in ({"UPLOAD_STORAGE": "ftp"}, {"UPLOAD_STORAGE": "s3"},
+                {"UPLOAD_STORAGE": "s3", "S3_BUCKET": "b", "S3_ADDRESSING_STYLE": "sideways"}):
+        with pytest.raises(RuntimeError, match="UPLOAD_STORAGE|S3_"):
+            create_app({**settings_overrides, **bad})
