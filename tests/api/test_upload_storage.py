@@ -123,3 +123,11 @@ def test_misconfigured_storage_refuses_to_start(settings_overrides):
                 {"UPLOAD_STORAGE": "s3", "S3_BUCKET": "b", "S3_ADDRESSING_STYLE": "sideways"}):
         with pytest.raises(RuntimeError, match="UPLOAD_STORAGE|S3_"):
             create_app({**settings_overrides, **bad})
+
+
+@pytest.mark.parametrize("upload_backend", ["s3"])
+def test_readyz_reports_the_bucket(client, settings):
+    assert client.get("/readyz").get_json()["checks"]["storage"] == "ok"
+    settings["S3_BUCKET"] = "no-such-bucket"
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.get_json()["checks"]["storage"].startswith("error")
