@@ -53,6 +53,8 @@ def test_upload_lands_in_the_configured_store_and_downloads_with_the_same_header
     assert dl.headers["ETag"] and dl.headers["Last-Modified"]
     again = client.get(f"/api/v1/uploads/{uid}", headers={**consumer.headers, "If-None-Match": dl.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+    part = client.get(f"/api/v1/uploads/{uid}", headers={**consumer.headers, "Range": "bytes=8-15"})
+    assert part.status_code == 206 and part.data == data[8:16]
 
 
 @both_backends
