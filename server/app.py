@@ -20,6 +20,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.core.auditchain import use_settings
 
     use_settings(settings)  # AUDIT_KEY for a timeline event written without explicit settings
+    from server.core.storage import get_store
+
+    get_store(settings)  # UPLOAD_STORAGE / S3_* misconfigured: refuse to start rather than 500 on an upload
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]

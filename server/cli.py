@@ -141,6 +141,24 @@ def scheduler(once: bool, now_: str | None) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def jobs(as_json: bool) -> None:
+    """List each periodic job: its interval, last run and number of runs (live clock; runs made with
+    `scheduler --once --now` are counted apart as simulated)."""
+    from server.tasks.scheduler import job_status
+
+    rows = job_status(_db(load_config()))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    click.echo(f"{'job':<24} {'every':>8} {'last run (live)':<26} {'runs':>6}  simulated")
+    for r in rows:
+        sim = f"{r['simulated_runs']} (last {r['simulated_last_run_at']})" if r["simulated_runs"] else "-"
+        click.echo(f"{r['name']:<24} {r['interval_seconds']:>7}s {r['last_run_at'] or 'never':<26} {r['runs']:>6}  {sim}"
+                   + (f"  last error: {r['last_error']}" if r["last_error"] else ""))
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--wechat-port", default=9101, type=int)
 @click.option("--alipay-port", default=9102, type=int)

@@ -67,6 +67,15 @@ def readyz():
         except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
             ok = False
+    cfg = current_app.config["SMART315"]
+    if cfg.get("UPLOAD_STORAGE") == "s3":  # reported, not required: only uploads and downloads need it
+        from server.core.storage import get_store
+
+        try:
+            get_store(cfg).client.head_bucket(Bucket=cfg["S3_BUCKET"])
+            checks["storage"] = "ok"
+        except Exception as exc:
+            checks["storage"] = f"error: {type(exc).__name__} (uploads and downloads answer 503)"
     # Reported, not required: a missing calendar year makes deadlines count Monday to Friday, which an
     # operator must fix (WORKING_DAY_CALENDAR), but it is no reason to take the server out of service.
     from datetime import UTC, datetime

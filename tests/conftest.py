@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from server.config import normalize_database_url
 from tests.replica import pg_replica_pair  # noqa: F401 - the fixture: a private PostgreSQL primary + hot standby
+from tests.storage import s3_server, s3_settings  # noqa: F401 - s3_server: moto's S3 server, once per session
 
 # The suite, and every server, worker and scheduler it starts as a subprocess (they inherit os.environ),
 # runs in development mode: production refuses the test secrets. test_production_secrets sets production.
@@ -112,8 +113,16 @@ def reset_database(db) -> None:
 
 
 @pytest.fixture
-def settings_overrides(database_url, redis_url, tmp_path):
+def upload_backend():
+    """`local` (the embedded default); tests/storage.py's `both_backends` parametrizes it with `s3`."""
+    return "local"
+
+
+@pytest.fixture
+def settings_overrides(database_url, redis_url, tmp_path, upload_backend, request):
+    storage = s3_settings(request.getfixturevalue("s3_server")) if upload_backend == "s3" else {}
     return {
+        **storage,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "SECRET_KEY": "test-secret",

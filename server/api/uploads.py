@@ -8,7 +8,9 @@ from server.api.limits import check_upload_limit
 from server.api.schemas import UploadOut
 from server.api.serializers import upload_json
 from server.core.errors import Forbidden, ValidationFailed
-from server.core.uploads import do_store_upload, get_readable_upload, storage_path
+from server.core.models import Upload
+from server.core.storage import get_store
+from server.core.uploads import do_store_upload, get_readable_upload
 
 bp = Blueprint("uploads", __name__)
 
@@ -42,8 +44,18 @@ upload._openapi["multipart"] = UPLOAD_BODY
 def download(upload_id: str, actor):
     s = db_session()
     u = get_readable_upload(s, actor, upload_id)
-    resp = send_file(storage_path(settings(), u.storage_name), mimetype=u.mime, as_attachment=True,
-                     download_name=f"evidence-{u.id}.{u.storage_name.rsplit('.', 1)[-1]}", max_age=0)
+    return stored_file_response(settings(), u, as_attachment=True)
+
+
+def stored_file_response(cfg, u: Upload, as_attachment: bool):
+    """Stream an upload from the store (local file or S3 object) in chunks; the caller has checked who may
+    read it. Same headers whichever the store: type, length, attachment name, ETag, Last-Modified, no caching."""
+    stored = get_store(cfg).open(u.storage_name)
+    resp = send_file(stored.file, mimetype=u.mime, as_attachment=as_attachment,
+                     download_name=f"evidence-{u.id}.{u.storage_name.rsplit('.', 1)[-1]}", max_age=0,
+                     etag=u.sha256, last_modified=stored.last_modified, conditional=False)
+    resp.content_length = stored.size
+    resp = resp.make_conditional(request.environ, accept_ranges=True, complete_length=stored.size)
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "private, no-store"
     return resp

@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import timedelta
 
-from flask import Blueprint, Response, request, send_file
+from flask import Blueprint, Response, request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -89,7 +89,7 @@ def push_event():
 @operation(summary="供微信 media_check_async 拉取待审核图片的签名链接（有效期 24 小时）；签名不对或已过期时 404",
            query=MediaQuery, auth="none", tags=("wechat",), errors=(404,), content_type="application/octet-stream")
 def media_for_check(upload_id: str, query: MediaQuery):
-    from server.core.uploads import storage_path
+    from server.api.uploads import stored_file_response
 
     cfg = settings()
     expected = media_signature(cfg, upload_id, query.expires)
@@ -99,7 +99,4 @@ def media_for_check(upload_id: str, query: MediaQuery):
     u = s.get(Upload, upload_id) if len(upload_id) <= 32 else None
     if u is None or not u.mime.startswith("image/"):
         raise NotFound("附件不存在")
-    resp = send_file(storage_path(cfg, u.storage_name), mimetype=u.mime, max_age=0)
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return stored_file_response(cfg, u, as_attachment=False)

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 
 from server.core.cache import mark_changed
 from server.core.complaints.states import ENDED_STATES, OPEN_STATES
-from server.core.errors import NotFound
 from server.core.models import Appeal, Complaint, Message, Notification, Upload, User, utcnow
 from server.core.privacy import PHONE_TOKEN, redact
 
@@ -56,14 +55,9 @@ def scrub(text: str | None, names: list[str], phone: str | None) -> str | None:
 
 
 def _delete_file(settings: Mapping[str, Any] | None, upload: Upload) -> None:
-    if settings is None:
-        return
-    from server.core.uploads import storage_path
+    from server.core.storage import delete_quietly
 
-    try:
-        storage_path(settings, upload.storage_name).unlink(missing_ok=True)
-    except (OSError, NotFound):
-        pass  # the row goes anyway; a leftover file is unreachable without it
+    delete_quietly(settings, upload.storage_name)  # local file or S3 object (UPLOAD_STORAGE)
 
 
 def erase_complaints_of(session: Session, settings: Mapping[str, Any] | None, user: User, phone: str | None,

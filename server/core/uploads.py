@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from server.core.actor import Actor
 from server.core.complaints.visibility import can_see, parties
 from server.core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from server.core.models import Complaint, Upload
+from server.core.storage import get_store
 
 ALLOWED = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
 Image.MAX_IMAGE_PIXELS = 50_000_000  # refuse decompression bombs
@@ -109,11 +109,10 @@ def _sanitize_pdf(data: bytes) -> bytes:
 
 
 def storage_path(settings: Mapping[str, Any], storage_name: str) -> Path:
-    base = Path(settings["UPLOAD_DIR"]).resolve()
-    path = (base / storage_name[:2] / storage_name).resolve()
-    if base not in path.parents:
-        raise NotFound("附件不存在")
-    return path
+    """The file of an upload under UPLOAD_DIR (local storage only; see server.core.storage)."""
+    from server.core.storage import LocalStore
+
+    return LocalStore(settings["UPLOAD_DIR"]).path(storage_name)
 
 
 def do_store_upload(session, settings: Mapping[str, Any], actor: Actor, data: bytes) -> Upload:
@@ -127,14 +126,8 @@ def do_store_upload(session, settings: Mapping[str, Any], actor: Actor, data: by
     data = _sanitize_pdf(data) if mime == "application/pdf" else _reencode(data, mime)
     upload_id = secrets.token_hex(16)
     storage_name = f"{secrets.token_hex(20)}.{ALLOWED[mime]}"
-    path = storage_path(settings, storage_name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # Only re-encoded bytes reach the store (local directory or S3 bucket, UPLOAD_STORAGE).
+    get_store(settings).put(storage_name, data, mime)
     upload = Upload(id=upload_id, owner_id=actor.user_id, storage_name=storage_name,
                     sha256=hashlib.sha256(data).hexdigest(), mime=mime, size=len(data), moderation="pass")
     session.add(upload)

@@ -1,4 +1,5 @@
-"""The scheduler: passed deadlines every tick; periodic jobs (index, disclosure, clean-up) under a lease."""
+"""The scheduler: passed deadlines every tick; periodic jobs (index, disclosure, clean-up) once per interval,
+decided by each job's last run (server.tasks.locks.claim_run) whatever the number of schedulers ticking."""
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,7 @@ from sqlalchemy import delete
 from server.core.complaints.deadlines import apply_due_deadlines
 from server.core.models import IdempotencyRecord, utcnow
 from server.db import Database
-from server.tasks.locks import try_acquire
+from server.tasks.locks import LIVE, SIMULATED, claim_run, record_failure
 
 log = logging.getLogger("smart315.scheduler")
 
@@ -71,19 +72,46 @@ def _cleanup_rate_limits(db: Database, settings: dict[str, Any], now: datetime) 
     purge_expired(db, settings, now.timestamp())
 
 
-def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True) -> Counter:
+def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True,
+         clock: str | None = None) -> Counter:
+    """One tick. Without `now` it is the live clock; with `now` (`scheduler --once --now T`) periodic runs are
+    recorded on the simulated clock and never move the live schedule."""
+    clock = clock or (LIVE if now is None else SIMULATED)
     now = now or utcnow()
     done = apply_due_deadlines(db.Session, settings, now)
     if run_periodic:
         _load_job_modules()
         for name, (every, fn) in sorted(PERIODIC.items()):
-            if try_acquire(db.Session, f"periodic:{name}", every, now):
+            if claim_run(db.Session, name, every, now, clock):
                 try:
                     fn(db, settings, now)
                     done[f"job:{name}"] += 1
-                except Exception:
+                except Exception as exc:
                     log.exception("periodic job %s failed", name)
+                    record_failure(db.Session, name, clock, f"{type(exc).__name__}: {exc}")
     return done
+
+
+def job_status(db: Database) -> list[dict[str, Any]]:
+    """Each periodic job: interval, last run and number of runs on the live clock, and on the simulated one."""
+    from sqlalchemy import select
+
+    from server.core.models import JobRun
+
+    _load_job_modules()
+    with db.session() as s:
+        rows = {(r.name, r.clock): r for r in s.execute(select(JobRun)).scalars()}
+    out = []
+    for name, (every, _fn) in sorted(PERIODIC.items()):
+        item: dict[str, Any] = {"name": name, "interval_seconds": every}
+        for clock, prefix in ((LIVE, ""), (SIMULATED, "simulated_")):
+            r = rows.get((name, clock))
+            item[f"{prefix}last_run_at"] = r.last_run_at.isoformat() if r else None
+            item[f"{prefix}runs"] = r.runs if r else 0
+            if clock == LIVE:
+                item["last_error"] = r.last_error if r else None
+        out.append(item)
+    return out
 
 
 def _load_job_modules() -> None:

@@ -4,11 +4,11 @@ that case ends), open complaints are withdrawn by the system with a reason, the 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from server.core.models import Complaint, Upload
 from server.tasks.scheduler import _purge_erased_evidence
 from tests.factories import act, file_complaint
+from tests.storage import both_backends, stored_objects
 
 PHONE = "13812345678"
 ID_NUMBER = "110101199003071235"  # check digit wrong on purpose: personal data all the same
@@ -41,6 +41,7 @@ def _public_titles(client, business_id) -> list[str]:
     return [i["title"] for i in body["items"]]
 
 
+@both_backends
 def test_the_issue_scenario(client, auth, db, settings):
     owner, biz = auth.business()
     consumer = auth.consumer("张伟", phone=PHONE)
@@ -60,6 +61,7 @@ def test_the_issue_scenario(client, auth, db, settings):
     assert "张伟" in before and PHONE in before  # the business's inbox quotes the title and the message
     with db.session() as s:
         storage = s.get(Upload, evidence).storage_name
+    assert storage in stored_objects(settings)
 
     assert client.delete("/api/v1/me", headers=consumer.headers).status_code == 204
 
@@ -83,7 +85,7 @@ def test_the_issue_scenario(client, auth, db, settings):
         assert "注销" in last["note"]
         assert c["attachments"] == []
         assert client.get(f"/api/v1/uploads/{evidence}", headers=who.headers).status_code == 404
-    assert not list(Path(settings["UPLOAD_DIR"]).rglob(storage))
+    assert storage not in stored_objects(settings)  # the file, or the S3 object, is deleted
     # The anonymised record stays for the statistics.
     with db.session() as s:
         row = s.get(Complaint, published["id"])
@@ -91,6 +93,7 @@ def test_the_issue_scenario(client, auth, db, settings):
     assert client.get("/api/v1/public/stats").get_json()["complaints_total"] >= 1
 
 
+@both_backends
 def test_evidence_of_a_case_in_mediation_is_kept_until_the_case_ends(client, auth, db, settings):
     _, biz = auth.business(verify=False)  # unverified business: straight to mediation
     consumer = auth.consumer("李娜", phone="13900139000")
@@ -115,6 +118,7 @@ def test_evidence_of_a_case_in_mediation_is_kept_until_the_case_ends(client, aut
     assert client.get(f"/api/v1/uploads/{evidence}", headers=mediator.headers).status_code == 404
     with db.session() as s:
         assert s.get(Upload, evidence) is None
+    assert stored_objects(settings) == {}
 
 
 def test_other_peoples_complaints_are_untouched(client, auth):

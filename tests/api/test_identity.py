@@ -3,7 +3,6 @@ refresh-token rotation and erasure through HTTP."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -24,6 +23,7 @@ from server.simulators.wechat import openid_for, unionid_for
 from tests.factories import complaint_body
 from tests.simulators import fixtures
 from tests.simulators.fixtures import unused_port_url
+from tests.storage import both_backends, stored_objects
 
 # pytest finds fixtures by module attribute; these come from the shared simulator fixtures.
 alipay_keys = fixtures.alipay_keys
@@ -285,6 +285,7 @@ def upload(client, headers):
     return r.get_json()["id"]
 
 
+@both_backends
 def test_delete_me_erases_personal_data_and_keeps_the_anonymised_complaint(client, db, settings, auth, wechat_sim):
     _, biz = auth.business()
     me = wx(client, "ok-olivia").get_json()
@@ -303,6 +304,7 @@ def test_delete_me_erases_personal_data_and_keeps_the_anonymised_complaint(clien
         s.add(SubscriptionGrant(user_id=uid, channel="wechat", template_id="wx-sub-forwarded-dev", remaining=2))
         s.commit()
         loose_file = s.get(Upload, loose).storage_name
+    assert loose_file in stored_objects(settings)
 
     r = client.delete("/api/v1/me", headers=h)
     assert r.status_code == 204
@@ -322,7 +324,7 @@ def test_delete_me_erases_personal_data_and_keeps_the_anonymised_complaint(clien
     assert count(db, SmsCode, SmsCode.phone_hash == phone_hash) == 0
     # Uploads are gone with their files; the evidence too, its complaint not being in mediation (server/core/erasure.py).
     assert loose_row is None and evidence_row is None
-    assert not list(Path(settings["UPLOAD_DIR"]).rglob(loose_file))
+    assert loose_file not in stored_objects(settings)
     # The anonymised record stays for the statistics; the open complaint is withdrawn.
     assert complaint.consumer_id == uid and complaint.title and complaint.status == "withdrawn"
     counts_after = client.get(f"/api/v1/businesses/{biz['id']}").get_json()["counts"]

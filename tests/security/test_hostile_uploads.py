@@ -11,6 +11,10 @@ import pytest
 from PIL import Image
 
 from tests.security.world import png_bytes
+from tests.storage import both_backends, stored_objects
+
+# Every test here runs against local disk and against an S3 bucket (moto's S3 server, tests/storage.py).
+pytestmark = both_backends
 
 
 def upload(client, login, data: bytes, name="evidence.png"):
@@ -19,9 +23,9 @@ def upload(client, login, data: bytes, name="evidence.png"):
 
 
 def stored_bytes(settings, upload_json) -> bytes:
-    files = [p for p in Path(settings["UPLOAD_DIR"]).rglob("*") if p.is_file()]
+    files = list(stored_objects(settings).values())
     assert len(files) == 1
-    return files[0].read_bytes()
+    return files[0]
 
 
 @pytest.mark.parametrize("evil", [

@@ -9,7 +9,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.errors import AccountDeactivated, Conflict, InvalidCredentials, NotFound, ValidationFailed
+from server.core.errors import AccountDeactivated, Conflict, InvalidCredentials, ValidationFailed
 from server.core.models import User, utcnow
 
 _hasher = PasswordHasher()
@@ -165,13 +165,9 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     loose = session.execute(select(Upload).where(Upload.owner_id == user.id, Upload.complaint_id.is_(None))
                             ).scalars().all()
     for upload in loose:
-        if settings is not None:
-            from server.core.uploads import storage_path
+        from server.core.storage import delete_quietly
 
-            try:
-                storage_path(settings, upload.storage_name).unlink(missing_ok=True)
-            except (OSError, NotFound):
-                pass  # the row goes anyway; a leftover file is unreachable without it
+        delete_quietly(settings, upload.storage_name)  # the row goes anyway; see delete_quietly
         session.delete(upload)
     user.display_name = "已注销用户"
     user.username = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.core.models.base import Base
@@ -21,3 +21,15 @@ class CallbackNonce(Base):
     __tablename__ = "callback_nonce"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256(scope, timestamp, nonce)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class JobRun(Base):
+    """When each periodic job last ran, and how often (issue 23.2). The live clock decides whether a job is
+    due; runs made with `scheduler --once --now T` are counted on the `simulated` clock and never move the
+    live one, so a future T does not delay the live scheduler."""
+    __tablename__ = "job_run"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clock: Mapped[str] = mapped_column(String(10), primary_key=True)  # 'live' | 'simulated'
+    last_run_at: Mapped[datetime]
+    runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(String(500))
