@@ -307,34 +307,30 @@ def run_idempotent(actor: Actor, endpoint: str, create: Callable[[], tuple[dict,
             raise IdempotencyConflict("该幂等键已用于内容不同的请求")
         return json.loads(rec.response_body), rec.status_code
 
-    existing = session.execute(
-        select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    ).scalar_one_or_none()
+    def recorded() -> IdempotencyRecord | None:
+        return session.execute(select(IdempotencyRecord).where(
+            IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)).scalar_one_or_none()
+
+    def replay_concurrent(exc: Exception):
+        # A concurrent copy with the same key committed first (a retry sent before the first answer
+        # arrived: a Conflict from the row it changed, or the key's unique index): answer as it did.
+        session.rollback()
+        existing = recorded()
+        if existing is None:
+            raise exc
+        return replay(existing)
+
+    existing = recorded()
     if existing is not None:
         return replay(existing)
     try:
         result, status = create()
-    except Conflict:
-        # A concurrent copy with the same key may have committed while this one waited on a row lock
-        # (a transition retried before its first answer arrived): answer as it did, not 409.
-        session.rollback()
-        existing = session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        ).scalar_one_or_none()
-        if existing is None:
-            raise
-        return replay(existing)
+    except Conflict as exc:
+        return replay_concurrent(exc)
     session.add(IdempotencyRecord(scope=scope, key=key, endpoint=endpoint, request_hash=body_hash,
                                   status_code=status, response_body=json.dumps(result, ensure_ascii=False)))
     try:
         session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer as it did.
-        session.rollback()
-        existing = session.execute(
-            select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-        ).scalar_one_or_none()
-        if existing is None:
-            raise
-        return replay(existing)
+    except IntegrityError as exc:
+        return replay_concurrent(exc)
     return result, status
