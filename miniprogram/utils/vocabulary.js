@@ -17,6 +17,7 @@ module.exports = {
     "mediation_timeout": "调解期满",
     "moderation": "内容审核",
     "propose": "提出调解方案",
+    "public_reply": "商家公开回复",
     "publication_decision": "公开审核",
     "rate": "评价",
     "reject": "不予受理",
@@ -71,7 +72,8 @@ module.exports = {
     "complaint.resolved": "投诉已解决",
     "complaint.responded": "商家已答复",
     "complaint.unresolved": "调解未成功",
-    "message.created": "新留言"
+    "message.created": "新留言",
+    "report.filed": "新的举报"
   },
   "fields": {
     "action": "操作",

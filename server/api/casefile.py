@@ -119,3 +119,22 @@ def post_public_reply(complaint_id: int, body: PublicReplyIn, actor):
     reply = core.set_public_reply(s, settings(), actor, c, body.text)
     s.commit()
     return {"complaint_id": c.id, "business_reply": core.reply_json(reply)}
+
+
+@bp.get("/complaints/<int:complaint_id>/receipt.pdf")
+@operation(summary="投诉受理回执（PDF；投诉人、投诉所在辖区的调解员、管理员），附核验真伪的二维码",
+           tags=("complaints",), errors=(403, 404), content_type="application/pdf")
+def receipt(complaint_id: int, actor):
+    from server.core.complaints.visibility import parties
+    from server.core.errors import Forbidden
+    from server.core.models import User, utcnow
+    from server.core.receipt import render_receipt
+
+    s = db_session()
+    c = get_visible_complaint(s, actor, complaint_id)
+    if not parties(actor, c) & {"consumer", "mediator"}:
+        raise Forbidden("只有投诉人和调解员可以下载投诉受理回执")
+    consumer = s.get(User, c.consumer_id) if c.consumer_id else None
+    pdf = render_receipt(settings(), c, consumer.display_name if consumer else None, utcnow())
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="receipt-{c.public_no}.pdf"', "Cache-Control": "no-store"})

@@ -23,7 +23,7 @@ ACTIONS = {
     "response_timeout": "商家超期未答复，转入调解", "confirm_timeout": "消费者未回复，视为解决",
     "mediation_timeout": "调解期满", "close": "结案", "deadline_reminder": "期限提醒",
     "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果", "publication_decision": "公开审核",
-    "moderation": "内容审核",
+    "moderation": "内容审核", "public_reply": "商家公开回复",
 }
 
 ROLES = {
@@ -37,6 +37,7 @@ EVENTS = {
     "complaint.unresolved": "调解未成功", "complaint.deadline_soon": "处理期限临近",
     "message.created": "新留言", "appeal.filed": "商家提出申诉", "appeal.decided": "申诉处理结果",
     "business.invited": "商家邀请您加入", "business.rejected": "商家入驻申请未通过",
+    "report.filed": "新的举报",
 }
 
 # A business's registration, its staff roles and the states of an invitation to join its staff.
