@@ -45,6 +45,12 @@ def test_a_report_reaches_the_regions_mediators_and_no_one_else(client, auth, se
         assert [i["id"] for i in listed["items"]] == [made["id"]] and listed["total"] == 1
         one = client.get(f"/api/v1/reports/{made['id']}", headers=who.headers)
         assert one.status_code == 200 and one.get_json()["description"].startswith("该店铺销售假冒")
+    # Its evidence opens for the region's mediators and admins, not for the mediator of another region.
+    evidence = made["attachments"][0]["url"]
+    for who in (med_in, admin, consumer):
+        assert client.get(evidence, headers=who.headers).status_code == 200
+    for who in (med_out, other, owner):
+        assert client.get(evidence, headers=who.headers).status_code == 404
     for who in (med_out, other, owner):
         assert client.get("/api/v1/reports", headers=who.headers).get_json()["items"] == []
         r = client.get(f"/api/v1/reports/{made['id']}", headers=who.headers)
