@@ -75,8 +75,8 @@ def create_report(body: ReportIn, actor):
     s = db_session()
 
     def do():
-        check_report_limit(actor)
-        report, uploads = core.file_report(s, settings(), actor, body.model_dump())
+        report, uploads = core.file_report(s, settings(), actor, body.model_dump(),
+                                           gate=lambda: check_report_limit(actor))
         return core.report_view(report, uploads, mine=True), 201
 
     return run_idempotent(actor, "POST /reports", do)

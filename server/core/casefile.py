@@ -10,7 +10,7 @@ The public reply is the business's one current answer shown beside its published
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -78,8 +78,9 @@ def _report_uploads(session: Session, actor: Actor, ids: Sequence[str]) -> list[
 
 
 def file_report(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
-                now: datetime | None = None) -> tuple[Report, list[Upload]]:
-    """File a report (no commit). Refusals come before anything is written."""
+                now: datetime | None = None, gate: Callable[[], None] | None = None) -> tuple[Report, list[Upload]]:
+    """File a report (no commit). Refusals come before anything is written; `gate` (the rate limit) runs once
+    the report is known to be acceptable, so a refused one uses none of the reporter's quota."""
     now = (now or utcnow()).replace(microsecond=0)
     if actor.user is None or actor.kind not in ("consumer", "business_staff"):
         raise Forbidden("只有消费者账号可以提交举报")
@@ -97,6 +98,8 @@ def file_report(session: Session, settings: Mapping[str, Any], actor: Actor, dat
     verdict = moderation.enforce(moderation.check_texts([data.get("business_name"), data["description"]],
                                                         user=actor.user, scene="complaint", settings=settings))
     uploads = _report_uploads(session, actor, data.get("attachment_ids") or [])
+    if gate is not None:
+        gate()
     report = Report(reporter_id=actor.user_id, business_id=business.id if business else None,
                     business_name=business.name if business else data["business_name"].strip(),
                     region_code=region, description=data["description"].strip(),

@@ -114,6 +114,9 @@ def test_reports_are_rate_limited(app, client, auth):
     app.config["SMART315"]["REPORT_RATE_LIMIT"] = "2/hour"
     consumer = auth.consumer()
     _report(client, consumer)
+    # A refused report uses none of the quota.
+    assert client.post("/api/v1/reports", headers=consumer.headers, json={
+        "business_id": 999999, "region_code": "110105", "description": "商家不存在的举报内容"}).status_code == 422
     _report(client, consumer, description="第二次举报：该店铺虚假宣传商品产地。")
     r = client.post("/api/v1/reports", headers=consumer.headers, json={
         "business_name": "某店", "region_code": "110105", "description": "第三次举报：该店铺无证经营。"})
