@@ -11,6 +11,7 @@ def password_sign_in(page, username: str, password: str, expect_path: str) -> No
     page.goto("/login")
     page.click("#tab-password")
     page.fill("#pw-username", username)
+    page.check("#pw-agree")
     page.fill("#pw-password", password)
     page.click("#pw-login")
     page.wait_for_url(f"**{expect_path}")

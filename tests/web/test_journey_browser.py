@@ -30,6 +30,7 @@ def png_bytes() -> bytes:
 def sms_sign_in(page, phone: str, expect_path: str) -> None:
     page.goto("/login")
     page.fill("#sms-phone", phone)
+    page.check("#sms-agree")
     page.click("#sms-send")
     page.wait_for_selector("#login-msg.ok")
     code = ConsoleSms.last_code(phone)
@@ -94,6 +95,7 @@ def test_complaint_journey_across_roles(auth, new_context, browser_errors):
     mediator.goto("/login")
     mediator.click("#tab-password")
     mediator.fill("#pw-username", "mediator1101")
+    mediator.check("#pw-agree")
     mediator.fill("#pw-password", "secret-pass-123")
     mediator.click("#pw-login")
     mediator.wait_for_url("**/console/mediator")

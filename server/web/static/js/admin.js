@@ -8,9 +8,23 @@ async function loadStaff() {
   try {
     const data = await api('/admin/staff?per_page=100');
     clear(tbody, data.items.map((u) => h('tr', {}, h('td', {}, u.username), h('td', {}, u.display_name),
-      h('td', {}, KINDS[u.kind] || u.kind), h('td', {}, u.region_code || '全部'), h('td', {}, u.is_active ? '正常' : '停用'))));
-  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
+      h('td', {}, KINDS[u.kind] || u.kind), h('td', {}, u.region_code || '全部'), h('td', {}, u.is_active ? '正常' : '停用'),
+      h('td', {}, h('button', { type: 'button', class: 'button small', dataset: { account: String(u.id) },
+        onclick: () => setActive(u.id, !u.is_active, u.username) }, u.is_active ? '停用' : '恢复')))));
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '6', class: 'error' }, errorText(err)))); }
 }
+
+// Deactivation ends every session of the account at once (POST /admin/users/{id}/deactivate).
+async function setActive(id, active, name) {
+  try {
+    await api(`/admin/users/${id}/${active ? 'reactivate' : 'deactivate'}`, { method: 'POST' });
+    say($('#account-msg'), `${active ? '已恢复' : '已停用'}账号 ${name || id}`, true);
+    loadStaff();
+  } catch (err) { say($('#account-msg'), errorText(err)); }
+}
+
+$('#account-form').addEventListener('submit', (e) => { e.preventDefault(); setActive($('#a-user-id').value.trim(), false); });
+$('#a-reactivate').addEventListener('click', () => setActive($('#a-user-id').value.trim(), true));
 
 async function loadWeights() {
   const box = $('#weights');

@@ -4,7 +4,7 @@
 import { api, h, clear, say, errorText, fmtTime, refNames, pager, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
-let status = 'submitted', appeal = '', publication = '', flag = '', selected = null;
+let status = 'submitted', appeal = '', publication = '', flag = '', moderation = '', selected = null;
 
 // Abuse signals (API.md "Abuse controls"): shown to mediators for their judgement, never acted on automatically.
 const FLAG_TITLES = { claimant: '同一账号在短期内对多家商家提交了几乎相同的投诉，请人工判断是否为职业索赔；不会自动驳回' };
@@ -19,6 +19,7 @@ async function loadQueue() {
   if (appeal) params.set('appeal', appeal);
   if (publication) params.set('publication', publication);
   if (flag) params.set('flag', flag);
+  if (moderation) params.set('moderation', moderation);
   const q = $('#q-text').value.trim();
   if (q) params.set('q', q);
   $('#export').href = `/console/mediator/export.csv${status ? '?status=' + status : ''}`;
@@ -38,7 +39,7 @@ async function select(id, el) {
   selected = id;
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
   const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicationSection(id); } });
-  if (c) { appealSection(id, c); publicationSection(id, c); flagSection(c); }
+  if (c) { appealSection(id, c); publicationSection(id, c); flagSection(c); moderationSection(id, c); }
 }
 
 // Publication needs a person: the mediator reads the redacted text the public would see, then approves or refuses.
@@ -69,6 +70,29 @@ async function publicationSection(id, c, notice) {
       h('button', { type: 'button', class: 'button', id: 'publication-refuse', onclick: () => decide(false) }, '不公开')),
     msg);
   if (notice) say(msg, notice, true);
+}
+
+// Content held for review (API.md "Moderation"): hidden from the business and the public until cleared here.
+function moderationSection(id, c) {
+  const old = $('#moderation'); if (old) old.remove();
+  if (c.moderation !== 'review') return;
+  const msg = h('p', { class: 'msg', id: 'moderation-msg', role: 'alert' });
+  const decide = async (clear) => {
+    try {
+      await api(`/complaints/${id}/moderation`, { method: 'POST', body: { clear, note: ($('#moderation-note') || {}).value || null } });
+      loadQueue();
+      await select(id, null);
+      $('#detail').prepend(h('p', { class: 'msg ok', id: 'moderation-done', role: 'status' },
+        clear ? '已放行：商家和公众现在可以看到这件投诉。' : '审核不通过：这件投诉不再向商家和公众展示。'));
+    } catch (err) { say(msg, errorText(err)); }
+  };
+  $('#detail').prepend(h('section', { class: 'card', id: 'moderation' }, h('h3', {}, '内容待审核'),
+    h('p', { class: 'muted' }, '内容安全检查认为这件投诉的文字或图片需要人工审核：放行前商家和公众都看不到它。'),
+    h('div', { class: 'form' },
+      h('label', {}, '审核意见 ', h('textarea', { id: 'moderation-note', maxlength: '500', rows: '2' })),
+      h('button', { type: 'button', class: 'button primary', id: 'moderation-clear', onclick: () => decide(true) }, '审核通过，放行'), ' ',
+      h('button', { type: 'button', class: 'button', id: 'moderation-refuse', onclick: () => decide(false) }, '不通过')),
+    msg));
 }
 
 function flagSection(c) {
@@ -154,6 +178,7 @@ for (const b of $$('.tab')) {
       appeal = b.dataset.appeal || '';
       publication = b.dataset.publication || '';
       flag = b.dataset.flag || '';
+      moderation = b.dataset.moderation || '';
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();

@@ -161,15 +161,42 @@ export function pager(el, page, perPage, total, go) {
     h('button', { class: 'button small', type: 'button', disabled: page >= pages, onclick: () => go(page + 1) }, '下一页'));
 }
 
+// WAI-ARIA tabs: role="tab" with aria-selected / aria-controls, one tab in the tab order, arrow keys move.
 export function tabs(root = document, onShow = () => {}) {
   const buttons = $$('.tab', root);
-  for (const b of buttons) {
-    b.addEventListener('click', () => {
-      buttons.forEach((x) => x.classList.toggle('active', x === b));
-      $$('[data-panel]', root).forEach((p) => p.classList.toggle('hidden', p.dataset.panel !== b.dataset.tab));
-      onShow(b.dataset.tab, b);
+  const panels = $$('[data-panel]', root);
+  const show = (b, focus = false) => {
+    buttons.forEach((x) => {
+      const on = x === b;
+      x.classList.toggle('active', on);
+      x.setAttribute('aria-selected', String(on));
+      x.tabIndex = on ? 0 : -1;
     });
-  }
+    panels.forEach((p) => p.classList.toggle('hidden', p.dataset.panel !== b.dataset.tab));
+    if (focus) b.focus();
+    onShow(b.dataset.tab, b);
+  };
+  buttons.forEach((b, i) => {
+    b.setAttribute('role', 'tab');
+    if (!b.id) b.id = `tab-${b.dataset.tab}-${i}`;
+    const panel = panels.find((p) => p.dataset.panel === b.dataset.tab);
+    if (panel) {
+      if (!panel.id) panel.id = `panel-${b.dataset.tab}`;
+      b.setAttribute('aria-controls', panel.id);
+      panel.setAttribute('role', 'tabpanel');
+      panel.setAttribute('aria-labelledby', b.id);
+    }
+    const active = b.classList.contains('active');
+    b.setAttribute('aria-selected', String(active));
+    b.tabIndex = active ? 0 : -1;
+    b.addEventListener('click', () => show(b));
+    b.addEventListener('keydown', (e) => {
+      const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (step === undefined) return;
+      e.preventDefault();
+      show(buttons[(i + step + buttons.length) % buttons.length], true);
+    });
+  });
 }
 
 export function figures(el, stats) {

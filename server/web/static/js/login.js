@@ -9,8 +9,25 @@ function target(kind) {
   return { business_staff: '/console/business', mediator: '/console/mediator', admin: '/admin' }[kind] || '/my/complaints';
 }
 
+// Sign-in needs agreement to the user agreement and the privacy policy; the agreement to their current
+// versions is recorded (POST /me/consents) once the session is open.
+function agreed(box) {
+  if (document.getElementById(box).checked) return true;
+  say(msg, '请先阅读并勾选同意《用户服务协议》和《隐私政策》');
+  document.getElementById(box).focus();
+  return false;
+}
+
 async function openSession(tokens) {
   const res = await api('/web/session', { method: 'POST', body: { access_token: tokens.access_token, refresh_token: tokens.refresh_token } });
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta && res.csrf_token) meta.content = res.csrf_token;
+  try {
+    const docs = await api('/legal');
+    for (const document of ['terms', 'privacy']) {
+      await api('/me/consents', { method: 'POST', body: { document, version: docs[document].version, channel: 'web' } });
+    }
+  } catch { /* recorded at the next sign-in; never a reason to refuse the user */ }
   location.href = target(res.user.kind);
 }
 
@@ -57,6 +74,7 @@ function tick() {
 sendBtn.addEventListener('click', async () => {
   const phone = document.getElementById('sms-phone').value.trim();
   if (!/^1\d{10}$/.test(phone)) { say(msg, '请输入 11 位手机号'); return; }
+  if (!agreed('sms-agree')) return;
   sendBtn.disabled = true;
   const extra = smsCaptcha.fields();
   if (extra.captcha_id && !extra.captcha_code) { say(msg, '请输入图形验证码'); sendBtn.disabled = false; return; }
@@ -82,6 +100,7 @@ document.getElementById('sms-form').addEventListener('submit', async (e) => {
   const phone = document.getElementById('sms-phone').value.trim();
   const code = document.getElementById('sms-code').value.trim();
   if (!/^\d{6}$/.test(code)) { say(msg, '请输入 6 位验证码'); return; }
+  if (!agreed('sms-agree')) return;
   try {
     await openSession(await api('/auth/sms/login', { method: 'POST', body: { phone, code } }));
   } catch (err) { say(msg, errorText(err)); }
@@ -91,6 +110,7 @@ document.getElementById('password-form').addEventListener('submit', async (e) =>
   e.preventDefault();
   const username = document.getElementById('pw-username').value.trim();
   const password = document.getElementById('pw-password').value;
+  if (!agreed('pw-agree')) return;
   const extra = pwCaptcha.fields();
   try {
     await openSession(await api('/auth/password', { method: 'POST', body: { username, password, ...extra } }));
