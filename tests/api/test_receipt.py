@@ -1,7 +1,8 @@
 """Issue 18 item 5: the filing receipt (投诉受理回执) as a PDF with a QR code to the verification page.
 
 Read back with pypdf: the text names the public number, the parties, the dates, the rule set's deadlines and
-the verification URL; the QR code's target is a link annotation to {PUBLIC_BASE_URL}/verify/{public_no}.
+the verification URL; the QR code (its modules read from the content stream and decoded with zxing-cpp) and a
+link annotation both point to {PUBLIC_BASE_URL}/verify/{public_no}.
 /verify/{public_no} confirms the receipt without personal data. Only the consumer and the complaint's
 mediators (admins) may download it.
 """
@@ -9,7 +10,10 @@ from __future__ import annotations
 
 import io
 
+import zxingcpp
+from PIL import Image, ImageDraw
 from pypdf import PdfReader
+from pypdf.generic import ContentStream
 
 from server.core.vocabulary import label
 from tests.factories import act, file_complaint
@@ -21,6 +25,30 @@ def _pdf(resp) -> tuple[str, list[str]]:
     links = [a.get_object()["/A"]["/URI"] for page in reader.pages for a in page.get("/Annots", [])
              if "/A" in a.get_object()]
     return text, links
+
+
+def qr_texts(data: bytes) -> list[str]:
+    """Decode the QR codes drawn as filled rectangles on the PDF's first page (no renderer needed)."""
+    page = PdfReader(io.BytesIO(data)).pages[0]
+    rects, pending = [], []
+    for operands, op in ContentStream(page.get_contents(), page.pdf).operations:
+        if op == b"re":
+            x, y, w, h = (float(v) for v in operands)
+            pending.append((min(x, x + w), min(y, y + h), abs(w), abs(h)))
+        elif op in (b"f", b"f*", b"F", b"B", b"B*"):
+            rects += pending
+            pending = []
+        elif op == b"n":
+            pending = []
+    x0, y0 = min(r[0] for r in rects), min(r[1] for r in rects)
+    x1, y1 = max(r[0] + r[2] for r in rects), max(r[1] + r[3] for r in rects)
+    scale, pad = 600 / max(x1 - x0, y1 - y0), 60
+    img = Image.new("L", (int((x1 - x0) * scale) + 2 * pad, int((y1 - y0) * scale) + 2 * pad), 255)
+    draw = ImageDraw.Draw(img)
+    for x, y, w, h in rects:
+        left, top = pad + (x - x0) * scale, pad + (y1 - y - h) * scale
+        draw.rectangle([left, top, left + w * scale - 1, top + h * scale - 1], fill=0)
+    return [r.text for r in zxingcpp.read_barcodes(img)]
 
 
 def test_the_receipt_names_the_case_and_links_to_its_verification(client, auth, settings):
@@ -44,6 +72,7 @@ def test_the_receipt_names_the_case_and_links_to_its_verification(client, auth, 
     assert "市场监管总局令第 121 号" in text and "60 日内终结" in text
     assert url in text.replace("\n", "")
     assert links == [url]
+    assert qr_texts(r.data) == [url]  # the QR code itself decodes to the verification page
 
 
 def test_only_the_consumer_and_mediators_get_it(client, auth):
