@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
 export SMART315_ENV ?= development
 
-.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo
+.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo check-miniapp-release
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -44,6 +44,10 @@ test-js:
 	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) || exit 1; \
 	  fi; \
 	done
+
+## make check-miniapp-release: refuse to package a mini-program release pointing at http, loopback or touristappid
+check-miniapp-release:
+	node scripts/check-miniapp-release.js
 
 ## Debian's chromium for the browser tests (the Playwright download does not work offline)
 browser:

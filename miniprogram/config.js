@@ -1,21 +1,44 @@
 /*
- * The one place for the API base URL. Default: a local server. Override for a deployment by
- * editing DEFAULT_API_BASE_URL, via extConfig (third-party platform) `apiBaseUrl`, or at run
- * time with setApiBaseUrl(url) (kept in storage; handy on a test phone).
+ * The ONE file a deployer edits: the API base URL of each WeChat build (envVersion from
+ * wx.getAccountInfoSync(): develop = the IDE / preview, trial = 体验版, release = 正式版).
+ * `scripts/check-miniapp-release.js` refuses to package when the trial or release URL is not
+ * https or points at a loopback / private address, or when project.config.json still has
+ * `touristappid`. See docs/miniprogram-release.md.
+ *
+ * Overrides, in order: a storage override set with setApiBaseUrl(url) (develop and trial
+ * only: handy on a test phone), extConfig `apiBaseUrl` (third-party platform), then the table.
  */
-var DEFAULT_API_BASE_URL = 'http://127.0.0.1:8000/api/v1'
+var API_BASE_URLS = {
+  develop: 'http://127.0.0.1:8000/api/v1',
+  trial: 'https://smart315.example.cn/api/v1',
+  release: 'https://smart315.example.cn/api/v1'
+}
+var DEFAULT_API_BASE_URL = API_BASE_URLS.develop
 var OVERRIDE_KEY = 'smart315.api_base_url'
 
-function getApiBaseUrl() {
+/** 'develop' | 'trial' | 'release'; 'develop' where the base library cannot tell. */
+function envVersion() {
   try {
-    var override = wx.getStorageSync(OVERRIDE_KEY)
-    if (override) return override
+    var info = wx.getAccountInfoSync && wx.getAccountInfoSync()
+    var v = info && info.miniProgram && info.miniProgram.envVersion
+    if (v && API_BASE_URLS[v]) return v
   } catch (e) {}
+  return 'develop'
+}
+
+function getApiBaseUrl() {
+  var env = envVersion()
+  if (env !== 'release') {
+    try {
+      var override = wx.getStorageSync(OVERRIDE_KEY)
+      if (override) return override
+    } catch (e) {}
+  }
   try {
     var ext = wx.getExtConfigSync && wx.getExtConfigSync()
     if (ext && ext.apiBaseUrl) return ext.apiBaseUrl
   } catch (e) {}
-  return DEFAULT_API_BASE_URL
+  return API_BASE_URLS[env]
 }
 
 function setApiBaseUrl(url) {
@@ -24,7 +47,9 @@ function setApiBaseUrl(url) {
 }
 
 module.exports = {
+  API_BASE_URLS: API_BASE_URLS,
   DEFAULT_API_BASE_URL: DEFAULT_API_BASE_URL,
+  envVersion: envVersion,
   getApiBaseUrl: getApiBaseUrl,
   setApiBaseUrl: setApiBaseUrl
 }

@@ -71,6 +71,23 @@ function myUploadFile(o) {
   })
 }
 
+/** my.downloadFile for core's client.downloadFile (evidence photos behind the Bearer header). */
+function myDownloadFile(o) {
+  return new Promise(function (resolve, reject) {
+    my.downloadFile({
+      url: o.url,
+      header: o.header,
+      success: function (res) {
+        resolve({ status: res.statusCode || 200, data: { path: res.apFilePath || res.tempFilePath } })
+      },
+      fail: function (err) {
+        if (err && (err.status || err.statusCode)) resolve({ status: err.status || err.statusCode, data: err.data })
+        else reject(core.networkError())
+      }
+    })
+  })
+}
+
 /** my.requestSubscribeMessage -> the accepted ids; null where this client cannot ask. */
 function myAskSubscriptions(ids) {
   if (typeof my.requestSubscribeMessage !== 'function') return null
@@ -92,7 +109,7 @@ function createApi(options) {
     onSignedOut: options.onSignedOut || goToLogin
   })
   // upload, loadSubscribeTemplateIds, requestSubscriptions (at most 3 Alipay templates).
-  core.addPlatformCalls(client, { channel: 'alipay', uploadFile: myUploadFile, askSubscriptions: myAskSubscriptions })
+  core.addPlatformCalls(client, { channel: 'alipay', uploadFile: myUploadFile, downloadFile: myDownloadFile, askSubscriptions: myAskSubscriptions })
 
   /** my.getAuthCode({scopes:'auth_base'}) -> POST /auth/alipay {auth_code}. */
   client.loginWithAlipay = function () {

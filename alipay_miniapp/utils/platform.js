@@ -25,6 +25,13 @@ module.exports = {
   switchTab: function (o) { my.switchTab(o) },
   reLaunch: function (o) { my.reLaunch(o) },
   stopPullDownRefresh: function () { my.stopPullDownRefresh() },
+  setTitle: function (text) { my.setNavigationBar({ title: text }) },
+
+  /** Full-screen viewer of the evidence photos. */
+  previewImages: function (urls, current) {
+    var i = urls.indexOf(current)
+    my.previewImage({ urls: urls, current: i >= 0 ? i : 0 })
+  },
 
   toast: toast,
 

@@ -66,6 +66,23 @@ function wxUploadFile(o) {
   })
 }
 
+/** wx.downloadFile for core's client.downloadFile (evidence photos behind the Bearer header). */
+function wxDownloadFile(o) {
+  return new Promise(function (resolve, reject) {
+    wx.downloadFile({
+      url: o.url,
+      header: o.header,
+      timeout: 60000,
+      success: function (res) {
+        resolve({ status: res.statusCode, data: { path: res.tempFilePath } })
+      },
+      fail: function () {
+        reject(core.networkError())
+      }
+    })
+  })
+}
+
 /** wx.requestSubscribeMessage (WeChat wants it straight from a tap) -> the accepted ids. */
 function wxAskSubscriptions(ids) {
   return new Promise(function (resolve) {
@@ -86,7 +103,7 @@ function createApi(options) {
     onSignedOut: options.onSignedOut || goToLogin
   })
   // upload, loadSubscribeTemplateIds, requestSubscriptions (at most 3 WeChat templates).
-  core.addPlatformCalls(client, { channel: 'wechat', uploadFile: wxUploadFile, askSubscriptions: wxAskSubscriptions })
+  core.addPlatformCalls(client, { channel: 'wechat', uploadFile: wxUploadFile, downloadFile: wxDownloadFile, askSubscriptions: wxAskSubscriptions })
 
   /** wx.login -> POST /auth/wechat {code}; tokens go to storage. */
   client.loginWithWechat = function () {

@@ -23,8 +23,12 @@ var CODE_MESSAGES = {
   idempotency_conflict: '该投诉已提交过且内容不同，请刷新后重试',
   bad_request: '请求有误，请检查后重试',
   payload_too_large: '文件太大，请选择10MB以内的文件',
-  unsupported_media_type: '文件格式不支持，请上传图片或PDF'
+  unsupported_media_type: '文件格式不支持，请上传图片或PDF',
+  content_rejected: '内容未通过安全审核，请修改后再提交'
 }
+
+// Codes whose problem `detail` (Chinese, from the server) is shown as is.
+var DETAIL_CODES = ['content_rejected']
 
 var STATUS_MESSAGES = {
   400: '请求有误，请检查后重试',
@@ -129,6 +133,8 @@ function errorMessage(err) {
     }
     return parts.join('；')
   }
+  // Content-security verdicts: the server's own Chinese explanation says what to change.
+  if (DETAIL_CODES.indexOf(err.code) >= 0) return err.detail || CODE_MESSAGES[err.code]
   if (err.code && CODE_MESSAGES[err.code]) return CODE_MESSAGES[err.code]
   if (err.status && STATUS_MESSAGES[err.status]) return STATUS_MESSAGES[err.status]
   if (err.status >= 500) return '服务暂时不可用，请稍后重试'
@@ -331,8 +337,9 @@ function buildTransitionBody(action, input) {
 function indexView(business) {
   business = business || {}
   var idx = business.index || business.current_index || null
-  var insufficient = !idx || idx.score === null || idx.score === undefined ||
-    idx.insufficient_data === true || idx.grade === 'insufficient_data' || idx.status === 'insufficient_data'
+  // `insufficient` (too few complaints to be ranked): its score would mislead, so none is shown.
+  var insufficient = !idx || idx.score === null || idx.score === undefined || idx.insufficient === true ||
+    business.insufficient === true || idx.insufficient_data === true || idx.grade === 'insufficient_data' || idx.status === 'insufficient_data'
   var comps = []
   var raw = idx && idx.components
   var keys = Object.keys(COMPONENT_LABELS)
@@ -688,12 +695,26 @@ function createClient(options) {
     })
   }
 
+  /** The complaint draft stays with the account that wrote it: gone at sign-out and deletion. */
+  function forgetPersonalData() {
+    storage.remove(DRAFT_STORAGE_KEY)
+  }
+
   function logout() {
     var a = getAuth()
+    forgetPersonalData()
     if (!a) return Promise.resolve()
     return call('POST', '/auth/logout', { data: { refresh_token: a.refresh_token } })
       .catch(function () {})
       .then(function () { signOut(false) })
+  }
+
+  /** 注销账号: DELETE /me, then tokens and draft are dropped; a refusal keeps everything. */
+  function deleteAccount() {
+    return call('DELETE', '/me').then(function () {
+      forgetPersonalData()
+      signOut(false)
+    })
   }
 
   return {
@@ -709,6 +730,7 @@ function createClient(options) {
     refresh: refresh,
     signIn: signIn,
     logout: logout,
+    deleteAccount: deleteAccount,
     signOut: signOut,
     getAuth: getAuth,
     setAuth: setAuth,
@@ -756,6 +778,33 @@ function addPlatformCalls(client, platform) {
   /** GET /vocabulary -> setVocabulary; a failure keeps the shipped labels. */
   client.loadVocabulary = function () {
     return client.call('GET', '/vocabulary', { auth: false }).then(setVocabulary, function () {})
+  }
+
+  /**
+   * Download a file of ours (an evidence photo: "/api/v1/uploads/<id>") with the Bearer header ->
+   * Promise<local path>; platform.downloadFile(o) o = {url, header} => Promise<{status, data: {path}}>.
+   */
+  client.downloadFile = function (url) {
+    var origin = (client.baseUrl.match(/^[a-z]+:\/\/[^/]+/i) || [''])[0]
+    var full = /^https?:\/\//.test(url) ? url : origin + url
+    return client.authorized(function (token) {
+      var header = {}
+      if (token) header.Authorization = 'Bearer ' + token
+      return platform.downloadFile({ url: full, header: header })
+    }).then(function (body) { return body && body.path })
+  }
+
+  /** GET /legal -> {privacy: {version, title, url}, terms: {...}}. */
+  client.loadLegal = function () {
+    return client.call('GET', '/legal', { auth: false })
+  }
+
+  /** Record the signed-in user's consent to both documents (POST /me/consents, this channel). */
+  client.recordConsents = function (legal) {
+    var docs = ['privacy', 'terms'].filter(function (d) { return legal && legal[d] && legal[d].version })
+    return Promise.all(docs.map(function (d) {
+      return client.post('/me/consents', { document: d, version: legal[d].version, channel: platform.channel })
+    }))
   }
 
   /** POST /uploads (multipart field "file", Bearer header); onProgress(percent). */

@@ -23,6 +23,8 @@
  *   login()                    -> Promise<tokens> (wx.login / my.getAuthCode, then sign in)
  *   bindPhone(code)            optional: bind the phone from a getPhoneNumber button (WeChat)
  *   defaultDisplayName         the name shown for a user without one
+ *   setTitle(text)             optional: the navigation bar title
+ *   previewImages(urls, current)  optional: full-screen photo viewer
  */
 var core = require('./core')
 
@@ -37,11 +39,14 @@ function itemsOf(res) {
   return (res && res.items) || []
 }
 
+var INSUFFICIENT_TEXT = '投诉不足，暂不评分'
+
 function scoreText(b) {
   var idx = b.index || {}
   var score = b.score !== undefined ? b.score : idx.score
   var grade = b.grade || idx.grade
-  if (score === null || score === undefined) return '数据不足'
+  if (b.insufficient === true || idx.insufficient === true) return INSUFFICIENT_TEXT
+  if (score === null || score === undefined) return INSUFFICIENT_TEXT
   return Number(score).toFixed(1) + (grade ? ' · ' + grade : '')
 }
 
@@ -124,6 +129,10 @@ function home(platform) {
         return this.load()
       },
 
+      onShareAppMessage: function () {
+        return share('智慧3·15 · 消费投诉与商家投诉处理指数', '/pages/index/index')
+      },
+
       load: function () {
         var self = this
         var client = platform.api()
@@ -186,6 +195,8 @@ function login(platform) {
       signedIn: false,
       loading: false,
       binding: false,
+      agreed: false,
+      legal: null,
       displayName: '',
       phoneMasked: '',
       error: '',
@@ -193,16 +204,56 @@ function login(platform) {
     },
     methods: {
       onLoad: function (options) {
+        var self = this
         var redirect = options && options.redirect ? decodeURIComponent(options.redirect) : ''
-        this.setData({ redirect: redirect })
+        self.setData({ redirect: redirect })
+        // The policy and agreement links (and their versions, recorded at sign-in).
+        return platform.api().loadLegal().then(function (legal) {
+          self.setData({ legal: legal || null })
+        }, function () {})
+      },
+
+      onToggleAgree: function () {
+        this.setData({ agreed: !this.data.agreed, error: '' })
+      },
+
+      onOpenPrivacy: function () {
+        return this.openDocument('privacy')
+      },
+
+      onOpenTerms: function () {
+        return this.openDocument('terms')
+      },
+
+      openDocument: function (kind) {
+        var doc = this.data.legal && this.data.legal[kind]
+        if (!doc || !doc.url) {
+          platform.toast('文件加载中，请稍后再试')
+          return
+        }
+        platform.navigateTo({
+          url: '/pages/webview/webview?url=' + encodeURIComponent(doc.url) + '&title=' + encodeURIComponent(doc.title || '')
+        })
       },
 
       onLogin: function () {
         var self = this
         if (self.data.loading) return Promise.resolve()
+        if (!self.data.agreed) {
+          self.setData({ error: '请先阅读并同意《隐私政策》和《用户服务协议》' })
+          return Promise.resolve()
+        }
         self.setData({ loading: true, error: '' })
         return platform.login().then(function (tokens) {
           var user = tokens.user || {}
+          // The consent given with the checkbox, on record with its versions (best effort:
+          // the server also asks again for a version the user has not agreed to).
+          var client = platform.api()
+          var legal = self.data.legal ? Promise.resolve(self.data.legal) : client.loadLegal()
+          return legal.then(function (docs) { return client.recordConsents(docs) })
+            .catch(function () {})
+            .then(function () { return user })
+        }).then(function (user) {
           self.setData({
             loading: false,
             signedIn: true,
@@ -346,7 +397,12 @@ function complaintNew(platform) {
           delete errs.attachment_ids
           form.attachments = withFlags(changes.attachments)
         }
-        this.setData({ form: form, errors: errs, submitError: '', canAddPhoto: (form.attachments || []).length < MAX_PHOTOS })
+        // Only the changed fields go through setData (a keystroke sends one field, not the form).
+        var patch = { submitError: '', canAddPhoto: (form.attachments || []).length < MAX_PHOTOS }
+        Object.keys(changes).forEach(function (k) { patch['form.' + k] = form[k] })
+        var cleared = Object.keys(this.data.errors || {}).filter(function (k) { return !errs[k] })
+        cleared.forEach(function (k) { patch['errors.' + k] = '' })
+        this.setData(patch)
         if (this.store) this.store.save(form)
       },
 
@@ -666,6 +722,27 @@ function complaintList(platform) {
 // ---------------------------------------------------------------------------------------
 // One complaint: state, timeline, deadline, the allowed actions, and messages.
 
+// What the complaint's deadline_at means in each status (the server moves it with the status).
+var DEADLINE_LABELS = {
+  submitted: '受理时限',
+  forwarded: '商家答复时限',
+  responded: '确认期限（请在期限内确认解决或申请调解）',
+  mediating: '调解时限',
+  resolved: '自动结案',
+  unresolved: '自动结案'
+}
+
+/** The business's latest proposal (the note of its last `respond`), shown above the timeline. */
+function proposalOf(c) {
+  var tl = c.timeline || []
+  for (var i = tl.length - 1; i >= 0; i--) {
+    if (tl[i] && tl[i].action === 'respond' && tl[i].note) {
+      return { note: tl[i].note, time: core.formatDateTime(tl[i].created_at) }
+    }
+  }
+  return null
+}
+
 function complaintView(c) {
   return {
     id: c.id,
@@ -677,7 +754,13 @@ function complaintView(c) {
     description: c.description || '',
     amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
     demandsText: (c.demands || []).map(function (d) { return DEMAND_LABELS[d] || d }).join('、'),
-    created: core.formatDateTime(c.created_at)
+    created: core.formatDateTime(c.created_at),
+    photos: (c.attachments || []).filter(function (a) { return /^image\//.test(a.mime || '') })
+      .map(function (a, i) { return { id: a.id, url: a.url, index: i } }),
+    files: (c.attachments || []).filter(function (a) { return !/^image\//.test(a.mime || '') })
+      .map(function (a) { return { id: a.id, url: a.url } }),
+    reviewText: c.moderation === 'review' ? '内容正在安全审核，审核通过前商家和公众暂时看不到这条投诉' :
+      c.moderation === 'rejected' ? '内容未通过安全审核，不向商家和公众展示' : ''
   }
 }
 
@@ -700,6 +783,8 @@ function complaintDetail(platform) {
       error: '',
       complaint: {},
       deadlineText: '',
+      deadlineLabel: '',
+      proposal: null,
       timeline: [],
       actions: [],
       activeAction: '',
@@ -736,6 +821,29 @@ function complaintDetail(platform) {
         return this.load()
       },
 
+      onPullDownRefresh: function () {
+        return this.load().then(function () { platform.stopPullDownRefresh() })
+      },
+
+      /** The evidence photos, full screen: fetched with the Authorization header, then shown. */
+      onPreviewPhoto: function (e) {
+        var self = this
+        var photos = self.data.complaint.photos || []
+        if (!photos.length || !platform.previewImages) return Promise.resolve()
+        var index = Number(platform.dataset(e).index) || 0
+        var client = platform.api()
+        self.photoPaths = self.photoPaths || {}
+        return Promise.all(photos.map(function (p) {
+          if (self.photoPaths[p.url]) return self.photoPaths[p.url]
+          return client.downloadFile(p.url).then(function (path) {
+            self.photoPaths[p.url] = path
+            return path
+          })
+        })).then(function (paths) {
+          platform.previewImages(paths, paths[index])
+        }, platform.showError)
+      },
+
       load: function () {
         var self = this
         var client = platform.api()
@@ -757,6 +865,8 @@ function complaintDetail(platform) {
           loading: false,
           complaint: complaintView(c),
           deadlineText: core.countdown(c.deadline_at),
+          deadlineLabel: DEADLINE_LABELS[c.status] || '处理时限',
+          proposal: c.status === 'responded' ? proposalOf(c) : null,
           timeline: (c.timeline || []).map(core.timelineItem),
           actions: core.actionButtons(c.allowed_actions),
           activeAction: '',
@@ -863,11 +973,22 @@ function complaintDetail(platform) {
 // ---------------------------------------------------------------------------------------
 // A business profile: its complaint index and counts.
 
-var COUNT_LABELS = {
-  complaints_total: '投诉总数',
-  complaints_resolved: '已解决',
-  complaints_open: '处理中',
-  amount_recovered: '挽回金额'
+/** The profile's `counts` ({total, <status>: n}) -> 投诉总数 / 处理中 / 已解决. */
+function countItems(counts) {
+  counts = counts || {}
+  if (counts.total === undefined || counts.total === null) return []
+  var closed = 0
+  CLOSED_STATUSES.forEach(function (st) { closed += Number(counts[st] || 0) })
+  return [
+    { label: '投诉总数', value: core.formatCount(counts.total) },
+    { label: '处理中', value: core.formatCount(Math.max(0, Number(counts.total) - closed)) },
+    { label: '已解决', value: core.formatCount(Number(counts.resolved || 0)) }
+  ]
+}
+
+/** onShareAppMessage: a public page shared with its title and path. */
+function share(title, path) {
+  return { title: title, path: path }
 }
 
 function businessDetail(platform) {
@@ -886,12 +1007,7 @@ function businessDetail(platform) {
       load: function () {
         var self = this
         return fetchInto(self, true, function () { return platform.api().get('/businesses/' + self.data.id) }, function (b) {
-          var counts = []
-          var src = b.counts || b
-          Object.keys(COUNT_LABELS).forEach(function (k) {
-            if (src[k] === undefined || src[k] === null) return
-            counts.push({ label: COUNT_LABELS[k], value: k === 'amount_recovered' ? core.formatYuan(src[k]) : String(src[k]) })
-          })
+          var counts = countItems(b.counts)
           return {
             business: {
               name: b.name,
@@ -902,6 +1018,11 @@ function businessDetail(platform) {
             counts: counts
           }
         })
+      },
+
+      onShareAppMessage: function () {
+        var name = this.data.business.name || ''
+        return share((name ? name + '的' : '') + '投诉处理指数 · 智慧3·15', '/pages/business/detail?id=' + this.data.id)
       },
 
       onFile: function () {
@@ -921,10 +1042,15 @@ function rankings(platform) {
   return {
     data: { industries: [ALL_INDUSTRIES], industry: '', industryName: ALL_INDUSTRIES.name, items: [], loading: true, error: '' },
     methods: {
-      onLoad: function () {
+      onLoad: function (options) {
         var self = this
+        // A shared link carries its industry.
+        var industry = options && options.industry ? decodeURIComponent(options.industry) : ''
+        if (industry) self.setData({ industry: industry })
         platform.api().get('/industries').then(function (r) {
-          self.setData({ industries: [ALL_INDUSTRIES].concat(itemsOf(r)) })
+          var list = [ALL_INDUSTRIES].concat(itemsOf(r))
+          var named = list.filter(function (it) { return it.code === self.data.industry })[0]
+          self.setData(Object.assign({ industries: list }, named ? { industryName: named.name } : {}))
         }, function () {})
         return self.load()
       },
@@ -950,6 +1076,11 @@ function rankings(platform) {
 
       onOpen: function (e) {
         platform.navigateTo({ url: '/pages/business/detail?id=' + platform.dataset(e).id })
+      },
+
+      onShareAppMessage: function () {
+        var q = this.data.industry ? '?industry=' + encodeURIComponent(this.data.industry) : ''
+        return share(this.data.industryName + '商家投诉处理指数排名 · 智慧3·15', '/pages/rankings/rankings' + q)
       }
     }
   }
@@ -1059,7 +1190,7 @@ var KIND_TEXT = { consumer: '消费者', business_staff: '商家工作人员', m
 
 function me(platform) {
   return {
-    data: { signedIn: false, user: {}, kindText: '', isStaff: false },
+    data: { signedIn: false, user: {}, kindText: '', isStaff: false, deleting: false },
     methods: {
       onLoad: function () {},
 
@@ -1111,6 +1242,46 @@ function me(platform) {
           self.setData({ signedIn: false, user: {} })
           platform.reLaunch({ url: '/pages/index/index' })
         })
+      },
+
+      /** 注销账号: a confirmation, then DELETE /me; signed out (tokens and draft gone) after. */
+      onDeleteAccount: function () {
+        var self = this
+        if (self.data.deleting) return Promise.resolve()
+        return platform.confirm({
+          title: '注销账号',
+          content: '注销后将删除您的个人信息（姓名、手机号、登录方式），已提交的投诉匿名保留，且无法恢复。确定注销吗？',
+          confirmText: '确定注销',
+          cancelText: '再想想'
+        }).then(function (ok) {
+          if (!ok) return
+          self.setData({ deleting: true })
+          return platform.api().deleteAccount().then(function () {
+            self.setData({ deleting: false, signedIn: false, user: {} })
+            platform.toast('账号已注销', 'success')
+            platform.reLaunch({ url: '/pages/index/index' })
+          }, function (err) {
+            self.setData({ deleting: false })
+            platform.showError(err)
+          })
+        })
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// A web page of ours (the privacy policy, the user agreement) in a web-view.
+
+function webview(platform) {
+  return {
+    data: { url: '', title: '' },
+    methods: {
+      onLoad: function (options) {
+        var url = options && options.url ? decodeURIComponent(options.url) : ''
+        var title = options && options.title ? decodeURIComponent(options.title) : ''
+        this.setData({ url: url, title: title })
+        if (title && platform.setTitle) platform.setTitle(title)
       }
     }
   }
@@ -1126,5 +1297,6 @@ module.exports = {
   rankings: rankings,
   consult: consult,
   notifications: notifications,
-  me: me
+  me: me,
+  webview: webview
 }

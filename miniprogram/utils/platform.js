@@ -21,6 +21,12 @@ module.exports = {
   switchTab: function (o) { wx.switchTab(o) },
   reLaunch: function (o) { wx.reLaunch(o) },
   stopPullDownRefresh: function () { wx.stopPullDownRefresh() },
+  setTitle: function (text) { wx.setNavigationBarTitle({ title: text }) },
+
+  /** Full-screen viewer of the evidence photos (local paths from client.downloadFile). */
+  previewImages: function (urls, current) {
+    wx.previewImage({ urls: urls, current: current || urls[0] })
+  },
 
   toast: function (text, icon) {
     wx.showToast({ title: text, icon: icon || 'none' })

@@ -20,7 +20,9 @@ from tests.security.procs import Gunicorn, PrivatePostgres, make_consumer
 
 CLIENTS = int(os.environ.get("FAULT_CLIENTS", "6"))
 PER_CLIENT = int(os.environ.get("FAULT_PER_CLIENT", "25"))
-ENV = {"SECRET_KEY": "fault-secret", "FIELD_ENCRYPTION_KEY": "fault-field-key", "REDIS_URL": ""}
+ENV = {"SECRET_KEY": "fault-secret", "FIELD_ENCRYPTION_KEY": "fault-field-key", "REDIS_URL": "",
+       # One consumer files 150 complaints of the same text here: the abuse controls are tested elsewhere.
+       "COMPLAINT_RATE_LIMIT": "100000/hour", "DUPLICATE_COMPLAINT_THRESHOLD": "0"}
 
 
 @pytest.fixture

@@ -58,4 +58,27 @@ describe('Alipay client against the real server', () => {
     const final = await api.get('/complaints/' + created.id)
     expect(final.status).toBe('withdrawn')
   }, 30000)
+
+  test('legal documents, consents recorded from this channel, and 注销账号', async () => {
+    if (!BASE_URL) throw new Error('SMART315_E2E_BASE_URL is not set')
+    global.my = createNodeMy('ok-e2e-consent')
+    const { createApi } = require('../../utils/api')
+    const api = createApi({ baseUrl: BASE_URL })
+    const legal = await api.loadLegal()
+    for (const d of ['privacy', 'terms']) {
+      expect(legal[d].version).toBeTruthy()
+      expect(legal[d].title).toBeTruthy()
+      expect(legal[d].url).toMatch(/^https?:\/\//)
+    }
+    await api.loginWithAlipay()
+    await api.recordConsents(legal)
+    const mine = await api.get('/me/consents')
+    const got = mine.items.map(c => [c.document, c.version, c.channel]).sort()
+    expect(got).toEqual([['privacy', legal.privacy.version, 'alipay'], ['terms', legal.terms.version, 'alipay']])
+
+    my.setStorageSync({ key: 'smart315.complaint_draft', data: { form: { title: 'x' } } })
+    await api.deleteAccount()
+    expect(api.isSignedIn()).toBe(false)
+    expect(my.getStorageSync({ key: 'smart315.complaint_draft' }).data).toBeFalsy()
+  }, 30000)
 })

@@ -54,6 +54,9 @@ function createMy() {
     switchTab: jest.fn(),
     reLaunch: jest.fn(),
     stopPullDownRefresh: jest.fn(),
+    setNavigationBar: jest.fn(),
+    previewImage: jest.fn(),
+    downloadFile: jest.fn(opts => Promise.resolve().then(() => opts.success({ apFilePath: 'https://resource/' + opts.url.split('/').pop() + '.image' }))),
     getExtConfigSync: jest.fn(() => ({}))
   }
   return my

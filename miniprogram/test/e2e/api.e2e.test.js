@@ -58,4 +58,27 @@ describe('WeChat client against the real server', () => {
     const final = await api.get('/complaints/' + created.id)
     expect(final.status).toBe('withdrawn')
   }, 30000)
+
+  test('legal documents, consents recorded from this channel, and 注销账号', async () => {
+    if (!BASE_URL) throw new Error('SMART315_E2E_BASE_URL is not set')
+    global.wx = createNodeWx('ok-e2e-consent')
+    const { createApi } = require('../../utils/api')
+    const api = createApi({ baseUrl: BASE_URL })
+    const legal = await api.loadLegal()
+    for (const d of ['privacy', 'terms']) {
+      expect(legal[d].version).toBeTruthy()
+      expect(legal[d].title).toBeTruthy()
+      expect(legal[d].url).toMatch(/^https?:\/\//)
+    }
+    await api.loginWithWechat()
+    await api.recordConsents(legal)
+    const mine = await api.get('/me/consents')
+    const got = mine.items.map(c => [c.document, c.version, c.channel]).sort()
+    expect(got).toEqual([['privacy', legal.privacy.version, 'wechat'], ['terms', legal.terms.version, 'wechat']])
+
+    wx.setStorageSync('smart315.complaint_draft', { form: { title: 'x' } })
+    await api.deleteAccount()
+    expect(api.isSignedIn()).toBe(false)
+    expect(wx.getStorageSync('smart315.complaint_draft')).toBeFalsy()
+  }, 30000)
 })

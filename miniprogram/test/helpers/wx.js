@@ -60,6 +60,9 @@ function createWx() {
     reLaunch: jest.fn(),
     navigateBack: jest.fn(),
     stopPullDownRefresh: jest.fn(),
+    setNavigationBarTitle: jest.fn(),
+    previewImage: jest.fn(),
+    downloadFile: jest.fn(opts => Promise.resolve().then(() => opts.success({ statusCode: 200, tempFilePath: 'wxfile://tmp/' + opts.url.split('/').pop() + '.jpg' }))),
     getExtConfigSync: jest.fn(() => ({}))
   }
   return wx

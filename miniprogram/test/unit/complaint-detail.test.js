@@ -36,7 +36,9 @@ describe('complaint detail', () => {
     expect(buttons).toEqual(['确认解决', '不满意，申请调解', '撤回投诉'])
     expect(comp.querySelector('#action-rate')).toBeUndefined()
     expect(text(comp, '#status')).toBe('商家已答复')
-    expect(text(comp, '#deadline')).toMatch(/^处理时限：剩余3天\d+小时$/)
+    // Once the business has answered, the countdown is the consumer's time to confirm or dispute.
+    expect(text(comp, '#deadline')).toMatch(/^确认期限（请在期限内确认解决或申请调解）：剩余3天\d+小时$/)
+    expect(text(comp, '#proposal-note')).toBe('上门维修并赔偿200元')
     expect(comp.dom.textContent).toContain('上门维修并赔偿200元')
     expect(comp.dom.textContent).toContain('请尽快处理')
   })

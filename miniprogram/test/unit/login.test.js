@@ -14,6 +14,7 @@ describe('login page', () => {
       }
     }))
     const comp = renderPage('login/login')
+    comp.querySelector('#agree').dispatchEvent('tap')
     comp.querySelector('#login-btn').dispatchEvent('tap')
     await flush()
     expect(wx.login).toHaveBeenCalled()
@@ -35,6 +36,7 @@ describe('login page', () => {
   test('a refused code shows a Chinese message and stores nothing', async () => {
     wx._route('POST', '/auth/wechat', () => problem(400, 'invalid_code'))
     const comp = renderPage('login/login')
+    comp.querySelector('#agree').dispatchEvent('tap')
     comp.querySelector('#login-btn').dispatchEvent('tap')
     await flush()
     expect(text(comp, '#error')).toBe('授权失败，请重新登录')
@@ -44,6 +46,7 @@ describe('login page', () => {
   test('network failure says so plainly', async () => {
     wx._route('POST', '/auth/wechat', () => 'network')
     const comp = renderPage('login/login')
+    comp.querySelector('#agree').dispatchEvent('tap')
     comp.querySelector('#login-btn').dispatchEvent('tap')
     await flush()
     expect(text(comp, '#error')).toBe('网络不给力，请稍后重试')
@@ -54,6 +57,7 @@ describe('login page', () => {
       data: { access_token: 'a', refresh_token: 'r', user: { id: 1, kind: 'business_staff', display_name: '店长', phone_masked: '138****0000' } }
     }))
     const comp = renderPage('login/login', { redirect: encodeURIComponent('/pages/complaint/detail?id=123') })
+    comp.querySelector('#agree').dispatchEvent('tap')
     comp.querySelector('#login-btn').dispatchEvent('tap')
     await flush()
     expect(wx.redirectTo).toHaveBeenCalledWith({ url: '/pages/complaint/detail?id=123' })
