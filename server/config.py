@@ -171,6 +171,8 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "ASSIST_RATE_LIMIT": env.get("ASSIST_RATE_LIMIT", "30/minute"),
         "UPLOAD_RATE_LIMIT": env.get("UPLOAD_RATE_LIMIT", "60/hour;300/day"),
         "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT", "30/hour;200/day"),
+        # casefile: POST /reports per account
+        "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "10/hour;30/day"),
         "DUPLICATE_COMPLAINT_THRESHOLD": float(env.get("DUPLICATE_COMPLAINT_THRESHOLD") or 0.9),
         "CLAIMANT_WINDOW_DAYS": int(env.get("CLAIMANT_WINDOW_DAYS") or 30),
         "CLAIMANT_MIN_BUSINESSES": int(env.get("CLAIMANT_MIN_BUSINESSES") or 3),

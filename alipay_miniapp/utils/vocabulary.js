@@ -19,6 +19,7 @@ module.exports = {
     "moderation": "内容审核",
     "pause": "暂停计时",
     "propose": "提出调解方案",
+    "public_reply": "商家公开回复",
     "publication_decision": "公开审核",
     "rate": "评价",
     "reject": "不予受理",
@@ -84,7 +85,8 @@ module.exports = {
     "complaint.resumed": "恢复计时",
     "complaint.transferred": "投诉转办",
     "complaint.unresolved": "调解未成功",
-    "message.created": "新留言"
+    "message.created": "新留言",
+    "report.filed": "新的举报"
   },
   "fields": {
     "action": "操作",

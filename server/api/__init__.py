@@ -26,6 +26,7 @@ MODULES = [
     "server.api.legal",
     "server.api.publication",
     "server.api.accounts_admin",
+    "server.api.casefile",
 ]
 
 

@@ -314,6 +314,11 @@ def check_message_limit(actor) -> None:
     check(f"message:{_caller(actor)}", _setting("MESSAGE_RATE_LIMIT"), "发送留言")
 
 
+def check_report_limit(actor) -> None:
+    """REPORT_RATE_LIMIT per account (reports, like messages)."""
+    check(f"report:{_caller(actor)}", _setting("REPORT_RATE_LIMIT"), "提交举报")
+
+
 def purge_expired(db, settings, now: float) -> int:
     """Delete passed entries from the database-kept windows (the scheduler's job; no app needed)."""
     if db.is_postgres:

@@ -186,6 +186,7 @@ class PublicComplaint(BaseModel):
     amount_recovered: str | None
     rating: int | None
     created_at: str | None
+    business_reply: dict[str, Any] | None = Field(None, description="商家的公开回复 {text, replied_at}；没有时为 null")
 
 
 class PublicComplaintList(BaseModel):
@@ -414,6 +415,9 @@ def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, 
     rows = s.execute(select(Complaint, User.display_name).outerjoin(User, User.id == Complaint.consumer_id)
                      .where(cond).order_by(Complaint.created_at.desc(), Complaint.id.desc())
                      .limit(q.per_page).offset((q.page - 1) * q.per_page)).all()
+    from server.core.casefile import replies_of, reply_json
+
+    replies = replies_of(s, [c.id for c, _ in rows])
     items = []
     for c, display_name in rows:
         text = public_text(c, display_name)
@@ -424,7 +428,7 @@ def compute_public_complaints(s: Session, q: PublicComplaintQuery) -> dict[str, 
             "title": text["title"], "description": text["description"], "status": c.status,
             "outcome": c.outcome, "amount_claimed": format_yuan(c.amount_claimed_fen),
             "amount_recovered": format_yuan(c.amount_recovered_fen), "rating": c.rating,
-            "created_at": to_iso(c.created_at),
+            "created_at": to_iso(c.created_at), "business_reply": reply_json(replies.get(c.id)),
         })
     return {"items": items, "page": q.page, "per_page": q.per_page, "total": total}
 

@@ -170,4 +170,14 @@ def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
         if complaint is not None and sees_appeal_details(actor, complaint) \
                 and upload_visible_in(actor, complaint, upload):
             return upload
+        # Evidence given with a report (举报): for those who may read the report (its region's mediators, admins).
+        from sqlalchemy import select
+
+        from server.core.casefile import report_of_upload, report_visibility
+        from server.core.models import Report
+
+        report = report_of_upload(session, upload.id)
+        if report is not None and session.execute(
+                select(Report.id).where(Report.id == report.id, report_visibility(actor))).first() is not None:
+            return upload
     raise NotFound("附件不存在")

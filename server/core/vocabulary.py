@@ -23,7 +23,7 @@ ACTIONS = {
     "response_timeout": "商家超期未答复，转入调解", "confirm_timeout": "消费者未回复，视为解决",
     "mediation_timeout": "调解期满", "close": "结案", "deadline_reminder": "期限提醒",
     "appeal": "商家提出申诉", "appeal_decision": "申诉处理结果", "publication_decision": "公开审核",
-    "moderation": "内容审核",
+    "moderation": "内容审核", "public_reply": "商家公开回复",
     "transfer": "转办至其他地区", "reopen": "重新打开投诉", "pause": "暂停计时", "resume": "恢复计时",
     "request_materials": "要求补正材料", "supplement": "补正材料", "materials_timeout": "逾期未补正材料，不予受理",
 }
@@ -44,6 +44,7 @@ EVENTS = {
     "business.invited": "商家邀请您加入", "business.rejected": "商家入驻申请未通过",
     "complaint.rejected": "投诉不予受理", "complaint.transferred": "投诉转办", "complaint.reopened": "投诉重新打开",
     "complaint.paused": "暂停计时", "complaint.resumed": "恢复计时", "complaint.materials_requested": "要求补正材料",
+    "report.filed": "新的举报",
 }
 
 # A business's registration, its staff roles and the states of an invitation to join its staff.

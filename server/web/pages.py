@@ -206,6 +206,25 @@ def complaint_new(user):
     return page("complaint_new.html", title="我要投诉", script="complaint-new.js", user=user)
 
 
+@bp.get("/reports/new")
+@require("consumer", "business_staff")
+def report_new(user):
+    return page("report_new.html", title="我要举报", script="report-new.js", user=user)
+
+
+@bp.get("/verify/<public_no>")
+def verify(public_no: str):
+    """Is this receipt genuine? The public number, status, acceptance date and business; no personal data."""
+    from server.core.models import Complaint
+    from server.core.receipt import verification
+
+    found = None
+    if len(public_no) <= 24:
+        found = verification(db_session().execute(select(Complaint).where(Complaint.public_no == public_no))
+                             .scalar_one_or_none())
+    return page("verify.html", title="投诉受理回执核验", found=found, public_no=public_no[:24]), 200 if found else 404
+
+
 @bp.get("/my/complaints")
 @require()
 def my_complaints(user):

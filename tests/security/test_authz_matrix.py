@@ -236,7 +236,27 @@ RULES: dict[str, Rule] = {
     # The image URL handed to media_check_async: only its HMAC opens it.
     "wechat_mini.media_for_check": Rule(everyone(404), args={"upload_id": "0" * 32},
                                         query={"expires": 2000000000, "sig": "0" * 64}),
+    # --- casefile ---
+    # Reports (举报): consumers (and staff, who are consumers too) file; the report R of the world (the consumer's,
+    # in 110105) is read by its reporter, the region's mediators and admins, hidden (404) from everyone else.
+    "casefile.create_report": Rule(signed_in(201, mediator_in=403, mediator_out=403, admin=403),
+                                   json=lambda w, r: {"business_id": w.business_x, "region_code": "110105",
+                                                      "description": "该店铺销售假冒品牌充电器，存在安全隐患。"},
+                                   mutates=True),
+    "casefile.list_reports": Rule(signed_in(200), check=lambda w, role, resp: _sees_report(w, role, resp)),
+    "casefile.get_report": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200}, denied=404)),
+    # The public reply: X's staff (and X's API key); the other parties that see C may not (403).
+    "casefile.post_public_reply": Rule(only({"staff": 200, "consumer": 403, "mediator_in": 403, "admin": 403},
+                                            denied=404), json={"text": "已联系消费者，退款已经办理。"}, mutates=True),
+    # The receipt: the consumer and C's mediators; the business sees C but gets no receipt (403).
+    "casefile.receipt": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200, "staff": 403}, denied=404)),
 }
+
+
+def _sees_report(world: World, role: str, resp):
+    ids = {item["id"] for item in resp.get_json()["items"]}
+    sees = STANDS_FOR.get(role, role) in ("consumer", "mediator_in", "admin")
+    assert (world.report in ids) == sees, (role, ids)
 
 
 def _sees_invitation(world: World, role: str, resp):
@@ -420,7 +440,7 @@ def test_api_keys_are_accepted_only_where_declared(app):
     assert accepted == sorted([
         "appeals.file_appeal", "appeals.list_appeals", "businesses.search", "complaints.detail",
         "complaints.list_", "complaints.list_messages", "complaints.post_message", "complaints.transition",
-        "uploads.download"]), accepted
+        "uploads.download", "casefile.post_public_reply"]), accepted
 
 
 @pytest.mark.parametrize("endpoint", MUTATING)

@@ -79,6 +79,7 @@ class World:
     disclosure_period: str = ""
     index_weights: dict | None = None
     credentials: dict[str, dict[str, str]] | None = None  # headers of the API-key and cookie roles
+    report: int = 0  # casefile: the consumer's report (举报) about X, in 110105
 
     def headers(self, role: str) -> dict[str, str]:
         if self.credentials and role in self.credentials:
@@ -176,6 +177,9 @@ def build_world(app, client) -> World:
     to_consumer = _ok(client.post(f"/api/v1/businesses/{biz_x['id']}/members", headers=staff.headers,
                                   json={"phone": CONSUMER_PHONE, "role": "agent"}))
 
+    report = _ok(client.post("/api/v1/reports", headers=consumer.headers, json={
+        "business_id": biz_x["id"], "region_code": "110105", "description": "该店铺销售假冒品牌充电器，存在安全隐患。"}))
+
     browser = app.test_client()
     opened = _ok(browser.post("/web/session", json={"access_token": consumer.token}))
     cookie_name = app.config.get("SESSION_COOKIE_NAME", "session")
@@ -216,7 +220,7 @@ def build_world(app, client) -> World:
                  rejected=rejected["id"], agent_x=agent.user_id, business_rejected=biz_r["id"],
                  invitation=to_consumer["invitation_id"], upload=up["id"], api_key_x=key["id"], credentials=credentials,
                  api_key_raw=key["key"], webhook_x=hook["id"], delivery_ref=str(delivery), notification=note,
-                 disclosure_period=period, index_weights=weights)
+                 disclosure_period=period, index_weights=weights, report=report["id"])
 
 
 def url_args(world: World, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -225,7 +229,7 @@ def url_args(world: World, overrides: dict[str, Any] | None = None) -> dict[str,
         "complaint_id": world.complaint, "business_id": world.business_x, "key_id": world.api_key_x,
         "upload_id": world.upload, "webhook_id": world.webhook_x, "ref": world.delivery_ref,
         "notification_id": world.notification, "code": "online_shopping", "period": world.disclosure_period,
-        "user_id": world.agent_x, "invitation_id": world.invitation,
+        "user_id": world.agent_x, "invitation_id": world.invitation, "report_id": world.report,
     }
     for name, value in (overrides or {}).items():
         args[name] = getattr(world, value) if isinstance(value, str) and hasattr(world, value) else value

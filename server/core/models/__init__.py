@@ -11,6 +11,7 @@ from server.core.models.business import (  # noqa: F401
     Webhook,
     WechatBinding,
 )
+from server.core.models.casefile import PublicReply, Report, ReportAttachment  # noqa: F401
 from server.core.models.complaints import (  # noqa: F401
     Complaint,
     ComplaintEvent,

@@ -1,6 +1,7 @@
 // Mediator console: review queue (accept / reject with reason), mediation cases (outcome and amount),
-// overdue complaints, appeals, the publication review (待审核公开), verification of new businesses, CSV export.
-import { api, h, clear, say, errorText, fmtTime, refNames, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
+// overdue complaints, appeals, the publication review (待审核公开), verification of new businesses, reports (举报),
+// CSV export.
+import { api, h, clear, say, errorText, fmtTime, refNames, pager, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
 let status = 'submitted', appeal = '', publication = '', flag = '', moderation = '', selected = null;
@@ -152,6 +153,22 @@ async function loadPending() {
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '6', class: 'error' }, errorText(err)))); }
 }
 
+// Reports (举报) of the region: tips about violations, never complaints and never in an index.
+let reportsPage = 1;
+async function loadReports() {
+  const tbody = $('#reports tbody');
+  try {
+    const data = await api(`/reports?page=${reportsPage}&per_page=20`);
+    clear(tbody, data.items.length ? data.items.map((r) => h('tr', { dataset: { report: String(r.id) } },
+      h('td', {}, r.business_id ? h('a', { href: `/businesses/${r.business_id}` }, r.business_name) : r.business_name),
+      h('td', {}, r.region_name), h('td', {}, r.description),
+      h('td', {}, r.attachments.map((a, i) => h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `附件${i + 1} `))),
+      h('td', {}, fmtTime(r.created_at))))
+      : h('tr', {}, h('td', { colspan: '5', class: 'muted' }, '辖区内暂无举报。')));
+    pager($('#reports-pager'), data.page, data.per_page, data.total, (p) => { reportsPage = p; loadReports(); });
+  } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
+}
+
 for (const b of $$('.tab')) {
   b.addEventListener('click', () => {
     $$('.tab').forEach((x) => x.classList.toggle('active', x === b));
@@ -165,7 +182,8 @@ for (const b of $$('.tab')) {
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();
-    } else loadPending();
+    } else if (b.dataset.tab === 'reports') loadReports();
+    else loadPending();
   });
 }
 $('#queue-filters').addEventListener('submit', (e) => { e.preventDefault(); loadQueue(); });
