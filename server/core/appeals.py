@@ -39,6 +39,7 @@ from server.core.errors import (
 )
 from server.core.models import Appeal, AppealAttachment, Complaint, ComplaintEvent, Upload, User, utcnow
 from server.core.timeutil import to_iso
+from server.core.uploads import claim_own_uploads
 
 REASONS: dict[str, str] = {
     "not_consumer": "投诉人并非本商家的消费者",
@@ -144,26 +145,9 @@ def _notify(session: Session, settings: Mapping[str, Any], complaint: Complaint,
 # ------------------------------------------------------------------ filing
 
 def _check_attachments(session: Session, actor: Actor, attachment_ids: Sequence[str]) -> list[Upload]:
-    ids = list(dict.fromkeys(attachment_ids or []))
-    if not ids:
-        return []
-    errors = []
-    if len(ids) > MAX_ATTACHMENTS:
-        raise ValidationFailed([{"field": "attachment_ids", "message": f"最多 {MAX_ATTACHMENTS} 个附件"}])
-    if actor.user_id is None:
+    if attachment_ids and actor.user_id is None:
         raise ValidationFailed([{"field": "attachment_ids", "message": "API 密钥不能附带附件，请由员工登录后上传"}])
-    uploads = {u.id: u for u in session.execute(select(Upload).where(Upload.id.in_(ids))).scalars()}
-    used = set(session.execute(select(AppealAttachment.upload_id)
-                               .where(AppealAttachment.upload_id.in_(ids))).scalars())
-    for aid in ids:
-        u = uploads.get(aid)
-        if u is None:
-            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不存在"})
-        elif u.owner_id != actor.user_id or u.complaint_id is not None or aid in used:
-            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不可用"})
-    if errors:
-        raise ValidationFailed(errors)
-    return [uploads[i] for i in ids]
+    return claim_own_uploads(session, actor, attachment_ids, limit=MAX_ATTACHMENTS)
 
 
 def file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, reason: str,

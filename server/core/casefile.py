@@ -22,7 +22,6 @@ from server.core.actor import Actor
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, NotFound, ValidationFailed
 from server.core.models import (
-    AppealAttachment,
     Business,
     Complaint,
     PublicReply,
@@ -32,6 +31,7 @@ from server.core.models import (
     utcnow,
 )
 from server.core.timeutil import to_iso
+from server.core.uploads import claim_own_uploads
 
 MAX_ATTACHMENTS = 9
 REPLY_MAX_LENGTH = 1000
@@ -55,26 +55,7 @@ def report_visibility(actor: Actor):
 
 
 def _report_uploads(session: Session, actor: Actor, ids: Sequence[str]) -> list[Upload]:
-    ids = list(dict.fromkeys(ids or []))
-    if not ids:
-        return []
-    if len(ids) > MAX_ATTACHMENTS:
-        raise ValidationFailed([{"field": "attachment_ids", "message": f"最多 {MAX_ATTACHMENTS} 个附件"}])
-    uploads = {u.id: u for u in session.execute(select(Upload).where(Upload.id.in_(ids))).scalars()}
-    used = set(session.execute(select(ReportAttachment.upload_id).where(ReportAttachment.upload_id.in_(ids)))
-               .scalars())
-    used |= set(session.execute(select(AppealAttachment.upload_id).where(AppealAttachment.upload_id.in_(ids)))
-                .scalars())
-    errors = []
-    for aid in ids:
-        u = uploads.get(aid)
-        if u is None:
-            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不存在"})
-        elif u.owner_id != actor.user_id or u.complaint_id is not None or aid in used:
-            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不可用"})
-    if errors:
-        raise ValidationFailed(errors)
-    return [uploads[i] for i in ids]
+    return claim_own_uploads(session, actor, ids, limit=MAX_ATTACHMENTS)
 
 
 def file_report(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],

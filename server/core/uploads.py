@@ -181,3 +181,42 @@ def get_readable_upload(session, actor: Actor | None, upload_id: str) -> Upload:
                 select(Report.id).where(Report.id == report.id, report_visibility(actor))).first() is not None:
             return upload
     raise NotFound("附件不存在")
+
+
+def check_own_uploads(session, actor: Actor, attachment_ids, *, complaint_id: int | None = None,
+                      limit: int | None = None) -> tuple[list, list[dict[str, str]]]:
+    """The caller's uploads that may become evidence now, in the order asked (duplicates dropped), and the
+    errors for the others: one upload is evidence of one thing only — a complaint (`complaint_id` allows
+    the caller's own complaint again, for a supplement), an appeal or a report. One query."""
+    from sqlalchemy import exists, select
+
+    from server.core.models import AppealAttachment, ReportAttachment, Upload
+
+    ids = list(dict.fromkeys(attachment_ids or []))
+    if limit is not None and len(ids) > limit:
+        return [], [{"field": "attachment_ids", "message": f"最多 {limit} 个附件"}]
+    if not ids:
+        return [], []
+    in_use = (exists().where(AppealAttachment.upload_id == Upload.id)
+              | exists().where(ReportAttachment.upload_id == Upload.id))
+    rows = {u.id: (u, used) for u, used in session.execute(
+        select(Upload, in_use.label("used")).where(Upload.id.in_(ids))).all()}
+    errors = []
+    for aid in ids:
+        if aid not in rows:
+            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不存在"})
+            continue
+        u, used = rows[aid]
+        if u.owner_id is None or u.owner_id != actor.user_id or used or u.complaint_id not in (None, complaint_id):
+            errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不可用"})
+    return ([rows[i][0] for i in ids] if not errors else []), errors
+
+
+def claim_own_uploads(session, actor: Actor, attachment_ids, **kwargs) -> list:
+    """check_own_uploads, refusing the whole request (422) when any upload may not be used."""
+    from server.core.errors import ValidationFailed
+
+    uploads, errors = check_own_uploads(session, actor, attachment_ids, **kwargs)
+    if errors:
+        raise ValidationFailed(errors)
+    return uploads

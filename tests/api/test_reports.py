@@ -121,3 +121,19 @@ def test_reports_are_rate_limited(app, client, auth):
     r = client.post("/api/v1/reports", headers=consumer.headers, json={
         "business_name": "某店", "region_code": "110105", "description": "第三次举报：该店铺无证经营。"})
     assert r.status_code == 429 and r.headers.get("Retry-After") and r.get_json()["detail"]
+
+
+def test_report_evidence_cannot_be_reused_as_complaint_evidence(client, auth):
+    """Report evidence is for the region's mediators: attached again to a complaint it would reach the business."""
+    from tests.factories import complaint_body
+
+    consumer = auth.consumer()
+    owner, biz = auth.business()
+    up = client.post("/api/v1/uploads", headers=consumer.headers, content_type="multipart/form-data",
+                     data={"file": (io.BytesIO(png_bytes()), "photo.png")}).get_json()
+    _report(client, consumer, attachment_ids=[up["id"]])
+    r = client.post("/api/v1/complaints", headers=consumer.headers,
+                    json=complaint_body(biz["id"], attachment_ids=[up["id"]]))
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == [{"field": "attachment_ids", "message": f"附件 {up['id']} 不可用"}]
+    assert client.get(f"/api/v1/uploads/{up['id']}", headers=owner.headers).status_code == 404

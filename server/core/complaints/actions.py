@@ -25,6 +25,7 @@ from server.core.errors import Forbidden, InvalidTransition, NotFound, Validatio
 from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
 from server.core.moderation.holds import hold_if_review
 from server.core.timeutil import add_working_days
+from server.core.uploads import check_own_uploads, claim_own_uploads
 from server.core.vocabulary import ACTIONS, STATUSES
 
 GENESIS_HASH = "0" * 64
@@ -121,16 +122,8 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
         if business is None:
             errors.append({"field": "business_id", "message": "商家不存在"})
     attachment_ids = list(dict.fromkeys(data.get("attachment_ids") or []))
-    uploads: list[Upload] = []
-    if attachment_ids:
-        uploads = list(session.execute(select(Upload).where(Upload.id.in_(attachment_ids))).scalars())
-        found = {u.id for u in uploads}
-        for aid in attachment_ids:
-            if aid not in found:
-                errors.append({"field": "attachment_ids", "message": f"附件 {aid} 不存在"})
-        for u in uploads:
-            if u.owner_id != actor.user_id or u.complaint_id is not None:
-                errors.append({"field": "attachment_ids", "message": f"附件 {u.id} 不可用"})
+    uploads, upload_errors = check_own_uploads(session, actor, attachment_ids)
+    errors += upload_errors
     if errors:
         raise ValidationFailed(errors)
     # Before anything is written: a risky text is refused whole (422 content_rejected).
@@ -331,20 +324,12 @@ def _resume(complaint: Complaint, now: datetime) -> int:
 
 def _attach(session: Session, actor: Actor, complaint: Complaint, attachment_ids: list[str]) -> list[str]:
     """The consumer's own unattached uploads join the complaint's evidence (supplement); refused whole otherwise."""
-    ids = list(dict.fromkeys(attachment_ids))
-    if not ids:
-        return []
-    uploads = {u.id: u for u in session.execute(select(Upload).where(Upload.id.in_(ids))).scalars()}
-    errors = [{"field": "attachment_ids", "message": f"附件 {i} 不可用"} for i in ids
-              if i not in uploads or uploads[i].owner_id != actor.user_id
-              or uploads[i].complaint_id not in (None, complaint.id)]
-    if errors:
-        raise ValidationFailed(errors)
-    for u in uploads.values():
+    uploads = claim_own_uploads(session, actor, attachment_ids, complaint_id=complaint.id)
+    for u in uploads:
         u.complaint_id = complaint.id
         if u.moderation == "review":
             complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
-    return ids
+    return [u.id for u in uploads]
 
 
 def _route_after_accept(session: Session, settings: Mapping[str, Any], complaint: Complaint, now: datetime,
