@@ -99,15 +99,35 @@ class SqlStorage(Storage, MovingWindowSupport):
         with self.engine.begin() as conn:
             return conn.execute(delete(self.table).where(self.table.c.expires_at <= (now or time.time()))).rowcount
 
-    # The fixed-window API of Storage: unused by the moving-window strategy.
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:  # pragma: no cover
-        raise NotImplementedError
+    # The counter API every `limits` Storage has (fixed-window strategies); the app's limiters use the
+    # moving window above, but the storage answers these too rather than failing: a counter is the
+    # key's unexpired entries.
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        t = self.table
+        with self.engine.begin() as conn:
+            if self.postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _key64(key)})
+            # A fixed window ends when its first entry's does: later entries share that end.
+            ends = conn.execute(select(func.max(t.c.expires_at))
+                                .where(t.c.bucket == key, t.c.expires_at > now)).scalar_one()
+            ends = float(ends) if ends is not None else now + expiry
+            if amount > 0:
+                conn.execute(insert(t), [{"bucket": key, "at": now, "expires_at": ends}] * amount)
+            return int(conn.execute(select(func.count()).select_from(t)
+                                    .where(t.c.bucket == key, t.c.expires_at > now)).scalar_one())
 
-    def get(self, key: str) -> int:  # pragma: no cover
-        raise NotImplementedError
+    def get(self, key: str) -> int:
+        t = self.table
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(t)
+                                    .where(t.c.bucket == key, t.c.expires_at > time.time())).scalar_one())
 
-    def get_expiry(self, key: str) -> float:  # pragma: no cover
-        raise NotImplementedError
+    def get_expiry(self, key: str) -> float:
+        t = self.table
+        with self.engine.connect() as conn:
+            latest = conn.execute(select(func.max(t.c.expires_at)).where(t.c.bucket == key)).scalar_one()
+        return float(latest) if latest is not None else time.time()
 
     def check(self) -> bool:
         return True
