@@ -75,6 +75,16 @@ def database_url():
     drop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_clients():
+    """server.core.clients keeps one WeChat/Alipay/SMS client per process and configuration: each test
+    starts with none, as a new process would (a simulator port reused by a later test, a token cached)."""
+    from server.core import clients
+
+    clients.reset()
+    yield
+
+
 @pytest.fixture
 def private_redis():
     """A redis-server of the test's own on a free port (tests that kill, restart or flush it)."""

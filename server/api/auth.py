@@ -7,7 +7,8 @@ from server.api.common import db_session, operation, settings
 from server.api.schemas import CaptchaOut, LogoutIn, PasswordLogin, RefreshIn, TokensOut
 from server.core.errors import CaptchaRequired, InvalidCredentials, InvalidToken
 from server.core.identity import guards
-from server.core.identity.accounts import authenticate_password, user_json
+from server.core.identity.accounts import user_json
+from server.core.identity.providers import get_login_provider
 from server.core.identity.tokens import end_session, issue_tokens, revoke_refresh_token, rotate_refresh_token
 
 bp = Blueprint("auth", __name__)
@@ -23,8 +24,9 @@ def tokens_response(user, tokens: dict) -> dict:
 def password_login(body: PasswordLogin):
     from server.api.limits import client_ip
 
-    s = db_session()
     cfg = settings()
+    provider = get_login_provider(cfg, "password")
+    s = db_session()
     ip = client_ip()
     # No lock-out: past the failure thresholds (account or address) a captcha is needed, checked before the
     # password hash, so guessing costs the guesser a captcha each time and the owner can still sign in.
@@ -35,12 +37,13 @@ def password_login(body: PasswordLogin):
             s.commit()  # a wrong answer uses the image up
             raise
     try:
-        user = authenticate_password(s, body.username, body.password)
+        user = provider.verify(cfg, {"username": body.username, "password": body.password}, session=s)
     except InvalidCredentials:
         guards.record_password_failure(s, cfg, body.username, ip)
         s.commit()
         raise
     guards.clear(s, cfg, guards.PASSWORD_ACCOUNT, body.username)
+    user = provider.sign_in(s, cfg, user)
     tokens = issue_tokens(s, cfg, user)
     s.commit()
     return tokens_response(user, tokens)

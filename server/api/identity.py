@@ -21,10 +21,10 @@ from server.api.common import db_session, operation, settings
 from server.api.limits import check_ip_limit, check_login_limits, check_sms_send_limits
 from server.api.schemas import MeOut, Strict, TokensOut
 from server.core import businesses as biz
+from server.core import clients
 from server.core.errors import Forbidden, NotFound
 from server.core.identity import signin, sms_codes
-from server.core.identity.providers.alipay import AlipayMini
-from server.core.identity.providers.sms import get_sms_provider
+from server.core.identity.providers import get_login_provider
 from server.core.identity.providers.wechat import WeChatMini, WeChatOA
 from server.core.models import utcnow
 from server.core.privacy import normalize_phone
@@ -96,26 +96,15 @@ def _redis():
     return get_redis(current_app)
 
 
-def _provider(cls, *keys: str):
-    """One client per app and configuration: without Redis its in-memory WeChat access token is then
-    shared by every request of this process instead of being fetched again for each one."""
-    cfg = settings()
-    cache = current_app.extensions.setdefault("smart315.identity_clients", {})
-    key = (cls.__name__,) + tuple(str(cfg.get(k)) for k in keys)
-    client = cache.get(key)
-    if client is None:
-        client = cache[key] = cls(cfg, _redis())
-    return client
-
-
+# One client per process and configuration (server.core.clients), the same objects the notification
+# worker and moderation use: without Redis, the in-memory WeChat access token is then shared by every
+# request of this process instead of being fetched again for each one.
 def wechat_mini() -> WeChatMini:
-    return _provider(WeChatMini, "WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL",
-                     "WECHAT_TIMEOUT_SECONDS")
+    return clients.wechat_mini(settings(), _redis())
 
 
 def wechat_oa() -> WeChatOA:
-    return _provider(WeChatOA, "WECHAT_OA_APPID", "WECHAT_OA_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS",
-                     "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY")
+    return clients.wechat_oa(settings(), _redis())
 
 
 def _current_user(actor):
@@ -166,11 +155,12 @@ def _cached_qr_url(scene: str) -> str | None:
 @operation(summary="微信小程序登录（wx.login 的 code 换取会话）；已登录时绑定到当前账号", body=WechatLoginIn,
            response=TokensOut, auth="optional", tags=("auth",), errors=(401, 403, 409, 502, 503))
 def wechat_login(body: WechatLoginIn, actor):
+    provider = get_login_provider(settings(), "wechat")
     current = _current_user(actor)
     check_ip_limit("wechat")
-    info = wechat_mini().code_to_session(body.code)
+    info = provider.verify(settings(), {"code": body.code}, redis=_redis())
     s = db_session()
-    user = signin.do_sign_in_wechat(s, settings(), info, current=current)
+    user = provider.sign_in(s, settings(), info, current=current)
     tokens = signin_tokens(s, user)
     s.commit()
     return tokens_response(user, tokens)
@@ -180,11 +170,12 @@ def wechat_login(body: WechatLoginIn, actor):
 @operation(summary="支付宝小程序登录（my.getAuthCode 的授权码）；已登录时绑定到当前账号", body=AlipayLoginIn,
            response=TokensOut, auth="optional", tags=("auth",), errors=(401, 403, 409, 502, 503))
 def alipay_login(body: AlipayLoginIn, actor):
+    provider = get_login_provider(settings(), "alipay")
     current = _current_user(actor)
     check_ip_limit("alipay")
-    info = AlipayMini(settings()).oauth_token(body.auth_code)
+    info = provider.verify(settings(), {"auth_code": body.auth_code})
     s = db_session()
-    user = signin.do_sign_in_alipay(s, settings(), info, current=current)
+    user = provider.sign_in(s, settings(), info, current=current)
     tokens = signin_tokens(s, user)
     s.commit()
     return tokens_response(user, tokens)
@@ -199,14 +190,15 @@ def signin_tokens(s, user) -> dict:
 @bp.post("/auth/sms/send")
 @operation(summary="发送短信验证码（6 位，5 分钟内有效；同一手机号 60 秒内不重复发送；"
                    "同一地址每小时超过 SMS_CAPTCHA_AFTER 次需图形验证码，428 captcha_required）", body=SmsSendIn,
-           response=SmsSentOut, status=202, auth="none", tags=("auth",), errors=(428, 429, 502, 503))
+           response=SmsSentOut, status=202, auth="none", tags=("auth",), errors=(403, 428, 429, 502, 503))
 def sms_send(body: SmsSendIn):
     from server.api.limits import client_ip
     from server.core.errors import CaptchaRequired
     from server.core.identity import guards
 
-    s = db_session()
     cfg = settings()
+    provider = get_login_provider(cfg, "sms")
+    s = db_session()
     ip = client_ip()
     phone_hash = sms_codes.phone_lookup_hash(cfg, body.phone)
     sms_codes.check_can_send(s, cfg, phone_hash)  # the cooldown answers first and costs no quota
@@ -220,7 +212,7 @@ def sms_send(body: SmsSendIn):
     code, _ = sms_codes.do_issue_code(s, cfg, body.phone)
     guards.record_sms_send(s, cfg, ip)
     # Send before committing: if the provider fails, no code row is left that nobody received.
-    get_sms_provider(cfg).send_code(body.phone, code)
+    provider.send_code(cfg, body.phone, code)
     s.commit()
     return {"expires_in": sms_codes.code_ttl(cfg), "resend_after": sms_codes.resend_cooldown(cfg)}, 202
 
@@ -229,15 +221,16 @@ def sms_send(body: SmsSendIn):
 @operation(summary="短信验证码登录（网页端消费者；新手机号自动注册）", body=SmsLoginIn, response=TokensOut,
            auth="none", tags=("auth",), errors=(401, 403))
 def sms_login(body: SmsLoginIn):
-    s = db_session()
     cfg = settings()
+    provider = get_login_provider(cfg, "sms")
+    s = db_session()
     check_login_limits("sms", sms_codes.phone_lookup_hash(cfg, body.phone))
     try:
-        sms_codes.do_consume_code(s, cfg, body.phone, body.code)
+        phone = provider.verify(cfg, {"phone": body.phone, "code": body.code}, session=s)
     except Exception:
         s.commit()  # keep the counted attempt: wrong guesses must not be free
         raise
-    user = signin.do_sign_in_phone(s, cfg, body.phone)
+    user = provider.sign_in(s, cfg, phone)
     tokens = signin_tokens(s, user)
     s.commit()
     return tokens_response(user, tokens)

@@ -77,6 +77,13 @@ class ApiKeyNotAllowed(Forbidden):
     title = "此操作不接受 API 密钥"
 
 
+class LoginMethodDisabled(Forbidden):
+    """The sign-in method is not in this deployment's LOGIN_PROVIDERS."""
+
+    code = "login_method_disabled"
+    title = "该登录方式未启用，请使用其他方式登录"
+
+
 class AccountDeactivated(Forbidden):
     code = "account_deactivated"
     title = "该账号已被平台停用，无法登录；如有疑问请联系平台客服"

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -33,9 +32,6 @@ SCENE_OF = {"complaint": "forum", "message": "comment", "reply": "comment", "app
 REJECTED_DETAIL = "内容包含违规信息（{label}），未能提交，请修改后重试"
 MEDIA_URL_TTL_SECONDS = 24 * 3600
 
-_clients_lock = threading.Lock()
-_clients: dict[tuple, Any] = {}
-
 __all__ = ["PROVIDERS", "RANK", "VERDICTS", "Verdict", "check_media", "check_text", "check_texts", "enforce",
            "media_signature", "media_url_for", "provider_name", "worst"]
 
@@ -50,9 +46,10 @@ def _local(settings: Mapping[str, Any]) -> LocalModeration:
 
 
 def _wechat(settings: Mapping[str, Any]):
-    """One WeChat moderation client per configuration and process; its access token is shared through
-    Redis when the app has one (wechatpy's RedisStorage), like the sign-in client's."""
-    from server.core.identity.providers.wechat import WeChatMini
+    """WeChat moderation through the process's one mini-program client for this configuration
+    (server.core.clients: the same object sign-in and the notification worker use), its access token
+    shared through Redis when the app has one (wechatpy's RedisStorage)."""
+    from server.core import clients
     from server.core.moderation.wechat import WeChatModeration
 
     url = settings.get("REDIS_URL")
@@ -62,13 +59,7 @@ def _wechat(settings: Mapping[str, Any]):
         redis = shared_redis(str(url))
     else:
         redis = None
-    key = tuple(str(settings.get(k)) for k in ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL",
-                                               "WECHAT_TIMEOUT_SECONDS")) + (str(url),)
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            client = _clients[key] = WeChatModeration(WeChatMini(dict(settings), redis))
-        return client
+    return WeChatModeration(clients.wechat_mini(settings, redis))
 
 
 def openid_of(user: Any) -> str | None:

@@ -26,6 +26,7 @@ from server.core.errors import (
     TransientDeliveryError,
     UpstreamUnavailable,
 )
+from server.core.identity.providers import register
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +126,11 @@ def _read_key(path: str | None, private: bool) -> str:
 class AlipayMini:
     """The Alipay mini-app: login by auth_code and subscribe (template) messages."""
 
+    # Every setting the client is built from (server.core.clients keys its cache on their values and
+    # on the key files' versions, so the files are read once per client, not once per login).
+    KEY_FILE_SETTINGS = ("ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE")
+    SETTINGS = ("ALIPAY_APPID", "ALIPAY_GATEWAY_URL", "ALIPAY_TIMEOUT_SECONDS", *KEY_FILE_SETTINGS)
+
     def __init__(self, settings: dict[str, Any]):
         self.appid = str(settings["ALIPAY_APPID"])
         self.client = _Gateway(
@@ -211,3 +217,23 @@ def generate_dev_keys(directory: str | os.PathLike) -> tuple[str, str, str, str]
         public_path.write_bytes(public_pem)
         paths += [str(private_path), str(public_path)]
     return paths[0], paths[1], paths[2], paths[3]
+
+
+# ------------------------------------------------------------------ the login provider "alipay"
+
+class AlipayLogin:
+    """POST /auth/alipay: my.getAuthCode()'s code -> alipay.system.oauth.token -> the account holding
+    the user_id or open_id (a signed-in caller links it to their own account)."""
+
+    def verify(self, settings: Any, credentials: Any, *, session: Any = None, redis: Any = None) -> dict[str, Any]:
+        from server.core import clients
+
+        return clients.alipay_mini(settings).oauth_token(credentials["auth_code"])
+
+    def sign_in(self, session: Any, settings: Any, verified: Any, *, current: Any = None) -> Any:
+        from server.core.identity.signin import do_sign_in_alipay
+
+        return do_sign_in_alipay(session, settings, verified, current=current)
+
+
+register("alipay")(AlipayLogin())

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import requests
 
 from server.core.errors import RateLimited, UpstreamUnavailable, ValidationFailed
+from server.core.identity.providers import register
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,9 @@ class AliyunSms:
 
 
 _PROVIDERS = {"console": ConsoleSms, "aliyun": AliyunSms}
+# Every setting a provider is built from (server.core.clients keys its cache on their values).
+SETTINGS = ("SMS_PROVIDER", "SMS_ENDPOINT", "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME",
+            "SMS_TEMPLATE_CODE", "SMS_REGION_ID", "SMS_TIMEOUT_SECONDS")
 
 
 def get_sms_provider(settings: dict[str, Any]) -> SmsProvider:
@@ -144,3 +148,30 @@ def get_sms_provider(settings: dict[str, Any]) -> SmsProvider:
         return _PROVIDERS[name](settings)
     except KeyError:
         raise ValueError(f"unknown SMS_PROVIDER {name!r}; choose one of {sorted(_PROVIDERS)}") from None
+
+
+# ------------------------------------------------------------------ the login provider "sms"
+
+class SmsLogin:
+    """POST /auth/sms/send then /auth/sms/login: a 6-digit code sent to the phone, then the account
+    with that phone (a new consumer for a new number). Never links to a signed-in caller."""
+
+    def send_code(self, settings: Any, phone: str, code: str) -> None:
+        from server.core import clients
+
+        clients.sms(settings).send_code(phone, code)
+
+    def verify(self, settings: Any, credentials: Any, *, session: Any = None, redis: Any = None) -> str:
+        """Use the code up (a wrong one is counted in `session`, which the caller commits); the phone."""
+        from server.core.identity.sms_codes import do_consume_code
+
+        do_consume_code(session, settings, credentials["phone"], credentials["code"])
+        return credentials["phone"]
+
+    def sign_in(self, session: Any, settings: Any, verified: Any, *, current: Any = None) -> Any:
+        from server.core.identity.signin import do_sign_in_phone
+
+        return do_sign_in_phone(session, settings, verified)
+
+
+register("sms")(SmsLogin())

@@ -28,7 +28,7 @@ from server.core.errors import (
     TransientDeliveryError,
     UpstreamUnavailable,
 )
-from server.core.identity.providers import install_log_redaction
+from server.core.identity.providers import install_log_redaction, register
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +195,9 @@ def _short_str(value: Any, limit: int = 128) -> bool:
 class WeChatMini(_WeChatBase):
     """The mini-program: login (code2Session), phone number, subscribe messages."""
 
+    # Every setting the client is built from (server.core.clients keys its cache on their values).
+    SETTINGS = ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS")
+
     def __init__(self, settings: dict[str, Any], redis: Any = None):
         super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis)
 
@@ -251,6 +254,9 @@ class WeChatMini(_WeChatBase):
 
 class WeChatOA(_WeChatBase):
     """The official account: parametric QR tickets, the event callback, template messages to staff."""
+
+    SETTINGS = ("WECHAT_OA_APPID", "WECHAT_OA_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS",
+                "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_CALLBACK_WINDOW_SECONDS")
 
     def __init__(self, settings: dict[str, Any], redis: Any = None):
         super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
@@ -389,3 +395,23 @@ def _as_template_data(data: dict) -> dict:
     for key, value in (data or {}).items():
         out[key] = value if isinstance(value, dict) else {"value": "" if value is None else str(value)}
     return out
+
+
+# ------------------------------------------------------------------ the login provider "wechat"
+
+class WeChatLogin:
+    """POST /auth/wechat: wx.login()'s code -> jscode2session -> the account holding the openid
+    (a signed-in caller links it to their own account)."""
+
+    def verify(self, settings: Any, credentials: Any, *, session: Any = None, redis: Any = None) -> dict[str, Any]:
+        from server.core import clients
+
+        return clients.wechat_mini(settings, redis).code_to_session(credentials["code"])
+
+    def sign_in(self, session: Any, settings: Any, verified: Any, *, current: Any = None) -> Any:
+        from server.core.identity.signin import do_sign_in_wechat
+
+        return do_sign_in_wechat(session, settings, verified, current=current)
+
+
+register("wechat")(WeChatLogin())
