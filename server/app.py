@@ -23,6 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.core.storage import get_store
 
     get_store(settings)  # UPLOAD_STORAGE / S3_* misconfigured: refuse to start rather than 500 on an upload
+    from server.core.registry import check_settings
+
+    check_settings(settings)  # LOGIN_PROVIDERS / NOTIFICATION_CHANNELS name only known entries
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]

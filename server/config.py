@@ -44,6 +44,10 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _names(value: str) -> list[str]:
+    return [n.strip().lower() for n in value.split(",") if n.strip()]
+
+
 def _json_obj(value: str | None, default: dict[str, str]) -> dict[str, str]:
     if not value:
         return dict(default)
@@ -101,6 +105,10 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "SMS_ENDPOINT": env.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com",
         "SMS_REGION_ID": env.get("SMS_REGION_ID") or "cn-hangzhou",
         "SMS_TIMEOUT_SECONDS": float(env.get("SMS_TIMEOUT_SECONDS") or 5),
+        # registries: the enabled login providers and notification channels (comma-separated; all by default)
+        "LOGIN_PROVIDERS": _names(env.get("LOGIN_PROVIDERS") or "wechat,alipay,sms,password"),
+        "NOTIFICATION_CHANNELS": _names(env.get("NOTIFICATION_CHANNELS")
+                                        or "inbox,wechat_subscribe,wechat_template,alipay,webhook"),
         "LLM_BASE_URL": env.get("LLM_BASE_URL") or None,
         "LLM_API_KEY": env.get("LLM_API_KEY") or None,
         "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-flash",

@@ -34,8 +34,10 @@ MAX_BATCHES_PER_RUN = 1000
 
 
 def make_context(db: Database, settings: dict[str, Any]) -> Context:
+    from server.core.registry import check_settings
     from server.redis_client import make_redis
 
+    check_settings(settings)  # an unknown NOTIFICATION_CHANNELS entry stops the worker here
     return Context(settings=settings, db=db, redis=make_redis(settings.get("REDIS_URL")))
 
 

@@ -110,7 +110,7 @@ def _send_row(ctx: Context, row: Notification, now: datetime | None = None) -> O
     give_up_at = row.created_at + timedelta(seconds=setting(ctx.settings, "NOTIFY_GIVE_UP_SECONDS"))
     if now >= give_up_at:
         return Outcome("dead", row.last_error or "gave up before sending")
-    sender = get_sender(row.channel)
+    sender = get_sender(row.channel, ctx.settings)
     if sender is None:
         return Outcome("failed", f"unknown channel {row.channel}")
     try:
@@ -128,7 +128,8 @@ def _send_row(ctx: Context, row: Notification, now: datetime | None = None) -> O
 
 
 def _forget_broken_redis(ctx: Context, exc: Exception) -> None:
-    """The WeChat clients keep their access token in Redis; if Redis is gone, keep going without it."""
+    """The WeChat clients keep their access token in Redis; if Redis is gone, keep going without it
+    (server.core.clients then hands out clients keeping their token in this process)."""
     try:
         import redis
     except ImportError:  # pragma: no cover
@@ -137,7 +138,6 @@ def _forget_broken_redis(ctx: Context, exc: Exception) -> None:
         log.warning("Redis unavailable for provider tokens; continuing with in-process token storage")
         with ctx.lock:
             ctx.redis = None
-            ctx.cache.clear()
 
 
 def record(db, settings: Mapping[str, Any], row: Notification, outcome: Outcome, now: datetime | None = None) -> str:

@@ -12,6 +12,7 @@ Channels:
 - wechat_template: business staff with a bound official-account openid (target: oa_openid).
 - webhook: each live webhook of the business subscribed to the event (target: webhook id). The
   payload carries a delivery id fixed at enqueue time, the same on every retry.
+Only channels NOTIFICATION_CHANNELS enables get rows (all by default; the inbox always).
 
 After the transaction commits, workers are woken (Redis LPUSH when REDIS_URL is set, and an
 in-process event for the embedded loop). The wake-up is only a hint: the row is the truth.
@@ -40,6 +41,7 @@ from server.core.models import (
     Notification,
     Webhook,
 )
+from server.core.notifications.channels import enabled_channels
 from server.core.vocabulary import WEBHOOK_EVENTS
 
 log = logging.getLogger(__name__)
@@ -198,9 +200,11 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
     wx_oa = (settings.get("WECHAT_OA_TEMPLATES") or {}).get(event_type)
     ali_sub = (settings.get("ALIPAY_SUBSCRIBE_TEMPLATES") or {}).get(event_type)
 
+    enabled = enabled_channels(settings)  # NOTIFICATION_CHANNELS: no rows for a channel switched off
+
     def add(**kw) -> None:
         nonlocal written
-        if _add(session, event_type=event_type, source=source, complaint=complaint, now=now, body=body, **kw):
+        if kw["channel"] in enabled and _add(session, event_type=event_type, source=source, complaint=complaint, now=now, body=body, **kw):
             written += 1
 
     # Every read first (one statement), then every row: a read between two added rows would autoflush

@@ -1,4 +1,7 @@
-"""Delivery channels behind one tiny registry: channel name -> send(ctx, row) -> Outcome.
+"""Delivery channels behind one tiny registry (server.core.registry): channel name -> send(ctx, row) -> Outcome.
+
+NOTIFICATION_CHANNELS names the enabled channels (all by default; "inbox" is always on: it is the
+record GET /notifications shows). The outbox writes rows only for enabled channels.
 
 A sender either returns an Outcome or raises PermanentDeliveryError (final: state "failed"),
 TransientDeliveryError (retried with backoff) or Skip (state "skipped", with the reason).
@@ -7,12 +10,12 @@ through ctx.db (e.g. to use up a subscribe grant).
 """
 from __future__ import annotations
 
-import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.core.registry import Registry
 from server.core.timeutil import SHANGHAI
 from server.core.vocabulary import STATUSES
 
@@ -32,47 +35,40 @@ class Outcome:
 
 @dataclass
 class Context:
-    """What senders need: settings, the Database (for short transactions), Redis or None, a cache
-    for provider clients (built once per worker process)."""
+    """What senders need: settings, the Database (for short transactions) and Redis or None. The
+    provider clients come from server.core.clients (one per process and configuration, shared with
+    the API); `lock` guards changes to the context (dispatch drops a broken Redis)."""
 
     settings: dict[str, Any]
     db: Any
     redis: Any = None
-    cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def client(self, name: str, build: Callable[[], Any]) -> Any:
-        with self.lock:
-            if name not in self.cache:
-                self.cache[name] = build()
-            return self.cache[name]
 
 
 Sender = Callable[[Context, Any], "Outcome | None"]
-SENDERS: dict[str, Sender] = {}
-_MODULES = ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook")
+# Channel name -> sender; NOTIFICATION_CHANNELS enables a subset (all by default; the inbox always).
+CHANNELS: Registry[Sender] = Registry(
+    "notification channel", __name__, ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook"),
+    "NOTIFICATION_CHANNELS", always=("inbox",))
+register = CHANNELS.register
 
 
-def register(channel: str):
-    def deco(fn: Sender) -> Sender:
-        SENDERS[channel] = fn
-        return fn
-
-    return deco
+def enabled_channels(settings: Mapping[str, Any]) -> tuple[str, ...]:
+    """The channels rows are written for and delivered through (ValueError naming an unknown one)."""
+    return CHANNELS.enabled(settings)
 
 
-_loaded = threading.Event()
-_load_lock = threading.Lock()
+def _disabled(ctx: Context, row: Any) -> Outcome:
+    raise Skip(f"channel {row.channel} is not in NOTIFICATION_CHANNELS")
 
 
-def get_sender(channel: str) -> Sender | None:
-    if not _loaded.is_set():
-        with _load_lock:  # worker threads ask at once: load every channel module exactly once, first
-            if not _loaded.is_set():
-                for name in _MODULES:
-                    importlib.import_module(f"{__name__}.{name}")
-                _loaded.set()
-    return SENDERS.get(channel)
+def get_sender(channel: str, settings: Mapping[str, Any] | None = None) -> Sender | None:
+    """The channel's sender (None for an unknown channel). With settings, a channel switched off since
+    its rows were written answers Skip for them: they end "skipped" with the reason, never sent."""
+    sender = CHANNELS.get(channel)
+    if sender is not None and settings is not None and not CHANNELS.is_enabled(settings, channel):
+        return _disabled
+    return sender
 
 
 def template_data(row: Any) -> dict[str, str]:

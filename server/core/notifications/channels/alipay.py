@@ -8,9 +8,9 @@ from server.core.notifications.outbox import complaint_page
 
 @register("alipay")
 def send(ctx, row) -> Outcome:
-    from server.core.identity.providers.alipay import AlipayMini
+    from server.core import clients
 
-    client = ctx.client("alipay_mini", lambda: AlipayMini(ctx.settings))
+    client = clients.alipay_mini(ctx.settings)
     data = {f"keyword{i}": v for i, v in enumerate(template_data(row).values(), start=1)}
     send_with_grant(ctx, row, "alipay", lambda template_id: client.send_subscribe_message(
         row.target, template_id, data, page=complaint_page(row.complaint_id)))

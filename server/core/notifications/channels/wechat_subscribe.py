@@ -8,9 +8,9 @@ from server.core.notifications.outbox import complaint_page
 
 @register("wechat_subscribe")
 def send(ctx, row) -> Outcome:
-    from server.core.identity.providers.wechat import WeChatMini
+    from server.core import clients
 
-    mini = ctx.client("wechat_mini", lambda: WeChatMini(ctx.settings, ctx.redis))
+    mini = clients.wechat_mini(ctx.settings, ctx.redis)
     data = template_data(row)
     send_with_grant(ctx, row, "wechat", lambda template_id: mini.send_subscribe_message(
         row.target, template_id, data, page=complaint_page(row.complaint_id)))

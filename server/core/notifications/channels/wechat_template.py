@@ -7,12 +7,12 @@ from server.core.notifications.outbox import complaint_page
 
 @register("wechat_template")
 def send(ctx, row) -> Outcome:
-    from server.core.identity.providers.wechat import WeChatOA
+    from server.core import clients
 
     template_id = (row.payload or {}).get("template_id")
     if not template_id or not row.target:
         raise Skip("no template or no bound openid")
-    oa = ctx.client("wechat_oa", lambda: WeChatOA(ctx.settings, ctx.redis))
+    oa = clients.wechat_oa(ctx.settings, ctx.redis)
     miniprogram = {"appid": ctx.settings["WECHAT_MINI_APPID"], "pagepath": complaint_page(row.complaint_id)}
     oa.send_template_message(row.target, template_id, template_data(row), miniprogram=miniprogram)
     return Outcome("sent")
