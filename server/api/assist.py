@@ -104,6 +104,10 @@ def _warm(state) -> None:
     """Build the retrieval index (jieba's dictionary, 2,000 articles, the cases) in a background thread when
     the app is created, so the first /consult of a worker does not wait seconds for it."""
     cfg = state.app.config.get("SMART315", {})
+    if cfg.get("ASSIST_INDEX_CACHE_DIR") not in (None, "", "off") and not cfg.get("SMART315_TESTING"):
+        from server.core.assist.retrieval import configure_cache
+
+        configure_cache(cfg["ASSIST_INDEX_CACHE_DIR"])
     if not cfg.get("ASSIST_WARM_INDEX", True) or cfg.get("SMART315_TESTING"):
         return  # tests build it when they need it
 
@@ -113,7 +117,7 @@ def _warm(state) -> None:
             from server.core.assist.cases import similar_cases
             from server.core.assist.retrieval import get_index
 
-            get_index()
+            get_index().search("预热", 1)  # the first search also loads jieba's dictionary
             similar_cases("预热", [])
             log.info("retrieval index ready in %.2f s", time.perf_counter() - started)
         except Exception:  # noqa: BLE001 - the first request builds it again and reports

@@ -130,3 +130,25 @@ def test_the_index_is_built_in_the_background_when_an_app_starts():
     off = SimpleNamespace(config={"SMART315": {"ASSIST_WARM_INDEX": False}}, extensions={})
     _warm(SimpleNamespace(app=off))
     assert "smart315.assist_warm" not in off.extensions
+
+
+def test_tokenized_articles_are_cached_on_disk_by_the_knowledge_base_hash(tmp_path):
+    from dataclasses import replace
+
+    from server.core.assist import retrieval
+    from server.core.assist.knowledge import load_articles
+
+    articles = load_articles()[:300]
+    retrieval.configure_cache(tmp_path)
+    try:
+        built = retrieval._Index(articles)
+        [cached] = list(tmp_path.glob("retrieval-tokens-*.json.gz"))
+        again = retrieval._Index(articles)  # from the file
+        for q in ("网购七天无理由退货", "商家卖假货退一赔三", "预付卡商家跑路"):
+            assert [(h.article.key, h.score) for h in again.search(q, 5)] == [(h.article.key, h.score) for h in built.search(q, 5)]
+        changed = (replace(articles[0], text=articles[0].text + "新增内容"),) + articles[1:]
+        assert retrieval.kb_hash(changed) != retrieval.kb_hash(articles)  # an edited law is a new file
+        cached.write_bytes(b"not gzip")
+        assert retrieval._cached_tokens(articles) is None  # a damaged file is rebuilt, never trusted
+    finally:
+        retrieval.configure_cache(None)
