@@ -255,11 +255,20 @@ def consult_view(body: ConsultIn, actor):
             yield f"event: done\ndata: {json.dumps(done, ensure_ascii=False)}\n\n"
         finally:
             chunks.close()
-            if held:
+
+    resp = Response(stream_with_context(events()), mimetype="text/event-stream",
+                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    if held:
+        # On close, not at the generator's end: a response closed before its first chunk frees the slot too.
+        released = threading.Event()
+
+        def release() -> None:
+            if not released.is_set():
+                released.set()
                 slots.release()
 
-    return Response(stream_with_context(events()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        resp.call_on_close(release)
+    return resp
 
 
 # stream=true: Server-Sent Events; each event is described as OpenAPI 3.2 does (event name, JSON text in data).
