@@ -51,14 +51,10 @@ def _wechat(settings: Mapping[str, Any]):
     shared through Redis when the app has one (wechatpy's RedisStorage)."""
     from server.core import clients
     from server.core.moderation.wechat import WeChatModeration
+    from server.core.ports import redis_for
 
     url = settings.get("REDIS_URL")
-    if url:
-        from server.redis_client import shared_redis
-
-        redis = shared_redis(str(url))
-    else:
-        redis = None
+    redis = redis_for(url)
     return WeChatModeration(clients.wechat_mini(settings, redis))
 
 
