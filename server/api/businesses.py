@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.context import db_session, settings
+from server.api.idempotency import run_idempotent
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,

@@ -13,7 +13,8 @@ from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.orm import Session
 
 from server import http_cache
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.api.schemas import PageQuery, Strict
 from server.core import cache as public_cache
 from server.core.assist.taxonomy import INDUSTRY_NAMES
