@@ -73,7 +73,7 @@ def search(query: BusinessQuery, actor):
 @operation(summary="商家公开档案：投诉处理指数及各分项、投诉数量、12 个月趋势", response=BusinessOut, auth="none",
            tags=("businesses",), errors=(404,))
 def profile(business_id: int):
-    from server.api.public import cached
+    from server.api.public_cache import cached
 
     s = db_session()
     return cached("profile", lambda: business_json(s, core.get_business(s, business_id), full=True),
