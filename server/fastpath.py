@@ -5,7 +5,7 @@ URL routing, query validation, before/after hooks, the response object): most of
 reason public reads ran at a third of a bare Flask endpoint's rate. This WSGI layer answers the same
 request from the public cache's in-process memory without entering Flask at all:
 
-- It learns. When Flask serves a GET through `server.api.public.cached`, the view marks the request
+- It learns. When Flask serves a GET through `server.api.public_cache.cached`, the view marks the request
   with its cache key; a 200 without cookies is remembered here as raw request (scheme, path, query
   string) -> (cache key, scope, route, response headers). The raw request determines the key exactly,
   because the key is derived from the validated query alone.

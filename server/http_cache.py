@@ -1,6 +1,6 @@
 """HTTP caching of public JSON, done the web's way: a strong ETag of the exact body, `Cache-Control:
 public, max-age=PUBLIC_HTTP_MAX_AGE`, and `304 Not Modified` for a matching `If-None-Match`, so nginx's
-micro-cache, a CDN and every client can reuse an answer. Used by `server.api.public.cached` (through
+micro-cache, a CDN and every client can reuse an answer. Used by `server.api.public_cache.cached` (through
 Flask) and by the fast path in front of Flask (server/fastpath.py): both answer the same headers.
 
 The ETag is a hash of the body, so it changes exactly when the body does; the max-age is short because

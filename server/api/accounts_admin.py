@@ -6,7 +6,8 @@ from flask import Blueprint
 from pydantic import BaseModel
 
 from server.api.admin import require_admin
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.core.errors import Conflict, NotFound
 from server.core.identity.accounts import set_active, user_json
 from server.core.models import User

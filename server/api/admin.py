@@ -10,7 +10,9 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, paginate
+from server.api.context import db_session
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
 from server.core.actor import Actor
 from server.core.errors import Forbidden, NotFound, ValidationFailed

@@ -6,7 +6,9 @@ from typing import Any, Literal
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
-from server.api.common import db_session, operation, run_idempotent, settings
+from server.api.context import db_session, settings
+from server.api.idempotency import run_idempotent
+from server.api.operation import operation
 from server.api.schemas import Strict
 from server.core import appeals as core
 from server.core.complaints.visibility import get_visible_complaint

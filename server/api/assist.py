@@ -22,8 +22,9 @@ from flask import Blueprint, Response, current_app, stream_with_context
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
 from server.api.limits import _caller, check_assist_limit, limits_of
+from server.api.operation import operation
 from server.core.assist import llm
 from server.core.assist.classify import classify
 from server.core.assist.consult import consult, consult_stream

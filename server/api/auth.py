@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.api.schemas import CaptchaOut, LogoutIn, PasswordLogin, RefreshIn, TokensOut
 from server.core.errors import CaptchaRequired, InvalidCredentials, InvalidToken
 from server.core.identity import guards

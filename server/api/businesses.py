@@ -4,7 +4,10 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.context import db_session, settings
+from server.api.idempotency import run_idempotent
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -70,7 +73,7 @@ def search(query: BusinessQuery, actor):
 @operation(summary="商家公开档案：投诉处理指数及各分项、投诉数量、12 个月趋势", response=BusinessOut, auth="none",
            tags=("businesses",), errors=(404,))
 def profile(business_id: int):
-    from server.api.public import cached
+    from server.api.public_cache import cached
 
     s = db_session()
     return cached("profile", lambda: business_json(s, core.get_business(s, business_id), full=True),

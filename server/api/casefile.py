@@ -7,8 +7,11 @@ from flask import Blueprint, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.context import db_session, settings
+from server.api.idempotency import run_idempotent
 from server.api.limits import check_report_limit
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict, _county
 from server.core import casefile as core
 from server.core.complaints.visibility import get_visible_complaint

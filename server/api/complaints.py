@@ -4,8 +4,11 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import or_, select
 
-from server.api.common import db_session, operation, paginate, run_idempotent, settings
+from server.api.context import db_session, settings
+from server.api.idempotency import run_idempotent
 from server.api.limits import check_complaint_limit, check_message_limit
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import (
     ComplaintIn,
     ComplaintList,

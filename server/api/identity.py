@@ -17,8 +17,9 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, Field, field_validator
 
 from server.api.auth import tokens_response
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
 from server.api.limits import check_ip_limit, check_login_limits, check_sms_send_limits
+from server.api.operation import operation
 from server.api.schemas import MeOut, Strict, TokensOut
 from server.core import businesses as biz
 from server.core import clients

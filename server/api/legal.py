@@ -6,7 +6,8 @@ from typing import Literal
 from flask import Blueprint, request
 from pydantic import BaseModel
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.api.schemas import Strict
 from server.core.errors import Forbidden
 from server.core.legal import consent_json, consents_of, do_record_consent, documents

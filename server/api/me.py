@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.api.schemas import MeOut, MePatch, MyInvitationOut, MyMembershipOut
 from server.core.errors import Forbidden
 from server.core.identity.accounts import erase_user, user_json

@@ -8,7 +8,9 @@ from flask import Blueprint
 from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 
-from server.api.common import db_session, operation, paginate, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
+from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
 from server.core.errors import Forbidden, NotFound, ValidationFailed
 from server.core.models import Notification, SubscriptionGrant, utcnow

@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint
 from pydantic import BaseModel, Field
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
 from server.api.schemas import ComplaintOut, PublicationOut, Strict
 from server.api.serializers import complaint_json
 from server.core import publication as core

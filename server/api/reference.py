@@ -4,7 +4,8 @@ from __future__ import annotations
 from flask import Blueprint
 from sqlalchemy import select
 
-from server.api.common import db_session, operation
+from server.api.context import db_session
+from server.api.operation import operation
 from server.api.schemas import RefList, RegionQuery, RuleSetList, Vocabulary
 from server.core.models import Category, Industry, Region
 from server.core.vocabulary import vocabulary as labels

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
@@ -11,6 +11,7 @@ from server.core.assist.taxonomy import INDUSTRY_NAMES
 from server.core.complaints.actions import allowed_actions
 from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Upload
 from server.core.money import format_yuan
+from server.core.public_reads import profile_figures
 from server.core.reference import region_full_name
 from server.core.timeutil import to_iso
 
@@ -121,14 +122,5 @@ def business_json(session: Session, b: Business, idx: BusinessIndex | None = Non
         "index": index_json(idx),
     }
     if full:
-        rows = session.execute(select(Complaint.status, func.count()).where(Complaint.business_id == b.id)
-                               .group_by(Complaint.status)).all()
-        counts = {status: n for status, n in rows}
-        out["counts"] = {"total": sum(counts.values()), **counts}
-        from server.core.models import IndexHistory
-
-        hist = session.execute(select(IndexHistory).where(IndexHistory.business_id == b.id)
-                               .order_by(IndexHistory.period.desc()).limit(12)).scalars().all()
-        out["trend"] = [{"period": h.period, "score": h.score, "grade": h.grade, "n_complaints": h.n_complaints}
-                        for h in reversed(hist)]
+        out.update(profile_figures(session, b.id))
     return out

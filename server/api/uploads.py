@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, request, send_file
 
-from server.api.common import db_session, operation, settings
+from server.api.context import db_session, settings
 from server.api.limits import check_upload_limit
+from server.api.operation import operation
 from server.api.schemas import UploadOut
 from server.api.serializers import upload_json
 from server.core.errors import Forbidden, ValidationFailed

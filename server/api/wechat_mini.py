@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
-from server.api.common import db_session, operation, parse_query, settings
+from server.api.context import db_session, settings
+from server.api.operation import operation
+from server.api.validation import parse_query
 from server.core.errors import Forbidden, NotFound
 from server.core.models import Upload, WeChatPushNonce, utcnow
 from server.core.moderation import media_signature

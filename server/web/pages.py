@@ -26,7 +26,7 @@ from flask import (
 )
 from sqlalchemy import select
 
-from server.api.common import db_session
+from server.api.context import db_session
 from server.core.reference import region_full_name
 from server.core.vocabulary import ROLES, STATUSES, vocabulary
 from server.web.session import csrf_token, session_user

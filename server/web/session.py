@@ -15,7 +15,8 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, Response, g, request, session
 
-from server.api.common import db_session, parse_json_body, settings
+from server.api.context import db_session, settings
+from server.api.validation import parse_json_body
 from server.core.actor import Actor, actor_for_user
 from server.core.errors import BadRequest, Forbidden, InvalidToken
 from server.core.models import User
