@@ -167,7 +167,7 @@ def _client(settings: Mapping[str, Any]):
     return OpenAI(
         base_url=settings["LLM_BASE_URL"],
         api_key=settings["LLM_API_KEY"],
-        timeout=float(settings.get("LLM_TIMEOUT_SECONDS") or 8),
+        timeout=float(settings["LLM_TIMEOUT_SECONDS"]),
         max_retries=0,
     )
 
