@@ -106,7 +106,7 @@ class Settings(Mapping):
     core code and tests can hand it around like the plain dict it replaces. Typo protection: reading or
     overriding a name that is not a field raises UnknownSetting (a KeyError) in every process, also through
     `.get()`; no use site restates a default. Only a test app (SMART315_TESTING) may change a value in place
-    (`settings["X"] = v`); everywhere else the object is frozen.
+    (`settings["X"] = v`, `settings.update(...)`); everywhere else the object is frozen.
     """
 
     # --- core
@@ -281,6 +281,11 @@ class Settings(Mapping):
         if not self.SMART315_TESTING:
             raise TypeError("settings are read-only outside tests; set the environment and restart")
         object.__setattr__(self, name, value)
+
+    def update(self, other: Mapping[str, Any] = (), **changes: Any) -> None:
+        """Tests only, like `settings["X"] = v`, for several names at once."""
+        for name, value in {**dict(other), **changes}.items():
+            self[name] = value
 
     def __repr__(self) -> str:
         shown = {k: ("***" if _is_secret_name(k) and getattr(self, k) else getattr(self, k)) for k in _FIELDS}
