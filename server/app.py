@@ -22,9 +22,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
     refuse_insecure_settings(settings)
     init_process(settings)
-    from server.core.auditchain import use_settings
-
-    use_settings(settings)  # AUDIT_KEY for a timeline event written without explicit settings
     from server.core.storage import get_store
 
     get_store(settings)  # UPLOAD_STORAGE / S3_* misconfigured: refuse to start rather than 500 on an upload

@@ -206,6 +206,8 @@ class Settings(Mapping):
     DEADLINE_SOON_HOURS: int = _f(48)
     WORKING_DAY_CALENDAR: str | None = _f(None)
     SCHEDULER_INTERVAL_SECONDS: int = _f(60)
+    # Periodic jobs this deployment does not run (names as `smart315 jobs` lists them; server/tasks/jobs.py).
+    SCHEDULER_DISABLED_JOBS: list[str] = _f([])
     EMBEDDED_WORKER: bool = _f(True)
     # --- public pages
     PUBLIC_CACHE_SECONDS: float = _f(120.0)
