@@ -3,20 +3,25 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, g, request
 
-from server.config import load_config, refuse_insecure_settings
+from server.config import Settings, load_config, refuse_insecure_settings
 from server.db import Database, sqlite_write_intent
 from server.errors_http import register_error_handlers
 from server.logging_setup import choose_request_id
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """The one place every process starts: gunicorn (server/wsgi.py), `smart315 worker`, `smart315 scheduler`
+    and every other CLI command that needs the app (server/cli.py, Flask's ScriptInfo/with_appcontext).
+    `config` overrides settings by name (tests); the typed Settings land in app.config["SMART315"]."""
     settings = load_config(config)
     # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
     refuse_insecure_settings(settings)
+    init_process(settings)
     from server.core.storage import get_store
 
     get_store(settings)  # UPLOAD_STORAGE / S3_* misconfigured: refuse to start rather than 500 on an upload
@@ -25,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     check_settings(settings)  # LOGIN_PROVIDERS / NOTIFICATION_CHANNELS name only known entries
     app = Flask(__name__, static_folder=None)
     app.config["SMART315"] = settings
+    app.config["SETTINGS"] = settings  # the same object under a plainer name
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
     app.config["MAX_CONTENT_LENGTH"] = settings["MAX_CONTENT_LENGTH"]
     app.config["JSON_AS_ASCII"] = False
@@ -80,14 +86,29 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from server.ops import register_ops
 
     register_ops(app)
+    from server.ops import init_sentry
+
+    if init_sentry(settings):
+        app.extensions["smart315.sentry"] = True
     # Embedded default (no Redis): deliver notifications and apply deadlines in-process. No-op in tests.
     from server.tasks import scheduler, worker
 
     worker.start_embedded(app)
     scheduler.start_embedded(app)
-    app.wsgi_app = QueryStringLimit(app.wsgi_app, int(settings.get("MAX_QUERY_STRING_BYTES") or 4096))
+    app.wsgi_app = QueryStringLimit(app.wsgi_app, settings["MAX_QUERY_STRING_BYTES"])
     logging.getLogger(__name__).debug("app created on %s", db.engine.dialect.name)
     return app
+
+
+def init_process(settings: Settings) -> None:
+    """Process-wide set-up from the settings, done by create_app in web, worker, scheduler and CLI alike:
+    logging (LOG_FORMAT, LOG_LEVEL; once per process). Error reporting (SENTRY_DSN) follows in create_app.
+    Test apps keep pytest's own logging capture."""
+    if settings["SMART315_TESTING"]:
+        return
+    from server.logging_setup import configure_logging
+
+    configure_logging(settings["LOG_FORMAT"], settings["LOG_LEVEL"])
 
 
 class QueryStringLimit:

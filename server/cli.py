@@ -1,32 +1,51 @@
-"""The `smart315` command line: database, users, serving, worker, scheduler, simulators, data, audit."""
+"""The `smart315` command line: database, users, serving, worker, scheduler, simulators, data, audit.
+
+Flask's CLI conventions: every command that reads settings or the database is wrapped in
+`flask.cli.with_appcontext`, which builds the app once through `create_app` (the ScriptInfo the group
+carries) -- so the worker, the scheduler and every other command start exactly like the web app: the same
+typed settings, refusal of development secrets in production, logging, Sentry (SENTRY_DSN), working-day
+calendar and storage checks. `serve` execs gunicorn, whose server/wsgi.py calls create_app itself;
+`vocabulary` and `simulators` need no app.
+"""
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 
 import click
+from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
 
-from server.config import exit_if_insecure, load_config
-
-
-def _db(settings):
-    from server.db import Database
-
-    return Database.from_settings(settings, replica=False)
+from server.config import InsecureSettings, exit_if_insecure
 
 
-def _setup_logging() -> None:
-    from server.logging_setup import configure_logging
+def _create_cli_app():
+    """The app of a CLI process: create_app with no embedded worker or scheduler threads (the `worker` and
+    `scheduler` commands are those loops); insecure production settings end it with status 2 and the names."""
+    from server.app import create_app
 
-    configure_logging()
+    try:
+        return create_app({"EMBEDDED_WORKER": False})
+    except InsecureSettings as exc:
+        click.echo(f"smart315: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+def _settings():
+    return current_app.config["SMART315"]
+
+
+def _db():
+    return current_app.extensions["smart315.db"]
 
 
 @click.group()
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Smart315 consumer-rights platform."""
-    _setup_logging()
+    if not isinstance(ctx.obj, ScriptInfo):
+        ctx.obj = ScriptInfo(create_app=_create_cli_app, set_debug_flag=False)
     from server.redis_client import hand_to_core
 
     hand_to_core()  # core reaches Redis only through what its process hands in (server/core/ports.py)
@@ -40,14 +59,14 @@ def db() -> None:
 
 
 @db.command("upgrade")
+@with_appcontext
 def db_upgrade() -> None:
     """Apply migrations up to head and load reference data (regions, industries, categories)."""
     from server.core.reference import ensure_reference_data
     from server.migrate import upgrade
 
-    settings = load_config()
-    upgrade(settings["DATABASE_URL"])
-    database = _db(settings)
+    upgrade(_settings()["DATABASE_URL"])
+    database = _db()
     with database.session() as s:
         ensure_reference_data(s)
         s.commit()
@@ -67,16 +86,16 @@ def users() -> None:
 @click.option("--password", required=True)
 @click.option("--region", default=None, help="mediator's jurisdiction: a 2-, 4- or 6-digit division code")
 @click.option("--name", "display_name", default=None)
+@with_appcontext
 def users_create(role: str, username: str, password: str, region: str | None, display_name: str | None) -> None:
     """Create an admin or a mediator who signs in with POST /auth/password."""
     from server.core.errors import DomainError
     from server.core.identity.accounts import create_staff_user
     from server.core.reference import is_region_prefix
 
-    settings = load_config()
     if region is not None and not is_region_prefix(region):
         raise click.BadParameter(f"unknown division code {region}", param_hint="--region")
-    with _db(settings).session() as s:
+    with _db().session() as s:
         try:
             user = create_staff_user(s, role, username, password, region_code=region, display_name=display_name)
         except DomainError as exc:
@@ -88,19 +107,19 @@ def users_create(role: str, username: str, password: str, region: str | None, di
 # ------------------------------------------------------------------ processes
 
 @main.command()
-@click.option("--bind", default=None, help="host:port (default 127.0.0.1:8000 or $PORT)")
+@click.option("--bind", default=None, help="host:port [$BIND, 127.0.0.1:8000]")
 @click.option("--workers", type=int, default=None)
 def serve(bind: str | None, workers: int | None) -> None:
     """Serve the platform with gunicorn (deploy/gunicorn.conf.py)."""
     from pathlib import Path
 
-    exit_if_insecure()
+    settings = exit_if_insecure()
 
     conf = Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
     args = [sys.executable, "-m", "gunicorn", "server.wsgi:app"]  # the venv's gunicorn, activated or not
     if conf.exists():
         args += ["-c", str(conf)]
-    args += ["--bind", bind or os.environ.get("BIND", "127.0.0.1:8000")]
+    args += ["--bind", bind or settings["BIND"]]
     if workers:
         args += ["--workers", str(workers)]
     os.execvp(args[0], args)
@@ -108,12 +127,12 @@ def serve(bind: str | None, workers: int | None) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="deliver what is due now, then exit")
+@with_appcontext
 def worker(once: bool) -> None:
     """Deliver notifications from the outbox."""
     from server.tasks.worker import run_forever, run_once
 
-    settings = exit_if_insecure()
-    database = _db(settings)
+    settings, database = _settings(), _db()
     if once:
         click.echo(json.dumps(run_once(database, settings), ensure_ascii=False))
     else:
@@ -123,13 +142,13 @@ def worker(once: bool) -> None:
 @main.command()
 @click.option("--once", is_flag=True, help="run one tick and exit")
 @click.option("--now", "now_", default=None, help="with --once: act as if it were this ISO time")
+@with_appcontext
 def scheduler(once: bool, now_: str | None) -> None:
     """Apply passed deadlines and run periodic jobs."""
     from server.core.timeutil import parse_iso
     from server.tasks.scheduler import run_forever, tick
 
-    settings = exit_if_insecure()
-    database = _db(settings)
+    settings, database = _settings(), _db()
     if now_ and not once:
         raise click.UsageError("--now goes with --once")
     if once:
@@ -145,13 +164,13 @@ def scheduler(once: bool, now_: str | None) -> None:
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+@with_appcontext
 def jobs(as_json: bool) -> None:
     """List each periodic job: its interval, last run and number of runs (live clock; runs made with
     `scheduler --once --now` are counted apart as simulated)."""
     from server.tasks.scheduler import job_status
 
-    settings = load_config()
-    rows = job_status(_db(settings), settings)
+    rows = job_status(_db(), _settings())
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -198,12 +217,12 @@ def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms
 @click.option("--complaints", default=400, type=int)
 @click.option("--seed", default=315, type=int)
 @click.option("--if-empty", is_flag=True, help="do nothing when complaints already exist (make run)")
+@with_appcontext
 def demo_data(consumers: int, businesses: int, complaints: int, seed: int, if_empty: bool) -> None:
     """Load a believable demo: Chinese businesses, consumers, complaints in every state."""
     from server.demo import load_demo
 
-    settings = load_config()
-    summary = load_demo(_db(settings), settings, consumers=consumers, businesses=businesses,
+    summary = load_demo(_db(), _settings(), consumers=consumers, businesses=businesses,
                         complaints=complaints, seed=seed, if_empty=if_empty)
     click.echo(json.dumps(summary, ensure_ascii=False))
 
@@ -241,12 +260,13 @@ def audit() -> None:
 @click.option("--public-key", "public_key", default=None, type=click.Path(exists=True, dir_okay=False),
               help="PEM public key the checkpoint must be signed with [the one of AUDIT_SIGNING_KEY_FILE]")
 @click.option("--allow-legacy", is_flag=True, help="pass timelines still on the legacy unkeyed chain if intact")
+@with_appcontext
 def audit_verify(against: str | None, public_key: str | None, allow_legacy: bool) -> None:
     """Check every timeline's keyed chain and every complaint row against it; exit 1 and list what is wrong."""
     from server.core.audit import verify_all
     from server.core.auditchain import AuditError, load_checkpoint, public_key_pem
 
-    settings = load_config()
+    settings = _settings()
     checkpoint = None
     if against:
         try:
@@ -255,7 +275,7 @@ def audit_verify(against: str | None, public_key: str | None, allow_legacy: bool
                 checkpoint = load_checkpoint(f.read(), pem)
         except AuditError as exc:
             raise click.ClickException(str(exc)) from exc
-    with _db(settings).session() as s:
+    with _db().session() as s:
         report = verify_all(s, settings, checkpoint=checkpoint, allow_legacy=allow_legacy)
     if against:
         report["checkpoint"]["file"] = os.path.basename(against)
@@ -268,12 +288,13 @@ def audit_verify(against: str | None, public_key: str | None, allow_legacy: bool
 
 
 @audit.command("reseal")
+@with_appcontext
 def audit_reseal() -> None:
     """Move timelines still on the legacy unkeyed chain to the keyed chain (once, after upgrading)."""
     from server.core.auditchain import reseal
 
-    settings = load_config()
-    with _db(settings).session() as s:
+    settings = _settings()
+    with _db().session() as s:
         result = reseal(s, settings)
     click.echo(json.dumps(result, ensure_ascii=False))
     if result["refused"]:
@@ -283,12 +304,13 @@ def audit_reseal() -> None:
 @audit.command("checkpoint")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False),
               help="the file to write [a timestamped file in AUDIT_CHECKPOINT_DIR]")
+@with_appcontext
 def audit_checkpoint(out: str | None) -> None:
     """Write every timeline's head (complaint id, seq, hash), signed with AUDIT_SIGNING_KEY_FILE."""
     from server.core.auditchain import AuditError, write_checkpoint
 
-    settings = load_config()
-    with _db(settings).session() as s:
+    settings = _settings()
+    with _db().session() as s:
         try:
             path, digest = write_checkpoint(s, settings, out)
         except AuditError as exc:
@@ -297,22 +319,24 @@ def audit_checkpoint(out: str | None) -> None:
 
 
 @audit.command("public-key")
+@with_appcontext
 def audit_public_key() -> None:
     """Print the checkpoints' Ed25519 public key (PEM), to publish and to verify checkpoints with."""
     from server.core.auditchain import AuditError, public_key_pem
 
     try:
-        click.echo(public_key_pem(load_config()), nl=False)
+        click.echo(public_key_pem(_settings()), nl=False)
     except AuditError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 @audit.command("keygen")
+@with_appcontext
 def audit_keygen() -> None:
     """Create the checkpoint signing key at AUDIT_SIGNING_KEY_FILE (never overwrites one)."""
     from server.core.auditchain import generate_signing_key
 
-    settings = load_config()
+    settings = _settings()
     try:
         path = generate_signing_key(settings["AUDIT_SIGNING_KEY_FILE"])
     except FileExistsError as exc:
@@ -328,12 +352,12 @@ def index() -> None:
 @index.command("recompute")
 @click.option("--full", is_flag=True, help="also retake the industry means snapshot first (what the daily job does); "
               "without it every business is recomputed against the stored means, equal to the incremental updates")
+@with_appcontext
 def index_recompute(full: bool) -> None:
     """Recompute every business's index (set-based) and print a summary."""
     from server.core.scoring.actions import recompute_all
 
-    settings = load_config()
-    database = _db(settings)
+    settings, database = _settings(), _db()
     with database.session() as s:
         summary = recompute_all(s, settings, refresh_means=full)
         s.commit()
@@ -343,13 +367,14 @@ def index_recompute(full: bool) -> None:
 @main.command()
 @click.option("--period", required=True, help="YYYY-MM")
 @click.option("--out", "out", default=None, type=click.Path(dir_okay=False))
+@with_appcontext
 def disclose(period: str, out: str | None) -> None:
     """Publish (freeze) the month's disclosure and optionally write its CSV."""
     from server.core.errors import DomainError
     from server.core.scoring.disclosure import publish_disclosure
 
-    settings = load_config()
-    with _db(settings).session() as s:
+    settings = _settings()
+    with _db().session() as s:
         try:
             d = publish_disclosure(s, settings, period)
         except DomainError as exc:
@@ -360,9 +385,6 @@ def disclose(period: str, out: str | None) -> None:
                 f.write(d.csv_bytes)
         click.echo(json.dumps({"period": d.period, "sha256": d.sha256, "audit_checkpoint": d.audit_checkpoint_name,
                                "audit_checkpoint_sha256": d.audit_checkpoint_sha256}, ensure_ascii=False))
-
-
-logging.getLogger(__name__)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
 """Configuration from the environment only (names in API.md); nothing connects at import time."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import typing
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,152 +71,313 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str] | None = None) -> dict[str, Any]:
-    """Build the settings mapping from the environment, then apply explicit overrides (tests)."""
-    env = dict(os.environ if environ is None else environ)
-    instance = Path(env.get("SMART315_INSTANCE_DIR", ROOT / "instance"))
-    cfg: dict[str, Any] = {
-        "SMART315_ENV": (env.get("SMART315_ENV") or "production").strip().lower(),
-        "INSTANCE_DIR": str(instance),
-        "DATABASE_URL": env.get("DATABASE_URL") or f"sqlite:///{instance / 'smart315.sqlite3'}",
-        "DATABASE_REPLICA_URL": env.get("DATABASE_REPLICA_URL") or None,
-        "REDIS_URL": env.get("REDIS_URL") or None,
-        # Connections per process: each gunicorn worker and thread, worker and scheduler has its own pool.
-        "DATABASE_POOL_SIZE": int(env.get("DATABASE_POOL_SIZE") or 10),
-        "DATABASE_MAX_OVERFLOW": int(env.get("DATABASE_MAX_OVERFLOW") or 20),
-        # Behind PgBouncer in transaction mode: no server-side prepared statements.
-        "DATABASE_PGBOUNCER": _bool(env.get("DATABASE_PGBOUNCER"), default=False),
-        "SECRET_KEY": env.get("SECRET_KEY") or "dev-secret-key-change-me",
-        "FIELD_ENCRYPTION_KEY": env.get("FIELD_ENCRYPTION_KEY") or "dev-field-key-change-me",
-        "WECHAT_MINI_APPID": env.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
-        "WECHAT_MINI_SECRET": env.get("WECHAT_MINI_SECRET") or "wx-mini-dev-secret",
-        "WECHAT_OA_APPID": env.get("WECHAT_OA_APPID") or "wx-oa-dev-appid",
-        "WECHAT_OA_SECRET": env.get("WECHAT_OA_SECRET") or "wx-oa-dev-secret",
-        "WECHAT_OA_TOKEN": env.get("WECHAT_OA_TOKEN") or "smart315devtoken",
-        "WECHAT_OA_AES_KEY": env.get("WECHAT_OA_AES_KEY") or None,
-        "WECHAT_API_BASE_URL": env.get("WECHAT_API_BASE_URL") or "https://api.weixin.qq.com",
-        "WECHAT_TIMEOUT_SECONDS": float(env.get("WECHAT_TIMEOUT_SECONDS") or 5),
-        "ALIPAY_APPID": env.get("ALIPAY_APPID") or "2021000000000000",
-        "ALIPAY_APP_PRIVATE_KEY_FILE": env.get("ALIPAY_APP_PRIVATE_KEY_FILE") or None,
-        "ALIPAY_PUBLIC_KEY_FILE": env.get("ALIPAY_PUBLIC_KEY_FILE") or None,
-        "ALIPAY_GATEWAY_URL": env.get("ALIPAY_GATEWAY_URL") or "https://openapi.alipay.com/gateway.do",
-        "ALIPAY_TIMEOUT_SECONDS": float(env.get("ALIPAY_TIMEOUT_SECONDS") or 5),
-        "SMS_PROVIDER": env.get("SMS_PROVIDER") or "console",
-        "SMS_ACCESS_KEY_ID": env.get("SMS_ACCESS_KEY_ID") or None,
-        "SMS_ACCESS_KEY_SECRET": env.get("SMS_ACCESS_KEY_SECRET") or None,
-        "SMS_SIGN_NAME": env.get("SMS_SIGN_NAME") or "智慧三一五",
-        "SMS_TEMPLATE_CODE": env.get("SMS_TEMPLATE_CODE") or "SMS_000000",
-        "SMS_ENDPOINT": env.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com",
-        "SMS_REGION_ID": env.get("SMS_REGION_ID") or "cn-hangzhou",
-        "SMS_TIMEOUT_SECONDS": float(env.get("SMS_TIMEOUT_SECONDS") or 5),
-        # registries: the enabled login providers and notification channels (comma-separated; all by default)
-        "LOGIN_PROVIDERS": _names(env.get("LOGIN_PROVIDERS") or "wechat,alipay,sms,password"),
-        "NOTIFICATION_CHANNELS": _names(env.get("NOTIFICATION_CHANNELS")
-                                        or "inbox,wechat_subscribe,wechat_template,alipay,webhook"),
-        "LLM_BASE_URL": env.get("LLM_BASE_URL") or None,
-        "LLM_API_KEY": env.get("LLM_API_KEY") or None,
-        "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-flash",
-        "LLM_TIMEOUT_SECONDS": float(env.get("LLM_TIMEOUT_SECONDS") or 8),
-        # --- assist: model use bounded (issue 20 item 4); 0 = no budget
-        "LLM_MAX_TOKENS": int(env.get("LLM_MAX_TOKENS") or 1200),
-        "LLM_STREAM_SECONDS": float(env.get("LLM_STREAM_SECONDS") or 60),
-        "LLM_DAILY_TOKEN_BUDGET": int(env.get("LLM_DAILY_TOKEN_BUDGET") or 2_000_000),
-        "LLM_CALLER_DAILY_TOKEN_BUDGET": int(env.get("LLM_CALLER_DAILY_TOKEN_BUDGET") or 100_000),
-        "ASSIST_MAX_STREAMS": int(env.get("ASSIST_MAX_STREAMS") or 2),
-        "ASSIST_WARM_INDEX": _bool(env.get("ASSIST_WARM_INDEX"), default=True),
-        "ASSIST_INDEX_CACHE_DIR": env.get("ASSIST_INDEX_CACHE_DIR") or str(instance / "cache"),
-        "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
-        "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES") or 10 * 1024 * 1024),
-        # --- storage --- evidence files: local directory (UPLOAD_DIR) or an S3-compatible bucket
-        "UPLOAD_STORAGE": (env.get("UPLOAD_STORAGE") or "local").strip().lower(),
-        "S3_ENDPOINT_URL": env.get("S3_ENDPOINT_URL") or None,
-        "S3_BUCKET": env.get("S3_BUCKET") or None,
-        "S3_REGION": env.get("S3_REGION") or None,
-        "S3_ACCESS_KEY_ID": env.get("S3_ACCESS_KEY_ID") or None,
-        "S3_SECRET_ACCESS_KEY": env.get("S3_SECRET_ACCESS_KEY") or None,
-        "S3_ADDRESSING_STYLE": (env.get("S3_ADDRESSING_STYLE") or "auto").strip().lower(),
-        "S3_TIMEOUT_SECONDS": float(env.get("S3_TIMEOUT_SECONDS") or 10),
-        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool(env.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")),
-        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
-        "CORS_ORIGINS": [o.strip() for o in (env.get("CORS_ORIGINS") or "").split(",") if o.strip()],
-        "WECHAT_SUBSCRIBE_TEMPLATES": _json_obj(env.get("WECHAT_SUBSCRIBE_TEMPLATES"), DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES),
-        "WECHAT_OA_TEMPLATES": _json_obj(env.get("WECHAT_OA_TEMPLATES"), DEFAULT_WECHAT_OA_TEMPLATES),
-        "ALIPAY_SUBSCRIBE_TEMPLATES": _json_obj(env.get("ALIPAY_SUBSCRIBE_TEMPLATES"), DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES),
-        "ACCESS_TOKEN_TTL": int(env.get("ACCESS_TOKEN_TTL") or 900),
-        "REFRESH_TOKEN_TTL": int(env.get("REFRESH_TOKEN_TTL") or 30 * 24 * 3600),
-        "RESPONSE_DEADLINE_WORKING_DAYS": int(env.get("RESPONSE_DEADLINE_WORKING_DAYS") or 10),
-        "ACCEPT_DEADLINE_WORKING_DAYS": int(env.get("ACCEPT_DEADLINE_WORKING_DAYS") or 7),
-        "CONFIRM_DEADLINE_DAYS": int(env.get("CONFIRM_DEADLINE_DAYS") or 7),
-        "CLOSE_AFTER_DAYS": int(env.get("CLOSE_AFTER_DAYS") or 15),
-        # lifecycle: a resolved or closed complaint may be reopened by its consumer this many days after its end
-        "REOPEN_DAYS": int(env.get("REOPEN_DAYS") or 30),
-        # lifecycle: days the consumer has to supplement requested materials before the complaint is rejected
-        "MATERIALS_DAYS": int(env.get("MATERIALS_DAYS") or 10),
-        # authz: how long an invitation to join a business's staff may be accepted
-        "INVITATION_DAYS": int(env.get("INVITATION_DAYS") or 7),
-        "DEADLINE_SOON_HOURS": int(env.get("DEADLINE_SOON_HOURS") or 48),
-        "PUBLIC_CACHE_SECONDS": float(env.get("PUBLIC_CACHE_SECONDS") or 120),
-        "PUBLIC_FAST_PATH": _bool(env.get("PUBLIC_FAST_PATH"), default=True),
-        # Cache-Control max-age of public JSON (seconds); clients revalidate with the ETag after it.
-        "PUBLIC_HTTP_MAX_AGE": int(env.get("PUBLIC_HTTP_MAX_AGE") or 15),
-        "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
-        "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
-        # Periodic jobs this deployment does not run (names as `smart315 jobs` lists them; server/tasks/jobs.py).
-        "SCHEDULER_DISABLED_JOBS": [n.strip() for n in (env.get("SCHEDULER_DISABLED_JOBS") or "").split(",")
-                                    if n.strip()],
-        "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
-        "SENTRY_DSN": env.get("SENTRY_DSN") or None,
-        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
-        # Filing numbers every site served in mainland China shows in its footer (ICP 备案, 公安联网备案).
-        "ICP_NUMBER": env.get("ICP_NUMBER") or "",
-        "PUBLIC_SECURITY_RECORD": env.get("PUBLIC_SECURITY_RECORD") or "",
-        "SESSION_COOKIE_SECURE": _bool(env.get("SESSION_COOKIE_SECURE")),
-        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 12 * 1024 * 1024),
-        # --- moderation (issue 14 item 3) ---
-        "MODERATION_PROVIDER": (env.get("MODERATION_PROVIDER") or "local").strip().lower(),
-        "MODERATION_WORDS_FILE": env.get("MODERATION_WORDS_FILE") or None,
-        "WECHAT_MINI_PUSH_TOKEN": env.get("WECHAT_MINI_PUSH_TOKEN") or "smart315minipushdev",
-        "WECHAT_MINI_PUSH_AES_KEY": env.get("WECHAT_MINI_PUSH_AES_KEY") or None,
-        "WECHAT_MINI_PUSH_MAX_AGE_SECONDS": int(env.get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300),
-        # --- hardening ---
-        "WECHAT_CALLBACK_WINDOW_SECONDS": int(env.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300),
-        "METRICS_TOKEN": env.get("METRICS_TOKEN") or None,
-        "MAX_QUERY_STRING_BYTES": int(env.get("MAX_QUERY_STRING_BYTES") or 4096),
-        # sessions: sign-in captchas and failure counting
-        "SMS_CAPTCHA_AFTER": int(env.get("SMS_CAPTCHA_AFTER") or 1),
-        "CAPTCHA_TTL_SECONDS": int(env.get("CAPTCHA_TTL_SECONDS") or 300),
-        "CAPTCHA_LIMIT_PER_IP": int(env.get("CAPTCHA_LIMIT_PER_IP") or 60),
-        "LOGIN_CAPTCHA_AFTER": int(env.get("LOGIN_CAPTCHA_AFTER") or 3),
-        "LOGIN_CAPTCHA_AFTER_PER_IP": int(env.get("LOGIN_CAPTCHA_AFTER_PER_IP") or 10),
-        "LOGIN_FAILURE_WINDOW_SECONDS": int(env.get("LOGIN_FAILURE_WINDOW_SECONDS") or 900),
-        # --- abuse (API.md "Abuse controls"): limits in `limits` notation, `;` between windows; empty = none
-        "COMPLAINT_RATE_LIMIT": env.get("COMPLAINT_RATE_LIMIT", "5/hour;20/day"),
-        "ASSIST_RATE_LIMIT": env.get("ASSIST_RATE_LIMIT", "30/minute"),
-        "UPLOAD_RATE_LIMIT": env.get("UPLOAD_RATE_LIMIT", "60/hour;300/day"),
-        "MESSAGE_RATE_LIMIT": env.get("MESSAGE_RATE_LIMIT", "30/hour;200/day"),
-        # casefile: POST /reports per account
-        "REPORT_RATE_LIMIT": env.get("REPORT_RATE_LIMIT", "10/hour;30/day"),
-        "DUPLICATE_COMPLAINT_THRESHOLD": float(env.get("DUPLICATE_COMPLAINT_THRESHOLD") or 0.9),
-        "CLAIMANT_WINDOW_DAYS": int(env.get("CLAIMANT_WINDOW_DAYS") or 30),
-        "CLAIMANT_MIN_BUSINESSES": int(env.get("CLAIMANT_MIN_BUSINESSES") or 3),
-        "CLAIMANT_SIMILARITY": float(env.get("CLAIMANT_SIMILARITY") or 0.8),
-        # --- audit: the timeline's keyed chain (HMAC key, never stored in the database) and signed checkpoints.
-        # The default key is for development only; production must set its own.
-        "AUDIT_KEY": env.get("AUDIT_KEY") or "dev-audit-key-change-me",
-        "AUDIT_SIGNING_KEY_FILE": env.get("AUDIT_SIGNING_KEY_FILE") or str(instance / "audit-signing-key.pem"),
-        "AUDIT_CHECKPOINT_DIR": env.get("AUDIT_CHECKPOINT_DIR") or str(instance / "audit-checkpoints"),
-    }
-    if overrides:
-        cfg.update(overrides)
-    cfg["DATABASE_URL"] = normalize_database_url(cfg["DATABASE_URL"])
-    if cfg.get("DATABASE_REPLICA_URL"):
-        cfg["DATABASE_REPLICA_URL"] = normalize_database_url(cfg["DATABASE_REPLICA_URL"])
+class UnknownSetting(KeyError):
+    """A setting name that is not a field of Settings: a typo, caught where it is read or overridden."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"unknown setting {self.name!r} (server/config.py Settings has no such field)"
+
+
+def _f(default: Any, *, lower: bool = False, empty_is_value: bool = False, env: str | None = None) -> Any:
+    """A settings field: its one default, and how its environment variable is read.
+    lower: strip and lower-case. empty_is_value: an empty variable is kept (rate limits: "" = no limit);
+    otherwise an empty variable means the default. env: the variable's name when it differs."""
+    meta = {"lower": lower, "empty_is_value": empty_is_value, "env": env}
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+# Fields whose default lies under INSTANCE_DIR: "" here, filled in by load_config.
+_UNDER_INSTANCE = {
+    "DATABASE_URL": lambda instance: f"sqlite:///{instance / 'smart315.sqlite3'}",
+    "UPLOAD_DIR": lambda instance: str(instance / "uploads"),
+    "ASSIST_INDEX_CACHE_DIR": lambda instance: str(instance / "cache"),
+    "AUDIT_SIGNING_KEY_FILE": lambda instance: str(instance / "audit-signing-key.pem"),
+    "AUDIT_CHECKPOINT_DIR": lambda instance: str(instance / "audit-checkpoints"),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class Settings(Mapping):
+    """Every setting of every process (web, worker, scheduler, CLI), typed, each default written once here.
+
+    Built from the environment by load_config(); `app.config["SMART315"]` holds it. It reads as a
+    read-only mapping too (`settings["X"]`, `settings.get("X")`, `"X" in settings`, `dict(settings)`) so
+    core code and tests can hand it around like the plain dict it replaces. Typo protection: reading or
+    overriding a name that is not a field raises UnknownSetting (a KeyError) in every process, also through
+    `.get()`; no use site restates a default. Only a test app (SMART315_TESTING) may change a value in place
+    (`settings["X"] = v`, `settings.update(...)`); everywhere else the object is frozen.
+    """
+
+    # --- core
+    SMART315_ENV: str = _f("production", lower=True)
+    INSTANCE_DIR: str = _f(str(ROOT / "instance"), env="SMART315_INSTANCE_DIR")
+    SMART315_TESTING: bool = _f(False)
+    DATABASE_URL: str = _f("")  # [sqlite file under INSTANCE_DIR]
+    DATABASE_REPLICA_URL: str | None = _f(None)
+    REDIS_URL: str | None = _f(None)
+    # Connections per process: each gunicorn worker and thread, worker and scheduler has its own pool.
+    DATABASE_POOL_SIZE: int = _f(10)
+    DATABASE_MAX_OVERFLOW: int = _f(20)
+    # Behind PgBouncer in transaction mode: no server-side prepared statements.
+    DATABASE_PGBOUNCER: bool = _f(False)
+    SECRET_KEY: str = _f("dev-secret-key-change-me")
+    FIELD_ENCRYPTION_KEY: str = _f("dev-field-key-change-me")
+    PUBLIC_BASE_URL: str = _f("http://127.0.0.1:8000")
+    # `smart315 serve`: the address gunicorn listens on.
+    BIND: str = _f("127.0.0.1:8000")
+    # --- logging and error reporting (every process: create_app starts both)
+    LOG_LEVEL: str = _f("INFO")
+    LOG_FORMAT: str = _f("text", lower=True)
+    SENTRY_DSN: str | None = _f(None)
+    SENTRY_ENVIRONMENT: str = _f("production")
+    SENTRY_TRACES_SAMPLE_RATE: float = _f(0.0)
+    # --- WeChat, Alipay, SMS, LLM
+    WECHAT_MINI_APPID: str = _f("wx-mini-dev-appid")
+    WECHAT_MINI_SECRET: str = _f("wx-mini-dev-secret")
+    WECHAT_OA_APPID: str = _f("wx-oa-dev-appid")
+    WECHAT_OA_SECRET: str = _f("wx-oa-dev-secret")
+    WECHAT_OA_TOKEN: str = _f("smart315devtoken")
+    WECHAT_OA_AES_KEY: str | None = _f(None)
+    WECHAT_API_BASE_URL: str = _f("https://api.weixin.qq.com")
+    WECHAT_TIMEOUT_SECONDS: float = _f(5.0)
+    ALIPAY_APPID: str = _f("2021000000000000")
+    ALIPAY_APP_PRIVATE_KEY_FILE: str | None = _f(None)
+    ALIPAY_PUBLIC_KEY_FILE: str | None = _f(None)
+    ALIPAY_GATEWAY_URL: str = _f("https://openapi.alipay.com/gateway.do")
+    ALIPAY_TIMEOUT_SECONDS: float = _f(5.0)
+    SMS_PROVIDER: str = _f("console", lower=True)
+    SMS_ACCESS_KEY_ID: str | None = _f(None)
+    SMS_ACCESS_KEY_SECRET: str | None = _f(None)
+    SMS_SIGN_NAME: str = _f("智慧三一五")
+    SMS_TEMPLATE_CODE: str = _f("SMS_000000")
+    SMS_ENDPOINT: str = _f("https://dysmsapi.aliyuncs.com")
+    SMS_REGION_ID: str = _f("cn-hangzhou")
+    SMS_TIMEOUT_SECONDS: float = _f(5.0)
+    SMS_CODE_TTL_SECONDS: int = _f(300)
+    SMS_RESEND_COOLDOWN_SECONDS: int = _f(60)
+    LLM_BASE_URL: str | None = _f(None)
+    LLM_API_KEY: str | None = _f(None)
+    LLM_MODEL: str = _f("deepseek-flash")
+    LLM_TIMEOUT_SECONDS: float = _f(8.0)
+    # --- assist: model use bounded (issue 20 item 4); 0 = no budget
+    LLM_MAX_TOKENS: int = _f(1200)
+    LLM_STREAM_SECONDS: float = _f(60.0)
+    LLM_DAILY_TOKEN_BUDGET: int = _f(2_000_000)
+    LLM_CALLER_DAILY_TOKEN_BUDGET: int = _f(100_000)
+    ASSIST_MAX_STREAMS: int = _f(2)
+    ASSIST_WARM_INDEX: bool = _f(True)
+    ASSIST_INDEX_CACHE_DIR: str = _f("")  # [INSTANCE_DIR/cache]
+    # --- registries: the enabled login providers and notification channels (comma-separated; all by default)
+    LOGIN_PROVIDERS: list[str] = _f(["wechat", "alipay", "sms", "password"])
+    NOTIFICATION_CHANNELS: list[str] = _f(["inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook"])
+    # --- storage: evidence files in a local directory (UPLOAD_DIR) or an S3-compatible bucket
+    UPLOAD_DIR: str = _f("")  # [INSTANCE_DIR/uploads]
+    UPLOAD_MAX_BYTES: int = _f(10 * 1024 * 1024)
+    UPLOAD_STORAGE: str = _f("local", lower=True)
+    S3_ENDPOINT_URL: str | None = _f(None)
+    S3_BUCKET: str | None = _f(None)
+    S3_REGION: str | None = _f(None)
+    S3_ACCESS_KEY_ID: str | None = _f(None)
+    S3_SECRET_ACCESS_KEY: str | None = _f(None)
+    S3_ADDRESSING_STYLE: str = _f("auto", lower=True)
+    S3_TIMEOUT_SECONDS: float = _f(10.0)
+    # --- notifications: webhooks, template ids, the outbox worker's tuning
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = _f(False)
+    WEBHOOK_TIMEOUT_SECONDS: float = _f(5.0)
+    WECHAT_SUBSCRIBE_TEMPLATES: dict[str, str] = _f(DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES)
+    WECHAT_OA_TEMPLATES: dict[str, str] = _f(DEFAULT_WECHAT_OA_TEMPLATES)
+    ALIPAY_SUBSCRIBE_TEMPLATES: dict[str, str] = _f(DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES)
+    NOTIFY_LEASE_SECONDS: float = _f(60.0)
+    NOTIFY_BATCH_SIZE: int = _f(50)
+    NOTIFY_CONCURRENCY: int = _f(8)
+    NOTIFY_BACKOFF_BASE_SECONDS: float = _f(30.0)
+    NOTIFY_BACKOFF_MAX_SECONDS: float = _f(3600.0)
+    NOTIFY_GIVE_UP_SECONDS: float = _f(24 * 3600.0)
+    NOTIFY_POLL_SECONDS: float = _f(2.0)
+    # --- HTTP
+    TRUSTED_PROXIES: int = _f(0)
+    CORS_ORIGINS: list[str] = _f([])
+    SESSION_COOKIE_SECURE: bool = _f(False)
+    MAX_CONTENT_LENGTH: int = _f(12 * 1024 * 1024)
+    MAX_QUERY_STRING_BYTES: int = _f(4096)
+    ACCESS_TOKEN_TTL: int = _f(900)
+    REFRESH_TOKEN_TTL: int = _f(30 * 24 * 3600)
+    # --- lifecycle deadlines
+    RESPONSE_DEADLINE_WORKING_DAYS: int = _f(10)
+    ACCEPT_DEADLINE_WORKING_DAYS: int = _f(7)
+    CONFIRM_DEADLINE_DAYS: int = _f(7)
+    CLOSE_AFTER_DAYS: int = _f(15)
+    # a resolved or closed complaint may be reopened by its consumer this many days after its end
+    REOPEN_DAYS: int = _f(30)
+    # days the consumer has to supplement requested materials before the complaint is rejected
+    MATERIALS_DAYS: int = _f(10)
+    # authz: how long an invitation to join a business's staff may be accepted
+    INVITATION_DAYS: int = _f(7)
+    DEADLINE_SOON_HOURS: int = _f(48)
+    WORKING_DAY_CALENDAR: str | None = _f(None)
+    SCHEDULER_INTERVAL_SECONDS: int = _f(60)
+    # Periodic jobs this deployment does not run (names as `smart315 jobs` lists them; server/tasks/jobs.py).
+    SCHEDULER_DISABLED_JOBS: list[str] = _f([])
+    EMBEDDED_WORKER: bool = _f(True)
+    # --- public pages
+    PUBLIC_CACHE_SECONDS: float = _f(120.0)
+    PUBLIC_FAST_PATH: bool = _f(True)
+    # Cache-Control max-age of public JSON (seconds); clients revalidate with the ETag after it.
+    PUBLIC_HTTP_MAX_AGE: int = _f(15)
+    # Filing numbers every site served in mainland China shows in its footer (ICP 备案, 公安联网备案).
+    ICP_NUMBER: str = _f("")
+    PUBLIC_SECURITY_RECORD: str = _f("")
+    # --- moderation (issue 14 item 3)
+    MODERATION_PROVIDER: str = _f("local", lower=True)
+    MODERATION_WORDS_FILE: str | None = _f(None)
+    WECHAT_MINI_PUSH_TOKEN: str = _f("smart315minipushdev")
+    WECHAT_MINI_PUSH_AES_KEY: str | None = _f(None)
+    WECHAT_MINI_PUSH_MAX_AGE_SECONDS: int = _f(300)
+    # --- hardening
+    WECHAT_CALLBACK_WINDOW_SECONDS: int = _f(300)
+    METRICS_TOKEN: str | None = _f(None)
+    # /metrics: seconds the database gauges are reused between scrapes
+    METRICS_CACHE_SECONDS: float = _f(5.0)
+    # --- sessions: sign-in captchas, failure counting, per-minute and per-hour sign-in and SMS limits
+    SMS_CAPTCHA_AFTER: int = _f(1)
+    CAPTCHA_TTL_SECONDS: int = _f(300)
+    CAPTCHA_LIMIT_PER_IP: int = _f(60)
+    LOGIN_CAPTCHA_AFTER: int = _f(3)
+    LOGIN_CAPTCHA_AFTER_PER_IP: int = _f(10)
+    LOGIN_FAILURE_WINDOW_SECONDS: int = _f(900)
+    LOGIN_LIMIT_PER_IP: int = _f(30)
+    LOGIN_LIMIT_PER_SUBJECT: int = _f(10)
+    SMS_SEND_LIMIT_PER_PHONE: int = _f(5)
+    SMS_SEND_LIMIT_PER_IP: int = _f(20)
+    # --- abuse (API.md "Abuse controls"): limits in `limits` notation, `;` between windows; empty = none
+    COMPLAINT_RATE_LIMIT: str = _f("5/hour;20/day", empty_is_value=True)
+    ASSIST_RATE_LIMIT: str = _f("30/minute", empty_is_value=True)
+    UPLOAD_RATE_LIMIT: str = _f("60/hour;300/day", empty_is_value=True)
+    MESSAGE_RATE_LIMIT: str = _f("30/hour;200/day", empty_is_value=True)
+    # casefile: POST /reports per account
+    REPORT_RATE_LIMIT: str = _f("10/hour;30/day", empty_is_value=True)
+    DUPLICATE_COMPLAINT_THRESHOLD: float = _f(0.9)
+    CLAIMANT_WINDOW_DAYS: int = _f(30)
+    CLAIMANT_MIN_BUSINESSES: int = _f(3)
+    CLAIMANT_SIMILARITY: float = _f(0.8)
+    # --- audit: the timeline's keyed chain (HMAC key, never stored in the database) and signed checkpoints.
+    # The default key is for development only; production must set its own.
+    AUDIT_KEY: str = _f("dev-audit-key-change-me")
+    AUDIT_SIGNING_KEY_FILE: str = _f("")  # [INSTANCE_DIR/audit-signing-key.pem]
+    AUDIT_CHECKPOINT_DIR: str = _f("")  # [INSTANCE_DIR/audit-checkpoints]
+
+    # ---- read-only mapping access
+    def __getitem__(self, name: str) -> Any:
+        if name not in _FIELDS:
+            raise UnknownSetting(name)
+        return getattr(self, name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Like dict.get for a known name whose value is None; an unknown name raises UnknownSetting."""
+        value = self[name]
+        return default if value is None else value
+
+    def __contains__(self, name: object) -> bool:
+        return name in _FIELDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FIELDS)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        """Tests only (SMART315_TESTING): change one known setting of a running test app in place."""
+        if name not in _FIELDS:
+            raise UnknownSetting(name)
+        if not self.SMART315_TESTING:
+            raise TypeError("settings are read-only outside tests; set the environment and restart")
+        object.__setattr__(self, name, value)
+
+    def update(self, other: Mapping[str, Any] = (), **changes: Any) -> None:
+        """Tests only, like `settings["X"] = v`, for several names at once."""
+        for name, value in {**dict(other), **changes}.items():
+            self[name] = value
+
+    def __repr__(self) -> str:
+        shown = {k: ("***" if _is_secret_name(k) and getattr(self, k) else getattr(self, k)) for k in _FIELDS}
+        return f"Settings({shown})"
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some values changed (names checked)."""
+        for name in changes:
+            if name not in _FIELDS:
+                raise UnknownSetting(name)
+        return dataclasses.replace(self, **changes)
+
+
+_FIELDS: dict[str, dataclasses.Field] = {f.name: f for f in dataclasses.fields(Settings)}
+_TYPES: dict[str, Any] = typing.get_type_hints(Settings)
+
+
+_LOWER_NAMES = {"LOGIN_PROVIDERS", "NOTIFICATION_CHANNELS"}  # registry names compare lower-case
+
+
+def _parse(name: str, raw: str) -> Any:
+    """One environment value (a string) as its field's type."""
+    meta, kind = _FIELDS[name].metadata, _TYPES[name]
+    if kind is bool:
+        return _bool(raw)
+    if kind is int:
+        return int(raw)
+    if kind is float:
+        return float(raw)
+    if kind == list[str]:
+        if name in _LOWER_NAMES:
+            return _names(raw)
+        return [o.strip() for o in raw.split(",") if o.strip()]
+    if kind == dict[str, str]:
+        return _json_obj(raw, {})
+    return raw.strip().lower() if meta["lower"] else raw
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Build the Settings from the environment, then apply explicit overrides (tests: create_app({...})).
+    Override values are taken as given, except strings for non-string fields, which are parsed like the
+    environment's. An override naming no field raises UnknownSetting."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, f in _FIELDS.items():
+        raw = env.get(f.metadata["env"] or name)
+        if raw is None or (raw == "" and not f.metadata["empty_is_value"]):
+            continue
+        values[name] = _parse(name, raw)
+    for name, value in (overrides or {}).items():
+        if name not in _FIELDS:
+            raise UnknownSetting(name)
+        if isinstance(value, str) and _TYPES[name] not in (str, str | None):
+            value = _parse(name, value)
+        values[name] = value
+    instance = Path(values.get("INSTANCE_DIR") or _FIELDS["INSTANCE_DIR"].default)
+    for name, default in _UNDER_INSTANCE.items():
+        if not values.get(name):
+            values[name] = default(instance)
+    values["DATABASE_URL"] = normalize_database_url(values["DATABASE_URL"])
+    if values.get("DATABASE_REPLICA_URL"):
+        values["DATABASE_REPLICA_URL"] = normalize_database_url(values["DATABASE_REPLICA_URL"])
+    settings = Settings(**values)
     # Deadlines are computed wherever settings are loaded (web, worker, scheduler, CLI): every process
     # counts working days on the same calendar. A broken file stops the process here, not a deadline later.
     from server.core.timeutil import use_calendar_file
 
-    use_calendar_file(cfg.get("WORKING_DAY_CALENDAR"))
-    return cfg
+    use_calendar_file(settings.WORKING_DAY_CALENDAR)
+    return settings
+
+
+def defaults() -> Settings:
+    """The settings with nothing set in the environment (what a secret must not still be in production)."""
+    return load_config(environ={})
 
 
 # ------------------------------------------------------------------ production secrets
@@ -240,7 +405,7 @@ def _is_secret_name(name: str) -> bool:
     return name.endswith(_SECRET_MARKERS) or any(m in name for m in ("SECRET", "PASSWORD"))
 
 
-def insecure_secrets(settings: dict[str, Any]) -> list[str]:
+def insecure_secrets(settings: Mapping[str, Any]) -> list[str]:
     """The names of secret settings that carry their development default or a CHANGE-ME placeholder."""
     defaults = load_config(environ={"SMART315_INSTANCE_DIR": settings.get("INSTANCE_DIR") or str(ROOT / "instance")})
     bad = []
@@ -255,16 +420,16 @@ def insecure_secrets(settings: dict[str, Any]) -> list[str]:
     return sorted(bad)
 
 
-def refuse_insecure_settings(settings: dict[str, Any]) -> None:
+def refuse_insecure_settings(settings: Mapping[str, Any]) -> None:
     """In production (the default), raise InsecureSettings naming every default or placeholder secret."""
-    if settings.get("SMART315_ENV", "production") == "development":
+    if settings.get("SMART315_ENV") == "development":
         return
     bad = insecure_secrets(settings)
     if bad:
         raise InsecureSettings(bad)
 
 
-def exit_if_insecure(settings: dict[str, Any] | None = None) -> dict[str, Any]:
+def exit_if_insecure(settings: Settings | None = None) -> Settings:
     """For process entry points: print which setting is insecure and exit with status 2."""
     import sys
 

@@ -37,8 +37,8 @@ def _quiet_engine_logs() -> None:
 
 def engine_options(settings) -> dict[str, Any]:
     """Pool options from the settings (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW, DATABASE_PGBOUNCER)."""
-    return {"pool_size": int(settings.get("DATABASE_POOL_SIZE") or 10),
-            "max_overflow": int(settings.get("DATABASE_MAX_OVERFLOW") or 20),
+    return {"pool_size": int(settings["DATABASE_POOL_SIZE"]),
+            "max_overflow": int(settings["DATABASE_MAX_OVERFLOW"]),
             "pgbouncer": bool(settings.get("DATABASE_PGBOUNCER"))}
 
 

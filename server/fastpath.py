@@ -115,7 +115,7 @@ class PublicFastPath:
 def install(app: Flask) -> None:
     """Put the fast path in front of Flask. Called before init_security, so that ProxyFix (when
     configured) wraps it and the scheme it keys on is the client's."""
-    if not app.config["SMART315"].get("PUBLIC_FAST_PATH", True):
+    if not app.config["SMART315"]["PUBLIC_FAST_PATH"]:
         return
     fast = PublicFastPath(app, app.wsgi_app)
     app.wsgi_app = fast

@@ -8,7 +8,6 @@ context variable itself lives in server/core/requestctx.py (core stamps it on th
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 from server.core.requestctx import (  # noqa: F401 - the request id lives in core; re-exported for the app
@@ -42,10 +41,10 @@ def json_formatter() -> logging.Formatter:
                          json_ensure_ascii=False)
 
 
-def configure_logging(fmt: str | None = None, level: str | None = None) -> None:
-    """Configure the root logger once per process; `fmt` "json" or "text" (default from LOG_FORMAT)."""
-    level = (level or os.environ.get("LOG_LEVEL", "INFO")).upper()
-    fmt = fmt or os.environ.get("LOG_FORMAT", "text")
+def configure_logging(fmt: str, level: str) -> None:
+    """Configure the root logger once per process; `fmt` "json" or "text", `level` a logging level name.
+    create_app calls it with the settings LOG_FORMAT and LOG_LEVEL (server/config.py holds their defaults)."""
+    level = level.upper()
     root = logging.getLogger()
     if getattr(root, "_smart315_configured", False):
         return

@@ -11,7 +11,6 @@ import logging
 import os
 import threading
 import time
-from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
@@ -200,23 +199,27 @@ class DatabaseCollector:
         return [up, complaints, notifications, depth, failures, backlog, calendar]
 
 
-def _init_sentry(app: Flask, settings: dict[str, Any]) -> None:
-    dsn = settings.get("SENTRY_DSN")
+def init_sentry(settings) -> bool:
+    """Report errors to Sentry when SENTRY_DSN is set (create_app calls it, so the web, the worker, the
+    scheduler and the CLI all report): unhandled request errors (Flask integration), ERROR log records such
+    as a failed job (logging integration) and an uncaught exception that ends a process (excepthook).
+    Returns whether it started."""
+    dsn = settings["SENTRY_DSN"]
     if not dsn:
-        return
+        return False
     import sentry_sdk
     from sentry_sdk.integrations.flask import FlaskIntegration
 
     sentry_sdk.init(dsn=dsn, integrations=[FlaskIntegration()], send_default_pii=False,
-                    traces_sample_rate=float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE") or 0),
-                    environment=os.environ.get("SENTRY_ENVIRONMENT") or "production")
-    app.extensions["smart315.sentry"] = True
+                    traces_sample_rate=settings["SENTRY_TRACES_SAMPLE_RATE"],
+                    environment=settings["SENTRY_ENVIRONMENT"])
+    return True
 
 
 def register_ops(app: Flask) -> None:
     app.register_blueprint(bp)
     registry = CollectorRegistry(auto_describe=False)
-    collector = DatabaseCollector(app, ttl=float(app.config["SMART315"].get("METRICS_CACHE_SECONDS", 5)))
+    collector = DatabaseCollector(app, ttl=app.config["SMART315"]["METRICS_CACHE_SECONDS"])
     registry.register(collector)
     app.extensions["smart315.metrics_collector"] = collector
     app.extensions["smart315.metrics_registry"] = registry
@@ -243,5 +246,3 @@ def register_ops(app: Flask) -> None:
         token = g.pop("_ops_rid_token", None)
         if token is not None:
             reset_request_id(token)
-
-    _init_sentry(app, app.config["SMART315"])

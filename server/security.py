@@ -40,7 +40,7 @@ def allowed_origin(settings: dict[str, Any], origin: str | None) -> str | None:
     """The Origin header when it is exactly one of CORS_ORIGINS (scheme, host and port), else None."""
     if not origin:
         return None
-    allowed = settings.get("CORS_ORIGINS") or []
+    allowed = settings["CORS_ORIGINS"]
     return origin if origin in allowed else None
 
 
@@ -52,7 +52,7 @@ def _cors_headers(resp: Response, origin: str) -> None:
 
 def init_security(app: Flask) -> None:
     settings = app.config["SMART315"]
-    proxies = int(settings.get("TRUSTED_PROXIES") or 0)
+    proxies = int(settings["TRUSTED_PROXIES"])
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

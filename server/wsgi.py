@@ -1,8 +1,6 @@
 """gunicorn server.wsgi:app"""
 from server.app import create_app
 from server.config import exit_if_insecure
-from server.logging_setup import configure_logging
 
-configure_logging()
 exit_if_insecure()  # a clear message and exit status 2 instead of a traceback per worker
-app = create_app()
+app = create_app()  # logging, Sentry and the rest: the same start as the worker, scheduler and CLI

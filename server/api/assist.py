@@ -97,7 +97,7 @@ def _stream_slots(app, cfg) -> threading.BoundedSemaphore:
             slots = app.extensions.get("smart315.assist_streams")
             if slots is None:
                 slots = app.extensions["smart315.assist_streams"] = threading.BoundedSemaphore(
-                    max(1, int(cfg.get("ASSIST_MAX_STREAMS") or 2)))
+                    max(1, int(cfg["ASSIST_MAX_STREAMS"])))
     return slots
 
 
@@ -109,7 +109,7 @@ def _warm(state) -> None:
         from server.core.assist.retrieval import configure_cache
 
         configure_cache(cfg["ASSIST_INDEX_CACHE_DIR"])
-    if not cfg.get("ASSIST_WARM_INDEX", True) or cfg.get("SMART315_TESTING"):
+    if not cfg["ASSIST_WARM_INDEX"] or cfg.get("SMART315_TESTING"):
         return  # tests build it when they need it
 
     def build() -> None:

@@ -285,22 +285,22 @@ def client_ip() -> str:
 
 def check_login_limits(kind: str, subject: str) -> None:
     cfg = current_app.config["SMART315"]
-    hit(f"login:{kind}:ip:{client_ip()}", int(cfg.get("LOGIN_LIMIT_PER_IP", 30)), 60)
-    hit(f"login:{kind}:subject:{subject}", int(cfg.get("LOGIN_LIMIT_PER_SUBJECT", 10)), 60)
+    hit(f"login:{kind}:ip:{client_ip()}", cfg["LOGIN_LIMIT_PER_IP"], 60)
+    hit(f"login:{kind}:subject:{subject}", cfg["LOGIN_LIMIT_PER_SUBJECT"], 60)
 
 
 def check_ip_limit(kind: str) -> None:
     """Sign-in attempts per client IP for paths with no subject before the upstream call (WeChat, Alipay)."""
     cfg = current_app.config["SMART315"]
-    hit(f"login:{kind}:ip:{client_ip()}", int(cfg.get("LOGIN_LIMIT_PER_IP", 30)), 60)
+    hit(f"login:{kind}:ip:{client_ip()}", cfg["LOGIN_LIMIT_PER_IP"], 60)
 
 
 def check_sms_send_limits(phone_hash: str) -> None:
     """SMS sending per phone (look-up hash, never the number) and per IP, per hour."""
     cfg = current_app.config["SMART315"]
     # The phone first: a number at its limit must not use up the quota of everyone behind the same NAT.
-    hit(f"sms:phone:{phone_hash}", int(cfg.get("SMS_SEND_LIMIT_PER_PHONE") or 5), 3600)
-    hit(f"sms:ip:{client_ip()}", int(cfg.get("SMS_SEND_LIMIT_PER_IP") or 20), 3600)
+    hit(f"sms:phone:{phone_hash}", cfg["SMS_SEND_LIMIT_PER_PHONE"], 3600)
+    hit(f"sms:ip:{client_ip()}", cfg["SMS_SEND_LIMIT_PER_IP"], 3600)
 
 
 def _caller(actor) -> str:

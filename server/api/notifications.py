@@ -197,8 +197,8 @@ def report_subscriptions(body: SubscriptionsIn, actor):
 @operation(summary="小程序配置：可申请订阅的消息模板", response=ClientConfigOut, auth="none", tags=("notifications",))
 def client_config():
     cfg = settings()
-    return {"wechat": {"subscribe_templates": dict(cfg.get("WECHAT_SUBSCRIBE_TEMPLATES") or {})},
-            "alipay": {"subscribe_templates": dict(cfg.get("ALIPAY_SUBSCRIBE_TEMPLATES") or {})}}
+    return {"wechat": {"subscribe_templates": dict(cfg["WECHAT_SUBSCRIBE_TEMPLATES"])},
+            "alipay": {"subscribe_templates": dict(cfg["ALIPAY_SUBSCRIBE_TEMPLATES"])}}
 
 
 # ------------------------------------------------------------------ webhooks

@@ -24,7 +24,7 @@ def cache() -> core_cache.PublicCache:
     if c is None:
         c = app.extensions["smart315.public_cache"] = core_cache.PublicCache(
             app.extensions.get("smart315.redis"),
-            fresh_seconds=float(app.config["SMART315"].get("PUBLIC_CACHE_SECONDS", 120)))
+            fresh_seconds=app.config["SMART315"]["PUBLIC_CACHE_SECONDS"])
     return c
 
 

@@ -73,7 +73,7 @@ def push_event():
     now = utcnow()
     # A nonce is accepted once within the window; recorded in the same transaction as the event's
     # effect, so a push that failed half-way can be sent again.
-    max_age = int(settings().get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300)
+    max_age = settings()["WECHAT_MINI_PUSH_MAX_AGE_SECONDS"]
     s.execute(delete(WeChatPushNonce).where(WeChatPushNonce.seen_at < now - timedelta(seconds=2 * max_age)))
     s.add(WeChatPushNonce(nonce=f"{args.get('timestamp')}:{args.get('nonce')}"[:64], seen_at=now))
     try:

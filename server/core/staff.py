@@ -103,7 +103,7 @@ def invite(session: Session, settings: Mapping[str, Any], actor: Actor, business
     now = now or utcnow()
     c = cipher(settings)
     h = c.lookup_hash(phone)
-    expires = now + timedelta(days=int(settings.get("INVITATION_DAYS") or 7))
+    expires = now + timedelta(days=int(settings["INVITATION_DAYS"]))
     inv = session.execute(select(BusinessInvitation).where(
         BusinessInvitation.business_id == business.id, BusinessInvitation.phone_hash == h,
         BusinessInvitation.state == "pending", BusinessInvitation.expires_at > now)).scalars().first()

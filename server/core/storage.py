@@ -97,16 +97,16 @@ class S3Store:
 
         if not settings.get("S3_BUCKET"):
             raise RuntimeError("UPLOAD_STORAGE=s3 needs S3_BUCKET")
-        if (settings.get("S3_ADDRESSING_STYLE") or "auto") not in ("auto", "path", "virtual"):
+        if settings["S3_ADDRESSING_STYLE"] not in ("auto", "path", "virtual"):
             raise RuntimeError("S3_ADDRESSING_STYLE must be auto, path or virtual")
         self.bucket = settings["S3_BUCKET"]
         config = Config(
             region_name=settings.get("S3_REGION") or None,
             signature_version="s3v4",
-            s3={"addressing_style": settings.get("S3_ADDRESSING_STYLE") or "auto"},
+            s3={"addressing_style": settings["S3_ADDRESSING_STYLE"]},
             retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=float(settings.get("S3_TIMEOUT_SECONDS") or 10),
-            read_timeout=float(settings.get("S3_TIMEOUT_SECONDS") or 10),
+            connect_timeout=settings["S3_TIMEOUT_SECONDS"],
+            read_timeout=settings["S3_TIMEOUT_SECONDS"],
             # boto3 >= 1.36 adds CRC checksums to every upload by default; several S3-compatible stores
             # (older MinIO, some OSS/COS regions) refuse them. Only send them where the API requires it.
             request_checksum_calculation="when_required",
@@ -165,7 +165,7 @@ _S3_KEYS = ("S3_ENDPOINT_URL", "S3_BUCKET", "S3_REGION", "S3_ACCESS_KEY_ID", "S3
 
 def get_store(settings: Mapping[str, Any]) -> UploadStore:
     """The store the settings name; S3 clients are made once per configuration and shared (thread-safe)."""
-    kind = (settings.get("UPLOAD_STORAGE") or "local").lower()
+    kind = settings["UPLOAD_STORAGE"].lower()
     if kind == "local":
         return LocalStore(settings["UPLOAD_DIR"])
     if kind != "s3":

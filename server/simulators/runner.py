@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,24 +41,26 @@ def start_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0,
 
 
 def build_all(keys_dir: str | Path, sms_access_keys: dict[str, str] | None = None,
-              settings: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+              settings: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """The three simulator apps and the settings that point the app at them (keys generated once)."""
     from server.core.identity.providers.alipay import generate_dev_keys
     from server.simulators.alipay import create_alipay_simulator
     from server.simulators.sms import create_sms_simulator
     from server.simulators.wechat import create_wechat_simulator
 
-    settings = settings or {}
+    if settings is None:
+        from server.config import load_config
+
+        settings = load_config()
     keys_dir = Path(keys_dir)
     names = ("app_private_key.pem", "app_public_key.pem", "alipay_private_key.pem", "alipay_public_key.pem")
     paths = [keys_dir / n for n in names]
     if not all(p.exists() for p in paths):
         paths = [Path(p) for p in generate_dev_keys(keys_dir)]
     app_priv, app_pub, ali_priv, ali_pub = paths
-    mini = (settings.get("WECHAT_MINI_APPID") or "wx-mini-dev-appid",
-            settings.get("WECHAT_MINI_SECRET") or "wx-mini-dev-secret")
-    oa = (settings.get("WECHAT_OA_APPID") or "wx-oa-dev-appid", settings.get("WECHAT_OA_SECRET") or "wx-oa-dev-secret")
-    alipay_appid = settings.get("ALIPAY_APPID") or "2021000000000000"
+    mini = (settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"])
+    oa = (settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"])
+    alipay_appid = settings["ALIPAY_APPID"]
     sms_keys = sms_access_keys or {"sim-access-key-id": "sim-access-key-secret"}
     apps = {
         "wechat": create_wechat_simulator({mini[0]: mini[1], oa[0]: oa[1]}),

@@ -142,20 +142,12 @@ def start_embedded(app) -> EmbeddedWorker | None:
 
 
 def main() -> None:
-    """`python -m server.tasks.worker [--once]` with settings from the environment (like `smart315 worker`)."""
-    import json
+    """`python -m server.tasks.worker [--once]`: the same as `smart315 worker` (built through create_app)."""
     import sys
 
-    from server.config import load_config
-    from server.logging_setup import configure_logging
+    from server.cli import main as cli
 
-    configure_logging()
-    settings = load_config()
-    db = Database.from_settings(settings, replica=False)
-    if "--once" in sys.argv[1:]:
-        print(json.dumps(run_once(db, settings)))
-    else:
-        run_forever(db, settings)
+    cli(["worker", *sys.argv[1:]])
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ def _labels() -> dict:
     text_size = request.cookies.get(TEXT_SIZE_COOKIE, "")
     return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False),
             "text_size": text_size if text_size in TEXT_SIZES else "normal",
-            "icp_number": settings.get("ICP_NUMBER") or "",
-            "public_security_record": settings.get("PUBLIC_SECURITY_RECORD") or "",
-            "public_security_code": "".join(ch for ch in str(settings.get("PUBLIC_SECURITY_RECORD") or "")
+            "icp_number": settings["ICP_NUMBER"],
+            "public_security_record": settings["PUBLIC_SECURITY_RECORD"],
+            "public_security_code": "".join(ch for ch in settings["PUBLIC_SECURITY_RECORD"]
                                             if ch.isdigit())}
 
 

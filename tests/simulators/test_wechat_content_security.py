@@ -7,6 +7,7 @@ import threading
 import requests
 from flask import Flask, request
 
+from server.config import load_config
 from server.core.moderation.push import MiniPush
 from server.simulators.runner import start_in_thread
 from tests.simulators.fixtures import wechat_sim  # noqa: F401
@@ -40,8 +41,8 @@ def test_media_check_async_pushes_a_signed_event_by_itself(wechat_sim):  # noqa:
     got: list[dict] = []
     arrived = threading.Event()
     receiver = Flask("receiver")
-    push = MiniPush({"WECHAT_MINI_PUSH_TOKEN": "tok", "WECHAT_MINI_APPID": "wx-mini-dev-appid",
-                     "WECHAT_MINI_PUSH_AES_KEY": "a" * 43})
+    push = MiniPush(load_config({"WECHAT_MINI_PUSH_TOKEN": "tok", "WECHAT_MINI_APPID": "wx-mini-dev-appid",
+                                 "WECHAT_MINI_PUSH_AES_KEY": "a" * 43}, environ={}))
 
     @receiver.post("/events")
     def events():

@@ -82,7 +82,7 @@ def screen(session: Session, settings: Mapping[str, Any], consumer_id: int | Non
                     existing_id=r.id)
     if not claimant_on:
         return Screening(None, [])
-    cut = float(settings.get("CLAIMANT_SIMILARITY") or 0.8)
+    cut = float(settings["CLAIMANT_SIMILARITY"])
     similar = [r for r, score in scored if r.created_at >= since and score >= cut]
     businesses = {_business_key(r.business_id, r.business_name) for r in similar} | {target}
     if len(businesses) < min_businesses:

@@ -417,7 +417,7 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
         complaint.reopened_at = now
     if action == "request_materials":
         _pause(complaint, "materials", now)
-        complaint.materials_due_at = now + timedelta(days=int(settings.get("MATERIALS_DAYS") or 10))
+        complaint.materials_due_at = now + timedelta(days=int(settings["MATERIALS_DAYS"]))
         data["reason"] = "materials"
         data["materials_due_at"] = complaint.materials_due_at.isoformat()
     if action == "supplement":

@@ -20,17 +20,15 @@ from server.core import locks
 from server.core.errors import InvalidCode, RateLimited
 from server.core.models import SmsCode, utcnow
 
-CODE_TTL_SECONDS = 300
-RESEND_COOLDOWN_SECONDS = 60
 MAX_ATTEMPTS = 5
 
 
 def code_ttl(settings: Mapping[str, Any]) -> int:
-    return int(settings.get("SMS_CODE_TTL_SECONDS") or CODE_TTL_SECONDS)
+    return int(settings["SMS_CODE_TTL_SECONDS"])
 
 
 def resend_cooldown(settings: Mapping[str, Any]) -> int:
-    return int(settings.get("SMS_RESEND_COOLDOWN_SECONDS") or RESEND_COOLDOWN_SECONDS)
+    return int(settings["SMS_RESEND_COOLDOWN_SECONDS"])
 
 
 def phone_lookup_hash(settings: Mapping[str, Any], phone: str) -> str:

@@ -39,7 +39,7 @@ class MiniPush:
         self.appid = str(settings.get("WECHAT_MINI_APPID") or "")
         aes_key = settings.get("WECHAT_MINI_PUSH_AES_KEY")
         self.crypto = WeChatCrypto(self.token, aes_key, self.appid) if aes_key else None
-        self.max_age = int(settings.get("WECHAT_MINI_PUSH_MAX_AGE_SECONDS") or 300)
+        self.max_age = int(settings["WECHAT_MINI_PUSH_MAX_AGE_SECONDS"])
 
     # ------------------------------------------------------------------ checks
     def check_signature(self, signature: str | None, timestamp: str | None, nonce: str | None) -> bool:

@@ -11,7 +11,6 @@ NOTIFY_GIVE_UP_SECONDS) | skipped (by rule, e.g. no grant).
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -23,27 +22,13 @@ from server.core.notifications.channels import Context, Outcome, Skip, get_sende
 
 log = logging.getLogger("smart315.notifications")
 
-DEFAULTS = {
-    "NOTIFY_LEASE_SECONDS": 60.0,
-    "NOTIFY_BATCH_SIZE": 50,
-    "NOTIFY_CONCURRENCY": 8,
-    "NOTIFY_BACKOFF_BASE_SECONDS": 30.0,
-    "NOTIFY_BACKOFF_MAX_SECONDS": 3600.0,
-    "NOTIFY_GIVE_UP_SECONDS": 24 * 3600.0,
-    "NOTIFY_POLL_SECONDS": 2.0,
-}
 ERROR_CHARS = 1000
 
 
 def setting(settings: Mapping[str, Any], name: str) -> float:
-    """Delivery tuning: settings first, then the environment (so `smart315 worker` honours it), then
-    the default."""
-    value = settings.get(name)
-    if value is None or value == "":
-        value = os.environ.get(name)
-    if value is None or value == "":
-        value = DEFAULTS[name]
-    return float(value)
+    """Delivery tuning (NOTIFY_*): their defaults and environment variables are fields of server/config.py
+    Settings, which every process builds through create_app."""
+    return float(settings[name])
 
 
 def backoff_seconds(settings: Mapping[str, Any], attempts: int, rng: random.Random | None = None) -> float:

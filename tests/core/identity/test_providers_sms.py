@@ -113,9 +113,9 @@ def test_simulator_minute_flow_control():
     from tests.simulators.fixtures import running_simulator
 
     with running_simulator(create_sms_simulator({"id": "secret"}, per_phone_per_minute=1)) as sim:
-        provider = AliyunSms({"SMS_ENDPOINT": sim.base_url, "SMS_ACCESS_KEY_ID": "id",
-                              "SMS_ACCESS_KEY_SECRET": "secret", "SMS_SIGN_NAME": "智慧三一五",
-                              "SMS_TEMPLATE_CODE": "SMS_1"})
+        provider = AliyunSms(load_config({"SMS_ENDPOINT": sim.base_url, "SMS_ACCESS_KEY_ID": "id",
+                                          "SMS_ACCESS_KEY_SECRET": "secret", "SMS_SIGN_NAME": "智慧三一五",
+                                          "SMS_TEMPLATE_CODE": "SMS_1"}))
         provider.send_code("13900000000", "101010")
         with pytest.raises(RateLimited):
             provider.send_code("13900000000", "202020")

@@ -30,7 +30,6 @@ from server.core.identity.providers import register
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 5.0
 SUCCESS = "10000"
 # Login codes that are wrong, expired or already used.
 INVALID_CODE_SUB_CODES = frozenset({"isv.code-invalid", "isv.code-expired", "isv.invalid-auth-code",
@@ -134,8 +133,8 @@ class AlipayMini:
     def __init__(self, settings: dict[str, Any]):
         self.appid = str(settings["ALIPAY_APPID"])
         self.client = _Gateway(
-            settings.get("ALIPAY_GATEWAY_URL") or "https://openapi.alipay.com/gateway.do",
-            float(settings.get("ALIPAY_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS),
+            settings["ALIPAY_GATEWAY_URL"],
+            float(settings["ALIPAY_TIMEOUT_SECONDS"]),
             appid=self.appid,
             app_private_key_string=_read_key(settings.get("ALIPAY_APP_PRIVATE_KEY_FILE"), private=True),
             alipay_public_key_string=_read_key(settings.get("ALIPAY_PUBLIC_KEY_FILE"), private=False),

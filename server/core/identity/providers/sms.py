@@ -23,7 +23,6 @@ from server.core.identity.providers import register
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
 class SmsProvider(Protocol):
@@ -79,13 +78,13 @@ class AliyunSms:
     """Aliyun SMS (dysmsapi 2017-05-25 SendSms) with a template whose variable is ${code}."""
 
     def __init__(self, settings: dict[str, Any]):
-        self.endpoint = (settings.get("SMS_ENDPOINT") or "https://dysmsapi.aliyuncs.com").rstrip("/") + "/"
+        self.endpoint = settings["SMS_ENDPOINT"].rstrip("/") + "/"
         self.key_id = settings.get("SMS_ACCESS_KEY_ID")
         self.key_secret = settings.get("SMS_ACCESS_KEY_SECRET")
         self.sign_name = settings.get("SMS_SIGN_NAME") or ""
         self.template_code = settings.get("SMS_TEMPLATE_CODE") or ""
-        self.region = settings.get("SMS_REGION_ID") or "cn-hangzhou"
-        self.timeout = float(settings.get("SMS_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
+        self.region = settings["SMS_REGION_ID"]
+        self.timeout = float(settings["SMS_TIMEOUT_SECONDS"])
         if not (self.key_id and self.key_secret):
             raise UpstreamUnavailable("短信服务未配置", status=503)
         self._http = requests.Session()
@@ -143,7 +142,7 @@ SETTINGS = ("SMS_PROVIDER", "SMS_ENDPOINT", "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY
 
 def get_sms_provider(settings: dict[str, Any]) -> SmsProvider:
     """The provider named by settings["SMS_PROVIDER"] ("console" or "aliyun")."""
-    name = (settings.get("SMS_PROVIDER") or "console").lower()
+    name = settings["SMS_PROVIDER"].lower()
     try:
         return _PROVIDERS[name](settings)
     except KeyError:

@@ -33,7 +33,6 @@ from server.core.identity.providers import install_log_redaction, register
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
-DEFAULT_TIMEOUT_SECONDS = 5.0
 REDIS_PREFIX = "smart315:wechat"
 # Cache a token a little shorter than WeChat says, so no process uses it in its last minutes.
 TOKEN_SAFETY_MARGIN_SECONDS = 300
@@ -119,10 +118,10 @@ class _Client(WeChatClient):
 class _WeChatBase:
     def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None):
         install_log_redaction()
-        base = (settings.get("WECHAT_API_BASE_URL") or DEFAULT_API_BASE_URL).rstrip("/")
+        base = settings["WECHAT_API_BASE_URL"].rstrip("/")
         self.base_url = base
         self.appid = appid
-        self.timeout = float(settings.get("WECHAT_TIMEOUT_SECONDS") or DEFAULT_TIMEOUT_SECONDS)
+        self.timeout = float(settings["WECHAT_TIMEOUT_SECONDS"])
         storage = RedisStorage(redis, prefix=REDIS_PREFIX) if redis is not None else MemoryStorage()
         self.client = _Client(appid, secret, base, storage, self.timeout)
 
@@ -261,7 +260,7 @@ class WeChatOA(_WeChatBase):
     def __init__(self, settings: dict[str, Any], redis: Any = None):
         super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
         self.token = settings.get("WECHAT_OA_TOKEN") or ""
-        self.callback_window = int(settings.get("WECHAT_CALLBACK_WINDOW_SECONDS") or 300)
+        self.callback_window = int(settings["WECHAT_CALLBACK_WINDOW_SECONDS"])
         aes_key = settings.get("WECHAT_OA_AES_KEY")
         self.crypto = WeChatCrypto(self.token, aes_key, self.appid) if aes_key else None
 

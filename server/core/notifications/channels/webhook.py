@@ -74,7 +74,7 @@ def send(ctx, row) -> Outcome:
         "X-Smart315-Signature": sign(secret, int(time.time()), body),
     }
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    timeout = float(ctx.settings.get("WEBHOOK_TIMEOUT_SECONDS") or 5)
+    timeout = float(ctx.settings["WEBHOOK_TIMEOUT_SECONDS"])
     started = time.perf_counter()
     try:
         pool = _pool(parts, address, timeout)
