@@ -93,6 +93,16 @@ def mark_seen(complaint: Complaint, now: datetime) -> bool:
     return True
 
 
+def _held(session: Session, settings: Mapping[str, Any], complaint: Complaint, verdict: Any) -> None:
+    """hold_if_review, and when it holds a published complaint, every public entry after commit: the case
+    leaves /public/complaints at once (a held complaint is not public, server/core/publication.py)."""
+    before = complaint.moderation
+    hold_if_review(complaint, verdict)
+    if complaint.moderation != before:
+        public_changed_on_commit(session, settings,
+                                 None if complaint.publication_state == "approved" else complaint.business_id)
+
+
 # ---------------------------------------------------------------- creation
 
 class Filed(NamedTuple):
@@ -435,7 +445,7 @@ def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, c
         data["attachment_ids"] = _attach(session, actor, complaint, attachment_ids or [])
         data["paused_seconds"] = _resume(complaint, now)
     if verdict is not None:
-        hold_if_review(complaint, verdict)
+        _held(session, settings, complaint, verdict)
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
     else:
@@ -482,7 +492,7 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     if role in ("consumer", "business_staff"):
         verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
                                                            settings=settings))
-        hold_if_review(complaint, verdict)
+        _held(session, settings, complaint, verdict)
     msg = Message(complaint_id=complaint.id, author_id=actor.user_id, author_role=role, body=body.strip(), created_at=now)
     session.add(msg)
     cooperated = role == "business_staff" and complaint.status == "mediating"
