@@ -137,7 +137,7 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
                     "demands": rng.sample(["refund", "return", "exchange", "repair", "compensation", "apology"], 2),
                     "public_consent": rng.random() < 0.6}
             c_actor = actor_for_user(s, consumer)
-            c = actions.do_create_complaint(s, settings, c_actor, data, t0)
+            c = actions.do_create_complaint(s, settings, c_actor, data, t0).complaint
             _walk(s, settings, rng, c, c_actor, admin_actor if not region.startswith("11") else med_actor,
                   actor_for_user(s, owners[b.id]) if b else None, t0, now, amount)
             if i % 50 == 49:

@@ -40,6 +40,22 @@ def test_core_never_imports_flask():
     assert offenders == []
 
 
+def test_no_session_listener_decides_what_changed_after_a_flush():
+    """Effects at commit are asked for by the do_* that causes them (issue 16.2: public_changed_on_commit),
+    not inferred by an after_flush listener from the classes of the flushed objects."""
+    server = Path(__file__).resolve().parent.parent / "server"
+    offenders = []
+    for path in server.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
+                    "listens_for", "listen"):
+                if any(isinstance(a, ast.Constant) and a.value in ("after_flush", "after_flush_postexec")
+                       for a in node.args):
+                    offenders.append(f"{path.relative_to(server)}:{node.lineno}")
+    assert offenders == []
+
+
 CORE = Path(__file__).resolve().parent.parent / "server" / "core"
 
 

@@ -15,10 +15,10 @@ from server.api.operation import operation
 from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
 from server.core.actor import Actor
-from server.core.errors import Forbidden, NotFound, ValidationFailed
+from server.core.errors import Forbidden, ValidationFailed
 from server.core.identity.accounts import create_staff_user
-from server.core.models import Industry, User
-from server.core.reference import is_region_prefix
+from server.core.models import User
+from server.core.reference import do_rename_industry, is_region_prefix
 from server.core.timeutil import to_iso
 
 bp = Blueprint("admin", __name__)
@@ -97,9 +97,6 @@ def create_staff(body: StaffIn, actor):
 def rename_industry(code: str, body: IndustryPatch, actor):
     require_admin(actor)
     s = db_session()
-    row = s.get(Industry, code)
-    if row is None:
-        raise NotFound("行业不存在")
-    row.name = body.name
+    row = do_rename_industry(s, code, body.name)
     s.commit()
     return {"code": row.code, "name": row.name}

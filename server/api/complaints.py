@@ -50,7 +50,7 @@ def create(body: ComplaintIn, actor):
         # Idempotency-Key never reaches here and counts nothing either.
         screening = abuse.screen(s, settings(), actor.user_id, data, now)
         check_complaint_limit(actor.user_id)
-        filed = actions.file_complaint(s, settings(), actor, data, now, screening=screening)
+        filed = actions.do_create_complaint(s, settings(), actor, data, now, screening=screening)
         return complaint_json(s, actor, filed.complaint, with_timeline=True, attachments=filed.attachments,
                               timeline=filed.timeline), 201
 
@@ -119,10 +119,10 @@ def transition(complaint_id: int, body: TransitionIn, actor):
         # With its business (routing and the index read it): one statement, the complaint row locked.
         c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
         amount = parse_yuan(body.amount_recovered) if body.amount_recovered not in (None, "") else None
-        moved = actions.transition_complaint(s, settings(), actor, c, body.action, note=body.note,
-                                             amount_recovered_fen=amount, rating=body.rating,
-                                             region_code=body.region_code, reason=body.reason,
-                                             attachment_ids=body.attachment_ids)
+        moved = actions.do_transition(s, settings(), actor, c, body.action, note=body.note,
+                                      amount_recovered_fen=amount, rating=body.rating,
+                                      region_code=body.region_code, reason=body.reason,
+                                      attachment_ids=body.attachment_ids)
         # A transition does not touch attachments: read them in this transaction rather than opening another.
         attachments = attachments_of(s, c.id)
         s.flush()

@@ -8,7 +8,7 @@ from server.api.context import db_session, settings
 from server.api.operation import operation
 from server.api.schemas import MeOut, MePatch, MyInvitationOut, MyMembershipOut
 from server.core.errors import Forbidden
-from server.core.identity.accounts import erase_user, user_json
+from server.core.identity.accounts import do_set_display_name, erase_user, user_json
 from server.core.models import Business, BusinessMember
 
 bp = Blueprint("me", __name__)
@@ -42,8 +42,9 @@ def get_me(actor):
 @operation(summary="修改昵称", body=MePatch, response=MeOut, tags=("me",))
 def patch_me(body: MePatch, actor):
     _require_user(actor)
-    actor.user.display_name = body.display_name
-    db_session().commit()
+    s = db_session()
+    do_set_display_name(s, actor.user, body.display_name)
+    s.commit()
     return me_json(actor)
 
 

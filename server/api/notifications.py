@@ -6,21 +6,22 @@ from typing import Any, Literal
 
 from flask import Blueprint
 from pydantic import BaseModel, Field
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from server.api.context import db_session, settings
 from server.api.operation import operation
 from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
-from server.core.errors import Forbidden, NotFound, ValidationFailed
-from server.core.models import Notification, SubscriptionGrant, utcnow
+from server.core.errors import Forbidden
+from server.core.models import Notification, utcnow
+from server.core.notifications import inbox as inbox_core
+from server.core.notifications import subscriptions
 from server.core.notifications import webhooks as core
 from server.core.notifications.outbox import EVENT_TYPES
 from server.core.timeutil import to_iso
 
 bp = Blueprint("notifications", __name__)
 
-MAX_GRANTS_PER_TEMPLATE = 50
 EventName = Literal["complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                     "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided"]
 
@@ -150,13 +151,9 @@ def inbox(query: InboxQuery, actor):
 @bp.post("/notifications/<int:notification_id>/read")
 @operation(summary="标记站内消息为已读", status=204, tags=("notifications",), errors=(404,))
 def mark_read(notification_id: int, actor):
-    uid = _user_id(actor)
     s = db_session()
-    n = s.get(Notification, notification_id)
-    if n is None or n.recipient_id != uid or n.channel != "inbox":
-        raise NotFound("消息不存在")
-    if n.read_at is None:
-        n.read_at = utcnow()
+    n = inbox_core.check_own_inbox_item(s, _user_id(actor), notification_id)
+    if inbox_core.do_mark_read(s, n, utcnow()):
         s.commit()
     return "", 204
 
@@ -168,27 +165,9 @@ def mark_read(notification_id: int, actor):
            tags=("notifications",))
 def report_subscriptions(body: SubscriptionsIn, actor):
     uid = _user_id(actor)
-    stray = [t for t in body.accepted if t not in body.template_ids]
-    if stray:
-        raise ValidationFailed([{"field": "accepted", "message": "接受的模板必须在 template_ids 之中"}])
-    key = "WECHAT_SUBSCRIBE_TEMPLATES" if body.channel == "wechat" else "ALIPAY_SUBSCRIBE_TEMPLATES"
-    known = set((settings().get(key) or {}).values())
+    accepted = subscriptions.check_grants(settings(), body.channel, body.template_ids, body.accepted)
     s = db_session()
-    now = utcnow()
-    for template_id in body.accepted:  # each acceptance is one send; a repeated id counts twice
-        if template_id not in known:
-            continue  # not one of ours (old client configuration): nothing we could send with it
-        grant = s.execute(select(SubscriptionGrant).where(
-            SubscriptionGrant.user_id == uid, SubscriptionGrant.channel == body.channel,
-            SubscriptionGrant.template_id == template_id)).scalar_one_or_none()
-        if grant is None:
-            s.add(SubscriptionGrant(user_id=uid, channel=body.channel, template_id=template_id, remaining=1,
-                                    updated_at=now))
-            s.flush()
-        else:
-            s.execute(update(SubscriptionGrant).where(
-                SubscriptionGrant.id == grant.id, SubscriptionGrant.remaining < MAX_GRANTS_PER_TEMPLATE,
-            ).values(remaining=SubscriptionGrant.remaining + 1, updated_at=now))
+    subscriptions.do_add_grants(s, uid, body.channel, accepted, utcnow())
     s.commit()
     return "", 204
 

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
-from server.core.cache import mark_changed
+from server.core.cache import public_changed_on_commit
 from server.core.complaints.actions import _append_event, mark_seen, timeline_of
 from server.core.complaints.visibility import parties
 from server.core.errors import (
@@ -231,5 +231,5 @@ def decide_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, c
     # The business's index in this transaction (as a transition does), and every public aggregate (the
     # rankings) fresh at once after commit rather than at the end of the cache's freshness window.
     on_complaint_changed(session, settings, complaint, now)
-    mark_changed(session, settings)
+    public_changed_on_commit(session, settings)
     return appeal

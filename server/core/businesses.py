@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
+from server.core.cache import public_changed_on_commit
 from server.core.errors import (
     BusinessNameTaken,
     Conflict,
@@ -63,6 +64,7 @@ def do_register_business(session: Session, settings: Mapping[str, Any], actor: A
     from server.core.staff import record_event
 
     record_event(session, business, "registered", actor, subject_user_id=actor.user.id)
+    public_changed_on_commit(session, settings, business.id)
     return business
 
 
@@ -91,6 +93,7 @@ def do_verify_business(session: Session, actor: Actor, business: Business) -> Bu
     business.verified_at = utcnow()
     business.verified_by = actor.user_id
     record_event(session, business, "verified", actor)
+    public_changed_on_commit(session, None, business.id)
     return business
 
 

@@ -28,8 +28,9 @@ subscription is up, each mirrored value is re-read after MIRROR_SECONDS whatever
 message or a flushed Redis is healed by then), and keys carry a random epoch stored in Redis, so
 entries from before a Redis restart or flush can never be mistaken for current ones.
 
-Invalidation follows SQLAlchemy session events, so every writer (API, scheduler, CLI) is covered
-without remembering to call it; a rolled-back transaction bumps nothing.
+Invalidation is asked for explicitly: each do_* that changes published data calls
+public_changed_on_commit(session, settings, business_id) in its transaction, and the bump happens
+after that transaction commits (nothing on rollback), whichever process committed it.
 """
 from __future__ import annotations
 
@@ -57,7 +58,6 @@ LOCAL_SCOPED_SECONDS = 5.0  # without Redis: how long a business profile is serv
 MIRROR_MAX = 100_000  # mirrored generations per process (one per business read); cleared beyond
 CHANGES = "smart315.public_cache_changes"  # session.info: set of business ids, or "*" for everything
 URLS = "smart315.public_cache_urls"
-GLOBAL_MODELS = ("Setting", "IndustryMean", "Disclosure")
 
 _local_caches: weakref.WeakSet[PublicCache] = weakref.WeakSet()
 _configured_urls: set[str] = set()
@@ -441,8 +441,14 @@ def configure(settings: Mapping[str, Any]) -> None:
         _configured_urls.add(url)
 
 
-def mark_changed(session: Session, settings: Mapping[str, Any] | None = None, business_id: int | None = None) -> None:
-    """Note that this transaction changes a business's public profile (None: every public entry)."""
+def public_changed_on_commit(session: Session, settings: Mapping[str, Any] | None = None,
+                             business_id: int | None = None) -> None:
+    """Once this transaction commits, drop the public entries it changes: the business's profile, or with
+    business_id=None every public entry (index weights, industry means, disclosures, publication).
+
+    Called by the do_* that writes published data, like Zulip's send_event_on_commit; a rolled-back
+    transaction drops nothing (_on_commit / _on_rollback below, registered once for every session).
+    """
     changes = session.info.setdefault(CHANGES, set())
     changes.add("*" if business_id is None else business_id)
     url = (settings or {}).get("REDIS_URL")
@@ -450,7 +456,8 @@ def mark_changed(session: Session, settings: Mapping[str, Any] | None = None, bu
         session.info.setdefault(URLS, set()).add(url)
 
 
-def bump_all(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> None:
+def _bump_everywhere(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> None:
+    """Bump this process's caches and every known Redis for these changes (business ids, or "*")."""
     scopes = None if "*" in changes else {f"business:{b}" for b in changes}
     for cache in list(_local_caches):
         cache.bump_local(scopes)
@@ -462,31 +469,15 @@ def bump_all(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> Non
             _bump_redis(client, scopes)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_public_changes(session: Session, _ctx) -> None:
-    changes = session.info.setdefault(CHANGES, set())
-    if "*" in changes:
-        return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        name = type(obj).__name__
-        if name in GLOBAL_MODELS:
-            changes.add("*")
-            return
-        if name == "Business":
-            changes.add(obj.id)
-        elif name in ("BusinessIndex", "Complaint", "IndexHistory") and getattr(obj, "business_id", None):
-            changes.add(obj.business_id)
-
-
 @event.listens_for(Session, "after_commit")
-def _bump_after_commit(session: Session) -> None:
+def _on_commit(session: Session) -> None:
     changes = session.info.pop(CHANGES, None)
     urls = session.info.pop(URLS, set())
     if changes:
-        bump_all(changes, urls)
+        _bump_everywhere(changes, urls)
 
 
 @event.listens_for(Session, "after_rollback")
-def _forget_on_rollback(session: Session) -> None:
+def _on_rollback(session: Session) -> None:
     session.info.pop(CHANGES, None)
     session.info.pop(URLS, None)

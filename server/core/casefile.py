@@ -170,7 +170,7 @@ def reply_json(reply: PublicReply | None) -> dict[str, Any] | None:
 def set_public_reply(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, text: str,
                      now: datetime | None = None) -> PublicReply:
     """Write (or replace) the business's public reply; the caller holds the complaint locked. No commit."""
-    from server.core.cache import mark_changed
+    from server.core.cache import public_changed_on_commit
     from server.core.complaints.actions import _append_event, timeline_of
 
     now = (now or utcnow()).replace(microsecond=0)
@@ -190,5 +190,5 @@ def set_public_reply(session: Session, settings: Mapping[str, Any], actor: Actor
     complaint.updated_at = now
     _append_event(session, complaint, actor, "business_staff", REPLY_ACTION, complaint.status, complaint.status,
                   text, {"replaced": replaced}, now, timeline=timeline_of(session, complaint.id), settings=settings)
-    mark_changed(session, settings)
+    public_changed_on_commit(session, settings)
     return reply

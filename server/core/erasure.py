@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from server.core.cache import mark_changed
+from server.core.cache import public_changed_on_commit
 from server.core.complaints.states import ENDED_STATES, OPEN_STATES
 from server.core.models import Appeal, Complaint, Message, Notification, Upload, User, utcnow
 from server.core.privacy import PHONE_TOKEN, redact
@@ -104,7 +104,7 @@ def erase_complaints_of(session: Session, settings: Mapping[str, Any] | None, us
             _delete_file(settings, u)
             session.delete(u)
             done["uploads_deleted"] += 1
-    mark_changed(session, settings)
+    public_changed_on_commit(session, settings)
     session.flush()
     return done
 

@@ -19,7 +19,7 @@ from sqlalchemy import and_
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
-from server.core.cache import mark_changed
+from server.core.cache import public_changed_on_commit
 from server.core.complaints.actions import _append_event, mark_seen, timeline_of
 from server.core.complaints.visibility import parties
 from server.core.errors import Conflict, Forbidden, NotFound
@@ -80,5 +80,5 @@ def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complain
     _append_event(session, complaint, actor, actor.kind, DECIDE_ACTION, complaint.status, complaint.status, note,
                   {"approve": bool(approve)}, now, timeline=timeline_of(session, complaint.id), settings=settings)
     # /public/complaints and the /cases page change at once after commit, not at the end of the freshness window
-    mark_changed(session, settings)
+    public_changed_on_commit(session, settings)
     return complaint

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.assist.taxonomy import CATEGORIES, INDUSTRIES
+from server.core.errors import NotFound
 from server.core.models import Category, Industry, Region
 
 # server/data, the package's data files (as core/assist and core/moderation find theirs; never server.config).
@@ -65,3 +66,12 @@ def ensure_reference_data(session: Session) -> None:
     have_cat = set(session.execute(select(Category.code)).scalars())
     session.add_all(Category(code=c, name=n, sort=i) for i, (c, n) in enumerate(CATEGORIES) if c not in have_cat)
     session.flush()
+
+
+def do_rename_industry(session: Session, code: str, name: str) -> Industry:
+    """An admin renames an industry (public lists show the new name once their aggregates refresh)."""
+    row = session.get(Industry, code)
+    if row is None:
+        raise NotFound("行业不存在")
+    row.name = name
+    return row

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
+from server.core.cache import public_changed_on_commit
 from server.core.errors import (
     BusinessNotVerified,
     Forbidden,
@@ -245,6 +246,7 @@ def reject(session: Session, settings: Mapping[str, Any], actor: Actor, business
     now = now or utcnow()
     business.status = "rejected"
     ev = record_event(session, business, "rejected", actor, note=note, now=now)
+    public_changed_on_commit(session, settings, business.id)
     session.flush()
     owners = session.execute(select(BusinessMember.user_id).where(
         BusinessMember.business_id == business.id, BusinessMember.role == "owner")
@@ -268,4 +270,5 @@ def reapply(session: Session, actor: Actor, business: Business, note: str | None
     check_name_free(session, business.name, except_id=business.id)
     business.status = "pending"
     record_event(session, business, "reapplied", actor, note=note)
+    public_changed_on_commit(session, None, business.id)
     return business

@@ -278,7 +278,7 @@ def test_person_seen_and_excluded_complaints_equal_in_incremental_and_full(sessi
     for i in range(4):
         c = do_create_complaint(session, settings, who["consumer"], {
             "business_id": b.id, "industry_code": "online_shopping", "region_code": "110105", "category": "quality",
-            "title": f"投诉{i}", "description": "商品有质量问题", "demands": ["refund"]}, now=now)
+            "title": f"投诉{i}", "description": "商品有质量问题", "demands": ["refund"]}, now=now).complaint
         do_system_step(session, settings, c, "auto_accept", now + timedelta(days=10))
         made.append(c)
     idx = session.get(BusinessIndex, b.id)

@@ -110,7 +110,7 @@ def test_a_transition_waiting_for_the_lock_continues_the_chain_from_the_committe
 
     first = db.Session()
     c = get_visible_complaint(first, actor(first, owner), cid, for_update=True, with_business=True)
-    actions.transition_complaint(first, settings, actor(first, owner), c, "respond", note="同意退货")
+    actions.do_transition(first, settings, actor(first, owner), c, "respond", note="同意退货")
     first.flush()  # the complaint row stays locked until `first` commits
 
     outcome: dict = {}
@@ -120,7 +120,7 @@ def test_a_transition_waiting_for_the_lock_continues_the_chain_from_the_committe
             try:
                 who = actor(s, consumer)
                 waited = get_visible_complaint(s, who, cid, for_update=True, with_business=True)  # blocks
-                outcome["timeline"] = actions.transition_complaint(s, settings, who, waited, "confirm").timeline
+                outcome["timeline"] = actions.do_transition(s, settings, who, waited, "confirm").timeline
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - reported by the assertion below
                 outcome["error"] = repr(exc)

@@ -8,6 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
 from server.core import cache as cache_mod
 from server.core.cache import PublicCache, _Mirror
 from server.redis_client import make_redis
@@ -77,7 +80,11 @@ def test_a_commit_in_this_process_is_seen_by_its_next_read_without_waiting_for_t
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:7")
     assert _wait(lambda: _live(cache))
     cache.get_or_set("profile", lambda: {"b": 1}, scope="business:7")
-    cache_mod.bump_all({7}, {url})
+    with Session(create_engine("sqlite://")) as s:
+        s.execute(text("SELECT 1"))
+        cache_mod.public_changed_on_commit(s, {"REDIS_URL": url}, 7)
+        assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:7") == {"b": 1}  # not before commit
+        s.commit()
     assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:7") == {"b": 2}
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from server.core import moderation
 from server.core.actor import SYSTEM, Actor
+from server.core.cache import public_changed_on_commit
 from server.core.complaints import abuse
 from server.core.complaints.rules import rule_set_for, rule_set_of
 from server.core.complaints.states import (
@@ -59,7 +60,7 @@ def _append_event(session: Session, complaint: Complaint, actor: Actor, role: st
     first=True: the complaint was created in this transaction and has no event yet, so the chain
     starts at the genesis hash without asking the database for a previous event it cannot have.
     timeline: every event of the complaint, ordered by seq, read in this transaction with the
-    complaint locked (see transition_complaint): the chain continues from its last one without a
+    complaint locked (see do_transition): the chain continues from its last one without a
     query, and the new event is appended to it.
     settings: for AUDIT_KEY (required: every do_* has them and hands them on).
     """
@@ -71,13 +72,16 @@ def _append_event(session: Session, complaint: Complaint, actor: Actor, role: st
 
 def _after_change(session: Session, settings: Mapping[str, Any], complaint: Complaint, event: ComplaintEvent,
                   event_type: str | None, now: datetime) -> None:
-    """Outbox rows and the index update, in the caller's transaction."""
+    """Outbox rows, the index update and, after commit, the business's public profile, in the caller's
+    transaction (every do_* that moves a complaint ends here)."""
     from server.core.notifications.outbox import enqueue_complaint_event
     from server.core.scoring.actions import on_complaint_changed
 
     if event_type:
         enqueue_complaint_event(session, settings, complaint, event, event_type, now)
     on_complaint_changed(session, settings, complaint, now)
+    if complaint.business_id is not None:
+        public_changed_on_commit(session, settings, complaint.business_id)
 
 
 def mark_seen(complaint: Complaint, now: datetime) -> bool:
@@ -87,6 +91,16 @@ def mark_seen(complaint: Complaint, now: datetime) -> bool:
         return False
     complaint.person_seen_at = now.replace(microsecond=0)
     return True
+
+
+def _held(session: Session, settings: Mapping[str, Any], complaint: Complaint, verdict: Any) -> None:
+    """hold_if_review, and when it holds a published complaint, every public entry after commit: the case
+    leaves /public/complaints at once (a held complaint is not public, server/core/publication.py)."""
+    before = complaint.moderation
+    hold_if_review(complaint, verdict)
+    if complaint.moderation != before:
+        public_changed_on_commit(session, settings,
+                                 None if complaint.publication_state == "approved" else complaint.business_id)
 
 
 # ---------------------------------------------------------------- creation
@@ -99,20 +113,23 @@ class Filed(NamedTuple):
     timeline: list[ComplaintEvent]  # the submit event: a new complaint has no other
 
 
-def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
-                        now: datetime | None = None) -> Complaint:
-    """Create a submitted complaint from validated data (see api schemas) and write its first event."""
-    return file_complaint(session, settings, actor, data, now).complaint
+class _Checked(NamedTuple):
+    """What check_create_complaint found: the business, the uploads to attach and the texts' verdict."""
+
+    business: Business | None
+    uploads: list[Upload]
+    attachment_ids: list[str]
+    screening: abuse.Screening
+    verdict: Any
 
 
-def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
-                   now: datetime | None = None, screening: abuse.Screening | None = None) -> Filed:
-    """do_create_complaint, also returning the new complaint's attachments and timeline.
+def check_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
+                           now: datetime, screening: abuse.Screening | None = None) -> _Checked:
+    """Decide whether the validated data (see api schemas) may become a complaint; writes nothing.
 
     screening: abuse.screen's result when the caller ran it already (the API does, before the rate limit,
     so that a refused duplicate uses none of the consumer's quota); else it is run here.
     """
-    now = now or utcnow()
     if screening is None:
         screening = abuse.screen(session, settings, actor.user_id, data, now)
     business: Business | None = None
@@ -129,6 +146,18 @@ def file_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, 
     # Before anything is written: a risky text is refused whole (422 content_rejected).
     verdict = moderation.enforce(moderation.check_texts(
         [data["title"], data["description"]], user=actor.user, scene="complaint", settings=settings))
+    return _Checked(business, uploads, attachment_ids, screening, verdict)
+
+
+def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
+                        now: datetime | None = None, screening: abuse.Screening | None = None) -> Filed:
+    """Create a submitted complaint from validated data (see api schemas) and write its first event.
+
+    Returns the complaint with its attachments and timeline. screening: see check_create_complaint.
+    """
+    now = now or utcnow()
+    business, uploads, attachment_ids, screening, verdict = check_create_complaint(
+        session, settings, actor, data, now, screening)
     complaint = Complaint(
         consumer_id=actor.user_id,
         business_id=business.id if business else None,
@@ -353,19 +382,11 @@ def timeline_of(session: Session, complaint_id: int) -> list[ComplaintEvent]:
                                 .order_by(ComplaintEvent.seq)).scalars())
 
 
-def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, action: str,
-                  note: str | None = None, amount_recovered_fen: int | None = None, rating: int | None = None,
-                  now: datetime | None = None, region_code: str | None = None,
-                  reason: str | None = None, attachment_ids: list[str] | None = None) -> Complaint:
-    return transition_complaint(session, settings, actor, complaint, action, note, amount_recovered_fen, rating,
-                                now, region_code=region_code, reason=reason, attachment_ids=attachment_ids).complaint
-
-
-def transition_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
-                         action: str, note: str | None = None, amount_recovered_fen: int | None = None,
-                         rating: int | None = None, now: datetime | None = None, region_code: str | None = None,
-                         reason: str | None = None, attachment_ids: list[str] | None = None) -> Moved:
-    """do_transition, also returning the complaint's timeline.
+def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint,
+                  action: str, note: str | None = None, amount_recovered_fen: int | None = None,
+                  rating: int | None = None, now: datetime | None = None, region_code: str | None = None,
+                  reason: str | None = None, attachment_ids: list[str] | None = None) -> Moved:
+    """Do a user's action on the complaint (check_transition decides) and return it with its timeline.
 
     Once the transition is allowed, the timeline is read once (the caller holds the complaint
     locked): its last event continues the chain, and the events written here (the action, then
@@ -424,7 +445,7 @@ def transition_complaint(session: Session, settings: Mapping[str, Any], actor: A
         data["attachment_ids"] = _attach(session, actor, complaint, attachment_ids or [])
         data["paused_seconds"] = _resume(complaint, now)
     if verdict is not None:
-        hold_if_review(complaint, verdict)
+        _held(session, settings, complaint, verdict)
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
     else:
@@ -471,7 +492,7 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     if role in ("consumer", "business_staff"):
         verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
                                                            settings=settings))
-        hold_if_review(complaint, verdict)
+        _held(session, settings, complaint, verdict)
     msg = Message(complaint_id=complaint.id, author_id=actor.user_id, author_role=role, body=body.strip(), created_at=now)
     session.add(msg)
     cooperated = role == "business_staff" and complaint.status == "mediating"
@@ -487,6 +508,8 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
         from server.core.scoring.actions import on_complaint_changed
 
         on_complaint_changed(session, settings, complaint, now)  # cooperation, or whether it counts, changed
+        if complaint.business_id is not None:
+            public_changed_on_commit(session, settings, complaint.business_id)
     return msg
 
 
@@ -502,7 +525,7 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 
 __all__ = [
-    "Filed", "Moved", "allowed_actions", "reopen_until", "check_transition", "do_create_complaint", "do_post_message",
-    "do_system_step", "do_transition", "event_hash", "file_complaint", "mark_seen", "public_no_for", "timeline_of",
-    "transition_complaint",
+    "Filed", "Moved", "allowed_actions", "reopen_until", "check_create_complaint", "check_transition",
+    "do_create_complaint", "do_post_message", "do_system_step", "do_transition", "event_hash", "mark_seen",
+    "public_no_for", "timeline_of",
 ]

@@ -74,7 +74,7 @@ def get_visible_complaint(session: Session, actor: Actor, complaint_id: int, for
     same statement, so that a later session.get(Business, complaint.business_id) needs no query. (After
     waiting for the lock, PostgreSQL returns the complaint's latest row with the business row of the
     statement's snapshot: fine for a business, whose changes the complaint's lock never ordered anyway;
-    not for the complaint's events, which are therefore read after the lock, see transition_complaint.)"""
+    not for the complaint's events, which are therefore read after the lock, see do_transition.)"""
     stmt: Select = select(Complaint).where(Complaint.id == complaint_id)
     if with_business:
         stmt = stmt.outerjoin(Complaint.business).options(contains_eager(Complaint.business))

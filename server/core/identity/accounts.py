@@ -181,6 +181,11 @@ def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None 
     session.flush()
 
 
+def do_set_display_name(session: Session, user: User, display_name: str) -> None:
+    """The user's own nickname (validated by the API schema)."""
+    user.display_name = display_name
+
+
 def set_active(session: Session, user: User, active: bool) -> None:
     """Deactivate (sign-in refused, every session ended at once) or reactivate an account."""
     from server.core.identity.tokens import revoke_all_for_user

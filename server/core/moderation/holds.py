@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
-from server.core.cache import mark_changed
+from server.core.cache import public_changed_on_commit
 from server.core.complaints.states import ENDED_STATES
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, NotFound, NotUnderReview
@@ -39,7 +39,7 @@ def hold_if_review(complaint: Complaint, verdict: Verdict) -> None:
 
 def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, clear: bool,
            note: str | None = None, now: datetime | None = None):
-    """The mediator's decision on a held complaint; answers the timeline (as transition_complaint does)."""
+    """The mediator's decision on a held complaint; answers the timeline (as do_transition does)."""
     from server.core.complaints.actions import _append_event, mark_seen, timeline_of
 
     mine = parties(actor, complaint)
@@ -72,7 +72,7 @@ def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complain
                  f"{complaint.public_no}「{complaint.title}」",
                  {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                   "event_seq": ev.seq}, now, exclude_user=complaint.consumer_id)
-    mark_changed(session, settings, complaint.business_id)
+    public_changed_on_commit(session, settings, complaint.business_id)
     return timeline
 
 
@@ -85,7 +85,7 @@ def apply_media_result(session: Session, settings: Mapping[str, Any], trace_id: 
         upload.moderation = "risky"
     elif upload.moderation == "pending":
         # review: the image waits for a person like text does; the complaint it belongs to (now, or when
-        # it is filed: see file_complaint) is held until a mediator clears it.
+        # it is filed: see do_create_complaint) is held until a mediator clears it.
         upload.moderation = "review" if verdict.review else "pass"
         complaint = session.get(Complaint, upload.complaint_id) if upload.complaint_id else None
         if complaint is not None:
@@ -93,5 +93,5 @@ def apply_media_result(session: Session, settings: Mapping[str, Any], trace_id: 
     if upload.complaint_id is not None:
         complaint = session.get(Complaint, upload.complaint_id)
         if complaint is not None:
-            mark_changed(session, settings, complaint.business_id)
+            public_changed_on_commit(session, settings, complaint.business_id)
     return upload

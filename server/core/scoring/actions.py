@@ -45,7 +45,7 @@ from sqlalchemy import Text, and_, cast, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from server.core import locks
-from server.core.cache import mark_changed
+from server.core.cache import public_changed_on_commit
 from server.core.errors import ValidationFailed
 from server.core.models import Business, BusinessIndex, Complaint, IndexHistory, IndustryMean, Setting, utcnow
 from server.core.scoring.formula import (
@@ -161,6 +161,7 @@ def set_weights(session: Session, settings: Mapping[str, Any], weights: Mapping[
     else:
         row.value = clean
     session.flush()
+    public_changed_on_commit(session, settings)  # the index method shows the weights
     return recompute_all(session, settings, now)
 
 
@@ -250,7 +251,7 @@ def recompute_business(session: Session, settings: Mapping[str, Any], business_i
         session.add(hist)
     hist.score, hist.grade, hist.n_complaints = result.score, result.grade, stats.n_forwarded
     session.flush()
-    mark_changed(session, settings, business_id)
+    public_changed_on_commit(session, settings, business_id)
     return idx
 
 
@@ -262,11 +263,9 @@ def on_complaint_changed(session: Session, settings: Mapping[str, Any], complain
     those, only the ones that count (stats.counts_in_index: a person has looked at it, no upheld
     appeal) enter the numbers; a change of either flag (a first look, an appeal decision) comes
     through here like a transition, so the incremental numbers stay those of a full recompute.
-    The business's cached profile is invalidated after commit either way, since its counts move;
-    public aggregates refresh on their own short timer (server/core/cache.py).
+    The caller (a do_* that changed the complaint) asks for its business's cached profile to be dropped
+    after commit; public aggregates refresh on their own short timer (server/core/cache.py).
     """
-    if complaint.business_id is not None:
-        mark_changed(session, settings, complaint.business_id)
     if complaint.business_id is None or complaint.forwarded_at is None:
         return
     deferred = session.info.get(_DEFERRED)
@@ -461,7 +460,7 @@ def recompute_all(session: Session, settings: Mapping[str, Any], now: datetime |
     for obj in list(session.identity_map.values()):
         if isinstance(obj, (BusinessIndex, IndexHistory, IndustryMean)):
             session.expire(obj)
-    mark_changed(session, settings)
+    public_changed_on_commit(session, settings)
     t_write = time.perf_counter()
     return {
         "formula_version": FORMULA_VERSION, "now": now.isoformat(), "period": period,

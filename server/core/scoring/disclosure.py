@@ -170,6 +170,9 @@ def publish_disclosure(session: Session, settings: Mapping[str, Any], period: st
     _record_checkpoint(session, settings, d, now)
     session.add(d)
     session.flush()
+    from server.core.cache import public_changed_on_commit
+
+    public_changed_on_commit(session, settings)  # the disclosure list
     return d
 
 

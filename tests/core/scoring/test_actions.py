@@ -46,7 +46,7 @@ class World:
     def forwarded(self, now=NOW):
         c = do_create_complaint(self.s, self.settings, self.consumer, {
             "business_id": self.business.id, "industry_code": self.business.industry_code, "region_code": "110105",
-            "category": "quality", "title": "手机坏了", "description": "要求退款", "demands": ["refund"]}, now=now)
+            "category": "quality", "title": "手机坏了", "description": "要求退款", "demands": ["refund"]}, now=now).complaint
         do_transition(self.s, self.settings, self.mediator, c, "accept", now=now)
         assert c.status == "forwarded"
         return c

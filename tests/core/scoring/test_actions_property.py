@@ -87,7 +87,7 @@ def test_incremental_equals_full_recompute(db, settings, complaints, ops, snapsh
             c = do_create_complaint(s, settings, actors["consumer"], {
                 "business_id": b.id, "industry_code": b.industry_code, "region_code": "110105",
                 "category": "quality", "title": f"投诉{i}", "description": "商品有质量问题，要求退款。",
-                "demands": ["refund"], "public_consent": bool(i % 2)}, now=now)
+                "demands": ["refund"], "public_consent": bool(i % 2)}, now=now).complaint
             made.append(c)
         for step, (which, choice, hours) in enumerate(ops):
             if step == snapshot_at:

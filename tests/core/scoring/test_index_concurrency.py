@@ -28,7 +28,7 @@ def _accept_in(s, settings, admin, cid):
     """Accept (and so forward) one complaint in session `s`, without committing."""
     who = _actor(s, admin)
     c = get_visible_complaint(s, who, cid, for_update=True, with_business=True)
-    actions.transition_complaint(s, settings, who, c, "accept")
+    actions.do_transition(s, settings, who, c, "accept")
     s.flush()
 
 
