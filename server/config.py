@@ -141,6 +141,9 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "PUBLIC_HTTP_MAX_AGE": int(env.get("PUBLIC_HTTP_MAX_AGE") or 15),
         "WORKING_DAY_CALENDAR": env.get("WORKING_DAY_CALENDAR") or None,
         "SCHEDULER_INTERVAL_SECONDS": int(env.get("SCHEDULER_INTERVAL_SECONDS") or 60),
+        # Periodic jobs this deployment does not run (names as `smart315 jobs` lists them; server/tasks/jobs.py).
+        "SCHEDULER_DISABLED_JOBS": [n.strip() for n in (env.get("SCHEDULER_DISABLED_JOBS") or "").split(",")
+                                    if n.strip()],
         "EMBEDDED_WORKER": _bool(env.get("EMBEDDED_WORKER"), default=True),
         "SENTRY_DSN": env.get("SENTRY_DSN") or None,
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000",
