@@ -68,10 +68,10 @@ PUBLIC_NAV = [
 
 def _user_nav(user) -> list[tuple[str, str]]:
     if user is None:
-        return [("/complaints/new", "我要投诉")]
+        return [("/complaints/new", "我要投诉"), ("/reports/new", "我要举报")]
     nav = []
     if user.kind in ("consumer", "business_staff"):
-        nav += [("/complaints/new", "我要投诉"), ("/my/complaints", "我的投诉")]
+        nav += [("/complaints/new", "我要投诉"), ("/reports/new", "我要举报"), ("/my/complaints", "我的投诉")]
     if user.kind == "business_staff":
         nav.append(("/console/business", "商家后台"))
     if user.kind in ("mediator", "admin"):
@@ -132,6 +132,47 @@ def business(business_id: int):
 @bp.get("/cases")
 def cases():
     return page("cases.html", title="投诉案例", script="cases.js")
+
+
+def public_case(s, public_no: str) -> dict | None:
+    """One published case as the public may read it (the same rule and redaction as /public/complaints),
+    with its outcome and the business's public reply; None when it is not public."""
+    from server.core.assist.taxonomy import INDUSTRY_NAMES
+    from server.core.casefile import replies_of
+    from server.core.models import Category, Complaint, User
+    from server.core.money import format_yuan
+    from server.core.publication import public_clause, public_text
+
+    if not public_no or len(public_no) > 24:
+        return None
+    row = s.execute(select(Complaint, User.display_name).outerjoin(User, User.id == Complaint.consumer_id)
+                    .where(public_clause(), Complaint.public_no == public_no)).first()
+    if row is None:
+        return None
+    c, display_name = row
+    text = public_text(c, display_name)
+    reply = replies_of(s, [c.id]).get(c.id)
+    category = s.execute(select(Category.name).where(Category.code == c.category)).scalar_one_or_none()
+    return {
+        "public_no": c.public_no, "title": text["title"], "description": text["description"],
+        "status": c.status, "status_name": STATUS_NAMES.get(c.status, c.status),
+        "outcome_name": STATUS_NAMES.get(c.outcome, "") if c.outcome else "",
+        "business_id": c.business_id, "business_name": c.business_name,
+        "industry_name": INDUSTRY_NAMES.get(c.industry_code, c.industry_code),
+        "category_name": category or c.category, "region_name": region_full_name(c.region_code),
+        "amount_claimed": format_yuan(c.amount_claimed_fen), "amount_recovered": format_yuan(c.amount_recovered_fen),
+        "rating": c.rating, "created": _local(c.created_at)[:10], "accepted": _local(c.accepted_at)[:10],
+        "closed": _local(c.closed_at)[:10] if getattr(c, "closed_at", None) else "",
+        "reply": None if reply is None else {"text": reply.text, "replied": _local(reply.replied_at)},
+    }
+
+
+@bp.get("/cases/<public_no>")
+def case_detail(public_no: str):
+    found = public_case(db_session(), public_no)
+    if found is None:
+        return page("case.html", title="案例不存在", case=None), 404
+    return page("case.html", title=found["title"], case=found)
 
 
 def recent_periods(now: datetime, n: int = 12) -> list[str]:

@@ -67,9 +67,9 @@ def new_context(browser, live_server, request, browser_errors):
     """Factory of isolated browser contexts (one per role: their own cookies), closed after the test."""
     contexts = []
 
-    def make(viewport=None):
+    def make(viewport=None, **options):
         ctx = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  viewport=viewport or {"width": 1280, "height": 900})
+                                  viewport=viewport or {"width": 1280, "height": 900}, **options)
         ctx.set_default_timeout(10000)
         ctx.on("page", browser_errors.watch)
         contexts.append(ctx)

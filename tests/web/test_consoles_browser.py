@@ -94,9 +94,12 @@ def test_admin_mediator_and_business_consoles(auth, client, new_context, browser
     biz.click(".tab[data-tab=staff]")
     biz.wait_for_selector("#members tbody tr:has-text('137****7000')")
     biz.wait_for_selector("#invitations tbody tr:has-text('已接受')")
-    # ... and the owner removes them again.
-    biz.once("dialog", lambda d: d.accept())
+    # ... and the owner removes them again, confirming in the page's own dialog (no window.confirm).
+    native: list[str] = []
+    biz.on("dialog", lambda d: (native.append(d.message), d.dismiss()))
     biz.locator("#members tbody tr", has_text="137****7000").locator("button[data-remove]").click()
+    biz.get_by_role("dialog", name="移除员工").get_by_role("button", name="确认移除").click()
+    assert native == []
     biz.wait_for_selector("#member-msg.ok:has-text('已移除')")
     biz.locator("#members tbody tr", has_text="137****7000").wait_for(state="detached")
 

@@ -37,6 +37,7 @@ function pickBusiness(b) {
   if (b.industry_code) $('#c-industry').value = b.industry_code;
   if (b.region_code) chooseRegion(b.region_code);
   clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${b.name}`));
+  $('#c-business').focus(); // the chosen candidate is gone: keep the keyboard where the user was
 }
 
 function showCandidates(items) {

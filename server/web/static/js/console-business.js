@@ -1,6 +1,6 @@
 // Business console: queue with deadline countdowns, full file and response, staff, WeChat binding,
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
-import { api, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
+import { api, confirmDialog, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { indexBox, componentsChart } from './index-view.js';
 
@@ -38,8 +38,36 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   document.querySelectorAll('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); } });
-  if (c) appealSection(id, c);
+  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicReplySection(id); } });
+  if (c) { appealSection(id, c); publicReplySection(id, c); }
+}
+
+// The business's public reply (API.md "Business public reply"): shown beside the case on /cases once it
+// is published; writing it again replaces it. The current text is the latest 商家公开回复 of the timeline.
+async function publicReplySection(id, c, notice) {
+  if (!c) { try { c = await api(`/complaints/${id}`); } catch { return; } }
+  const old = $('#public-reply'); if (old) old.remove();
+  const last = (c.timeline || []).filter((ev) => ev.action === 'public_reply').pop();
+  const msg = h('p', { class: 'msg', id: 'public-reply-msg', role: 'alert' });
+  const ta = h('textarea', { id: 'public-reply-text', name: 'text', rows: '3', maxlength: '1000', required: true }, last ? last.note || '' : '');
+  const form = h('form', { class: 'form', id: 'public-reply-form' },
+    h('label', { for: 'public-reply-text' }, last ? '修改公开回复（替换原回复）' : '公开回复（公众可见）', ta),
+    h('button', { type: 'submit', class: 'button' }, last ? '更新公开回复' : '发布公开回复'), msg);
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const text = ta.value.trim();
+    if (!text) { say(msg, '请填写回复内容'); ta.focus(); return; }
+    try {
+      await api(`/complaints/${id}/public-reply`, { method: 'POST', body: { text } });
+      publicReplySection(id, null, '已保存：案例公开后，这段回复会显示在投诉案例旁。');
+    } catch (err) { say(msg, errorText(err)); }
+  });
+  $('#detail').append(h('section', { class: 'card', id: 'public-reply' }, h('h3', {}, '商家公开回复'),
+    h('p', { class: 'muted' }, c.publication && c.publication.state === 'approved'
+      ? '这件投诉已公开，回复会显示在投诉案例页上。'
+      : '消费者同意并经调解员审核公开后，回复会显示在投诉案例页上。请勿写入消费者的个人信息。'),
+    last ? h('p', { class: 'muted' }, `当前回复于 ${fmtTime(last.created_at)}`) : null, form));
+  if (notice) say(msg, notice, true);
 }
 
 // Appeals (申诉): the business asks the complaint's mediators to take it out of its index.
@@ -103,7 +131,7 @@ async function loadMembers() {
     clear(tbody, items.map((m) => h('tr', {}, h('td', {}, m.display_name || '—'), h('td', {}, m.phone_masked || '—'),
       h('td', {}, STAFF_ROLES[m.role] || m.role), h('td', {}, m.wechat_bound ? '已绑定' : '未绑定'),
       h('td', {}, isOwner ? h('button', { type: 'button', class: 'button small', 'data-remove': String(m.user_id), onclick: async () => {
-        if (!window.confirm(`确定移除员工 ${m.display_name || m.phone_masked || ''}？`)) return;
+        if (!await confirmDialog('移除员工', `确定移除员工 ${m.display_name || m.phone_masked || ''}？移除后对方不能再处理本商家的投诉。`, { confirmText: '确认移除' })) return;
         try { await api(`/businesses/${businessId}/members/${m.user_id}`, { method: 'DELETE' }); say($('#member-msg'), '已移除', true); loadMembers(); } catch (err) { say($('#member-msg'), errorText(err)); }
       } }, '移除') : ''))));
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }

@@ -1,7 +1,7 @@
 // Mediator console: review queue (accept / reject with reason), mediation cases (outcome and amount),
 // overdue complaints, appeals, the publication review (待审核公开), verification of new businesses, reports (举报),
 // CSV export.
-import { api, h, clear, say, errorText, fmtTime, refNames, pager, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
+import { api, ask, h, clear, say, errorText, fmtTime, refNames, pager, tabs, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 
 let status = 'submitted', appeal = '', publication = '', flag = '', moderation = '', selected = null;
@@ -39,7 +39,10 @@ async function select(id, el) {
   selected = id;
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
   const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicationSection(id); } });
-  if (c) { appealSection(id, c); publicationSection(id, c); flagSection(c); moderationSection(id, c); }
+  if (c) {
+    appealSection(id, c); publicationSection(id, c); flagSection(c); moderationSection(id, c);
+    if (c.public_no) $('#complaint-title').after(h('p', { id: 'receipt' }, h('a', { class: 'button small', id: 'receipt-link', href: `/api/v1/complaints/${id}/receipt.pdf`, download: '' }, '下载投诉受理回执（PDF）')));
+  }
 }
 
 // Publication needs a person: the mediator reads the redacted text the public would see, then approves or refuses.
@@ -145,8 +148,8 @@ async function loadPending() {
         try { await api(`/businesses/${b.id}/verify`, { method: 'POST' }); say($('#verify-msg'), `已通过：${b.name}`, true); loadPending(); } catch (err) { say($('#verify-msg'), errorText(err)); }
       } }, '审核通过'), ' ',
       h('button', { type: 'button', class: 'button small', dataset: { reject: String(b.id) }, onclick: async () => {
-        const note = (window.prompt(`驳回「${b.name}」的入驻申请，请填写理由（将通知申请人）：`) || '').trim();
-        if (!note) { say($('#verify-msg'), '驳回需要填写理由'); return; }
+        const note = await ask(`驳回「${b.name}」的入驻申请`, '驳回理由（将通知申请人）', { confirmText: '确认驳回', maxlength: 500 });
+        if (note === null) return;
         try { await api(`/businesses/${b.id}/reject`, { method: 'POST', body: { note } }); say($('#verify-msg'), `已驳回：${b.name}`, true); loadPending(); } catch (err) { say($('#verify-msg'), errorText(err)); }
       } }, '驳回'))))
       : h('tr', {}, h('td', { colspan: '6', class: 'muted' }, '没有待审核的商家。')));
@@ -169,11 +172,9 @@ async function loadReports() {
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '5', class: 'error' }, errorText(err)))); }
 }
 
-for (const b of $$('.tab')) {
-  b.addEventListener('click', () => {
-    $$('.tab').forEach((x) => x.classList.toggle('active', x === b));
-    $$('[data-panel]').forEach((p) => p.classList.toggle('hidden', p.dataset.panel !== b.dataset.tab));
-    if (b.dataset.tab === 'queue') {
+// WAI-ARIA tabs (lib.js): the queue's filters are tabs of one panel, verification and reports their own.
+tabs(document, (tab, b) => {
+    if (tab === 'queue') {
       status = b.dataset.status;
       appeal = b.dataset.appeal || '';
       publication = b.dataset.publication || '';
@@ -182,9 +183,8 @@ for (const b of $$('.tab')) {
       selected = null;
       clear($('#detail'), h('p', { class: 'muted' }, '选择左侧的投诉查看完整档案。'));
       loadQueue();
-    } else if (b.dataset.tab === 'reports') loadReports();
+    } else if (tab === 'reports') loadReports();
     else loadPending();
-  });
-}
+});
 $('#queue-filters').addEventListener('submit', (e) => { e.preventDefault(); loadQueue(); });
 loadQueue();

@@ -77,6 +77,14 @@ export function h(tag, attrs = {}, ...children) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
+  // An element that plays a button answers Enter and Space like one (keyboard users, switch access).
+  if (attrs && attrs.role === 'button' && tag !== 'button' && typeof attrs.onclick === 'function') {
+    el.addEventListener('keydown', (e) => {
+      if (e.target !== el || (e.key !== 'Enter' && e.key !== ' ')) return;
+      e.preventDefault();
+      el.click();
+    });
+  }
   return el;
 }
 
@@ -233,3 +241,43 @@ export function industriesChart(el, items) {
     series: [{ name: '投诉量', type: 'bar', data: rows.map((r) => r.complaints ?? r.total ?? 0), itemStyle: { color: '#c8161d' } }],
   });
 }
+
+// In-page dialogs instead of window.prompt / confirm (which screen readers and 适老化 rules handle badly):
+// a modal <dialog> named by its heading, with a labelled reason field when one is asked for. Resolves to
+// the trimmed text (ask) or true (confirm), or null when cancelled (取消 or Esc). Focus returns to the opener.
+let dialogSeq = 0;
+function modal({ title, text, label, confirmText = '确定', required = true, maxlength = 2000 }) {
+  const n = ++dialogSeq;
+  const opener = document.activeElement;
+  const field = label ? h('textarea', { id: `dialog-${n}-field`, name: 'reason', rows: '3', maxlength: String(maxlength), required }) : null;
+  const msg = h('p', { class: 'msg', id: `dialog-${n}-msg`, role: 'alert' });
+  const ok = h('button', { type: 'submit', class: 'button primary', value: 'ok' }, confirmText);
+  const cancel = h('button', { type: 'button', class: 'button', value: 'cancel' }, '取消');
+  const form = h('form', { method: 'dialog', class: 'form', novalidate: true },
+    text ? h('p', { id: `dialog-${n}-text` }, text) : null,
+    field ? h('label', { for: field.id }, label, field) : null,
+    msg, h('div', { class: 'dialog-buttons' }, ok, ' ', cancel));
+  const dlg = h('dialog', { class: 'dialog', 'aria-labelledby': `dialog-${n}-title`, 'aria-describedby': text ? `dialog-${n}-text` : null },
+    h('h2', { id: `dialog-${n}-title` }, title), form);
+  document.body.append(dlg);
+  return new Promise((resolve) => {
+    let result = null;
+    cancel.addEventListener('click', () => dlg.close());
+    form.addEventListener('submit', (e) => {
+      if (field) {
+        const v = field.value.trim();
+        if (required && !v) { e.preventDefault(); say(msg, `请填写${label.replace(/[（(].*$/, '')}`); field.focus(); return; }
+        result = v;
+      } else result = true;
+    });
+    dlg.addEventListener('close', () => {
+      dlg.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      resolve(result);
+    });
+    dlg.showModal();
+    (field || ok).focus();
+  });
+}
+export function ask(title, label, opts = {}) { return modal({ title, label, ...opts }); }
+export function confirmDialog(title, text, opts = {}) { return modal({ title, text, ...opts }); }

@@ -24,4 +24,13 @@ async function previewSection(c) {
   } catch (err) { section.append(h('p', { class: 'error' }, errorText(err))); }
 }
 
-renderComplaint(el, id, { onChange: () => api(`/complaints/${id}`).then(previewSection).catch(() => {}) }).then(previewSection);
+// 投诉受理回执 (PDF with a QR code to /verify/<public_no>): the consumer's proof that the complaint was filed.
+function receiptLink(c) {
+  const old = document.getElementById('receipt'); if (old) old.remove();
+  if (!c || !c.public_no) return;
+  el.before(h('p', { id: 'receipt' }, h('a', { class: 'button', id: 'receipt-link', href: `/api/v1/complaints/${id}/receipt.pdf`, download: '' }, '下载投诉受理回执（PDF）'),
+    ' ', h('span', { class: 'muted' }, `回执上的二维码可在 /verify/${c.public_no} 核验真伪`)));
+}
+
+const shown = (c) => { receiptLink(c); return previewSection(c); };
+renderComplaint(el, id, { onChange: () => api(`/complaints/${id}`).then(shown).catch(() => {}) }).then(shown);

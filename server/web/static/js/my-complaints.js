@@ -55,6 +55,20 @@ async function loadInvitations() {
   } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
 }
 
+// The reports (举报) this person filed: GET /reports answers a consumer with their own.
+async function loadReports() {
+  const out = document.getElementById('reports');
+  try {
+    const data = await api('/reports?per_page=20');
+    clear(out, data.items.length ? data.items.map((r) => h('div', { class: 'item', 'data-report': String(r.id) },
+      h('div', { class: 'title' }, `举报 #${r.id}：${r.business_name || ''}`),
+      h('div', {}, r.description),
+      h('div', { class: 'meta' }, `${r.region_name || ''} · ${fmtTime(r.created_at)} · 由该地区的调解员处理`)))
+      : h('p', { class: 'muted' }, '您还没有提交过举报。'));
+  } catch (err) { clear(out, h('p', { class: 'muted' }, errorText(err))); }
+}
+
 loadComplaints();
 loadNotifications();
 loadInvitations();
+loadReports();
