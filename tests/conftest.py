@@ -2,9 +2,11 @@
 the app and its client, a session, and an `auth` helper that signs in as each role."""
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -39,6 +41,43 @@ def _cheap_password_hashing() -> None:
 _cheap_password_hashing()
 
 
+_BUILDERS: dict[tuple, callable] = {}
+
+
+def _shared_url_rule_builders() -> None:
+    """Compile each URL rule's builder once per test process instead of once per app.
+
+    The suite builds a new app for almost every test (its settings differ: a temporary upload dir, the
+    simulators' ports); about four fifths of create_app's time is werkzeug generating and compiling a
+    Python function per rule (~120 rules, twice each) to build its URLs. That function is the same for the
+    same rule text and trace: it reads the converters through its `self` argument when called, so one
+    compiled function serves every app's copy of the rule. Rules whose defaults are folded into the URL at
+    compile time (a converter's to_url of a default) are compiled as usual. The server is untouched;
+    tests/test_test_lanes.py checks that the shared builders are the ones werkzeug would compile."""
+    from werkzeug.routing.rules import Rule
+
+    original = Rule._compile_builder
+    if getattr(original, "_smart315_shared", False):
+        return
+
+    def _compile_builder(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(dynamic and data in defaults for dynamic, data in self._trace):
+            return original(self, append_unknown)
+        key = (self.rule, bool(append_unknown), tuple(self._trace), tuple(sorted(map(str, defaults))))
+        fn = _BUILDERS.get(key)
+        if fn is None:
+            fn = _BUILDERS[key] = original(self, append_unknown)
+        return fn
+
+    _compile_builder._smart315_shared = True
+    _compile_builder._smart315_original = original
+    Rule._compile_builder = _compile_builder
+
+
+_shared_url_rule_builders()
+
+
 def _make_test_database() -> tuple[str, callable]:
     """A fresh database per test run, so parallel runs on one PostgreSQL server never collide."""
     base = os.environ.get("TEST_DATABASE_URL")
@@ -59,7 +98,9 @@ def _make_test_database() -> tuple[str, callable]:
 
 
 @pytest.fixture(scope="session")
-def database_url():
+def migrated_database():
+    """The run's database, migrated once with its reference data. On SQLite it is a template: each test
+    gets a copy of the file (database_url); on PostgreSQL the tests share it and `app` empties it."""
     url, drop = _make_test_database()
     from server.core.reference import ensure_reference_data
     from server.db import Database
@@ -70,9 +111,28 @@ def database_url():
     with db.session() as s:
         ensure_reference_data(s)
         s.commit()
-    db.dispose()
+    db.dispose()  # the last connection checkpoints the WAL into the file: the file alone is the template
     yield url
     drop()
+
+
+_copies = itertools.count(1)
+
+
+@pytest.fixture
+def database_url(migrated_database):
+    """The test's database. SQLite: a copy of the migrated template in a directory of the test's own (the
+    rate-limit file beside it is the test's own too), removed afterwards: copying one file is much cheaper
+    than emptying every table through a fresh engine. PostgreSQL: the run's database (`app` truncates it)."""
+    url = make_url(migrated_database)
+    if url.get_backend_name() != "sqlite":
+        yield migrated_database
+        return
+    folder = SQLITE_DIR / f"t{next(_copies)}"
+    folder.mkdir()
+    shutil.copyfile(url.database, folder / "test.sqlite3")
+    yield url.set(database=str(folder / "test.sqlite3")).render_as_string(hide_password=False)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
@@ -148,7 +208,8 @@ def app(settings_overrides):
 
     application = create_app(settings_overrides)
     db = application.extensions["smart315.db"]
-    reset_database(db)
+    if db.is_postgres:  # on SQLite database_url is a fresh copy of the migrated template
+        reset_database(db)
     r = application.extensions.get("smart315.redis")
     if r is not None:
         r.flushdb()
