@@ -23,6 +23,9 @@ from tests.storage import s3_server, s3_settings  # noqa: F401 - s3_server: moto
 os.environ["SMART315_ENV"] = "development"
 
 SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
+# Whatever a test leaves at a default instance path (an audit key, dev key files) goes to this process's own
+# directory, not the checkout's instance/: parallel workers never share one.
+os.environ.setdefault("SMART315_INSTANCE_DIR", str(SQLITE_DIR / "instance"))
 
 
 def _cheap_password_hashing() -> None:
@@ -146,13 +149,31 @@ def private_redis():
     r.destroy()
 
 
+def xdist_worker() -> tuple[int, int]:
+    """(this worker's index, how many workers): (0, 1) without pytest-xdist (make test-fast runs -n 2)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+def worker_redis_db(kind: str) -> int:
+    """Redis logical dbs no other worker of this run uses: db 15 - index for clients the tests make
+    themselves (tests/simulators/fixtures.py), and for the app one of 1..(15 - workers), drawn per run
+    (concurrent runs rarely meet) and distinct between this run's workers."""
+    index, count = xdist_worker()
+    if kind == "own":
+        return 15 - index
+    pool = 15 - count
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one run
+    start = int(run[:8], 16) if run else random.randrange(pool)
+    return 1 + (start + index) % pool
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     base = os.environ.get("TEST_REDIS_URL")
     if not base:
         return None
-    # A random logical db per run keeps concurrent runs apart.
-    return f"{base.rstrip('/').rsplit('/', 1)[0] if base.count('/') > 2 else base.rstrip('/')}/{random.randint(1, 15)}"
+    return f"{base.rstrip('/').rsplit('/', 1)[0] if base.count('/') > 2 else base.rstrip('/')}/{worker_redis_db('app')}"
 
 
 RESET_KEEP = {"region", "industry", "category", "alembic_version"}
