@@ -17,9 +17,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     settings = load_config(config)
     # Production never runs on a published default secret (issue 15.2): raises InsecureSettings naming it.
     refuse_insecure_settings(settings)
-    from server.core.auditchain import use_settings
-
-    use_settings(settings)  # AUDIT_KEY for a timeline event written without explicit settings
     from server.core.storage import get_store
 
     get_store(settings)  # UPLOAD_STORAGE / S3_* misconfigured: refuse to start rather than 500 on an upload

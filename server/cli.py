@@ -27,6 +27,9 @@ def _setup_logging() -> None:
 def main() -> None:
     """Smart315 consumer-rights platform."""
     _setup_logging()
+    from server.redis_client import hand_to_core
+
+    hand_to_core()  # core reaches Redis only through what its process hands in (server/core/ports.py)
 
 
 # ------------------------------------------------------------------ db
@@ -147,7 +150,8 @@ def jobs(as_json: bool) -> None:
     `scheduler --once --now` are counted apart as simulated)."""
     from server.tasks.scheduler import job_status
 
-    rows = job_status(_db(load_config()))
+    settings = load_config()
+    rows = job_status(_db(settings), settings)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -155,7 +159,8 @@ def jobs(as_json: bool) -> None:
     for r in rows:
         sim = f"{r['simulated_runs']} (last {r['simulated_last_run_at']})" if r["simulated_runs"] else "-"
         click.echo(f"{r['name']:<24} {r['interval_seconds']:>7}s {r['last_run_at'] or 'never':<26} {r['runs']:>6}  {sim}"
-                   + (f"  last error: {r['last_error']}" if r["last_error"] else ""))
+                   + (f"  last error: {r['last_error']}" if r["last_error"] else "")
+                   + ("" if r["enabled"] else "  disabled (SCHEDULER_DISABLED_JOBS)"))
 
 
 @main.command()

@@ -144,7 +144,7 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
                 s.commit()
         s.commit()
         # Deadlines that passed while the demo year unfolded are applied, as the scheduler would have.
-        from server.core.complaints.deadlines import apply_due_deadlines
+        from server.tasks.deadlines import apply_due_deadlines
 
         apply_due_deadlines(db.Session, settings, utcnow())
         from server.core.scoring.actions import recompute_all

@@ -2,18 +2,21 @@
 
 Every record carries `request_id`: the id of the HTTP request being served (set by server/ops.py from
 the X-Request-Id header or a fresh one), or the id a background job took over from the outbox row it is
-handling (`request_id_context(notification.payload.get("request_id"))`), or "-" outside both.
+handling (`request_id_context(notification.payload.get("request_id"))`), or "-" outside both. The
+context variable itself lives in server/core/requestctx.py (core stamps it on the outbox rows it writes).
 """
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
 import os
 import secrets
-from collections.abc import Iterator
 
-_request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("smart315_request_id", default=None)
+from server.core.requestctx import (  # noqa: F401 - the request id lives in core; re-exported for the app
+    current_request_id,
+    request_id_context,
+    reset_request_id,
+    set_request_id,
+)
 
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d"
 
@@ -23,38 +26,12 @@ def choose_request_id(offered: str | None) -> str:
     return offered if offered and len(offered) <= 64 and offered.isprintable() else secrets.token_hex(8)
 
 
-def current_request_id() -> str | None:
-    """The request id of the work in progress, or None (no request, no job)."""
-    return _request_id.get()
-
-
-def set_request_id(value: str | None) -> contextvars.Token:
-    return _request_id.set(value or None)
-
-
-def reset_request_id(token: contextvars.Token) -> None:
-    try:
-        _request_id.reset(token)
-    except ValueError:  # token made in another context (e.g. a streamed response): just clear
-        _request_id.set(None)
-
-
-@contextlib.contextmanager
-def request_id_context(value: str | None) -> Iterator[None]:
-    """For jobs: log under the request id that caused the work (e.g. an outbox row's payload)."""
-    token = set_request_id(value)
-    try:
-        yield
-    finally:
-        reset_request_id(token)
-
-
 class RequestIdFilter(logging.Filter):
     """Adds `request_id` to every record so formatters can print it (never drops a record)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
-            record.request_id = _request_id.get() or "-"
+            record.request_id = current_request_id() or "-"
         return True
 
 

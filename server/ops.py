@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
-from server.logging_setup import current_request_id, reset_request_id, set_request_id
+from server.logging_setup import reset_request_id, set_request_id
 from server.redis_client import get_redis
 
 bp = Blueprint("ops", __name__)
@@ -200,18 +200,6 @@ class DatabaseCollector:
         return [up, complaints, notifications, depth, failures, backlog, calendar]
 
 
-def _stamp_outbox_request_id(session, _flush_context, _instances) -> None:
-    """Outbox rows written while serving a request remember its id, so the worker can log under it."""
-    rid = current_request_id()
-    if not rid:
-        return
-    from server.core.models import Notification
-
-    for obj in session.new:
-        if isinstance(obj, Notification) and isinstance(obj.payload, dict) and "request_id" not in obj.payload:
-            obj.payload = {**obj.payload, "request_id": rid}
-
-
 def _init_sentry(app: Flask, settings: dict[str, Any]) -> None:
     dsn = settings.get("SENTRY_DSN")
     if not dsn:
@@ -232,12 +220,6 @@ def register_ops(app: Flask) -> None:
     registry.register(collector)
     app.extensions["smart315.metrics_collector"] = collector
     app.extensions["smart315.metrics_registry"] = registry
-
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    if not event.contains(Session, "before_flush", _stamp_outbox_request_id):
-        event.listen(Session, "before_flush", _stamp_outbox_request_id)
 
     @app.before_request
     def _ops_before():

@@ -15,6 +15,7 @@ def make_redis(url: str | None) -> redis.Redis | None:
 
 def init_redis(app, settings: dict[str, Any]) -> None:
     app.extensions["smart315.redis"] = make_redis(settings.get("REDIS_URL"))
+    hand_to_core()
 
 
 def get_redis(app) -> redis.Redis | None:
@@ -32,3 +33,11 @@ def shared_redis(url: str) -> redis.Redis:
         if client is None:
             client = _shared[url] = make_redis(url)
         return client
+
+
+def hand_to_core() -> None:
+    """Give server/core this process's Redis clients (core never imports this module: server/core/ports.py).
+    Called by create_app (init_redis), the worker, the scheduler and the CLI; calling it again is harmless."""
+    from server.core import ports
+
+    ports.set_redis_factory(shared_redis)

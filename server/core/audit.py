@@ -9,10 +9,7 @@ from sqlalchemy.orm import Session
 from server.core.auditchain import verify_all as _verify_all
 
 
-def verify_all(session: Session, settings: Mapping[str, Any] | None = None, batch: int = 5000,
+def verify_all(session: Session, settings: Mapping[str, Any], batch: int = 5000,
                checkpoint: Mapping[str, Any] | None = None, allow_legacy: bool = False) -> dict[str, Any]:
-    if settings is None:
-        from server.config import load_config
-
-        settings = load_config()
+    """The caller hands in the settings (AUDIT_KEY): core never reads the environment itself."""
     return _verify_all(session, settings, batch=batch, checkpoint=checkpoint, allow_legacy=allow_legacy)

@@ -73,23 +73,6 @@ def audit_key(settings: Mapping[str, Any]) -> bytes:
     return str(key).encode("utf-8")
 
 
-_process_settings: Mapping[str, Any] | None = None
-
-
-def use_settings(settings: Mapping[str, Any]) -> None:
-    """The settings of this process (create_app calls it), for an event writer that is not given any."""
-    global _process_settings
-    _process_settings = settings
-
-
-def _settings_or_app(settings: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if settings is not None and settings.get("AUDIT_KEY"):
-        return settings
-    if _process_settings is not None:
-        return _process_settings
-    raise AuditError("a timeline event needs the settings (AUDIT_KEY)")
-
-
 def is_development(settings: Mapping[str, Any]) -> bool:
     env = settings.get("SMART315_ENV") or os.environ.get("SMART315_ENV") or "production"
     return env == "development" or bool(settings.get("SMART315_TESTING"))
@@ -208,7 +191,9 @@ def append_event(session: Session, settings: Mapping[str, Any] | None, complaint
     Call it after changing the complaint: the event's MAC covers the complaint's state as it is now.
     first / timeline: see complaints.actions._append_event.
     """
-    key = audit_key(_settings_or_app(settings))
+    if settings is None:
+        raise AuditError("a timeline event needs the settings (AUDIT_KEY)")
+    key = audit_key(settings)
     if timeline is not None:
         last = (timeline[-1].seq, timeline[-1].hash) if timeline else None
     else:

@@ -454,10 +454,12 @@ def bump_all(changes: set, urls: set[str] | frozenset[str] = frozenset()) -> Non
     scopes = None if "*" in changes else {f"business:{b}" for b in changes}
     for cache in list(_local_caches):
         cache.bump_local(scopes)
-    for url in set(urls) | _configured_urls:
-        from server.redis_client import shared_redis
+    from server.core.ports import redis_for
 
-        _bump_redis(shared_redis(url), scopes)
+    for url in set(urls) | _configured_urls:
+        client = redis_for(url)
+        if client is not None:
+            _bump_redis(client, scopes)
 
 
 @event.listens_for(Session, "after_flush")

@@ -95,6 +95,7 @@ def file_report(session: Session, settings: Mapping[str, Any], actor: Actor, dat
 def _notify_mediators(session: Session, settings: Mapping[str, Any], report: Report, now: datetime) -> None:
     """An inbox notice to each mediator of the report's region (reports have no webhooks or business side)."""
     from server.core.models import Notification, User
+    from server.core.notifications.outbox import with_request_id
 
     code = report.region_code or ""
     prefixes = [code[:n] for n in (2, 4, 6) if len(code) >= n]
@@ -103,7 +104,8 @@ def _notify_mediators(session: Session, settings: Mapping[str, Any], report: Rep
     session.add_all([Notification(
         event_type=REPORT_EVENT, recipient_id=uid, channel="inbox", dedupe_key=f"report{report.id}:{uid}:inbox",
         title="新的举报", body=f"{report.business_name}（举报 #{report.id}）",
-        payload={"report_id": report.id, "region_code": report.region_code}, send_state="sent", sent_at=now,
+        payload=with_request_id({"report_id": report.id, "region_code": report.region_code}), send_state="sent",
+        sent_at=now,
         created_at=now) for uid in mediators])
 
 

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import csv
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from server.config import DATA_DIR
 from server.core.assist.taxonomy import CATEGORIES, INDUSTRIES
 from server.core.models import Category, Industry, Region
+
+# server/data, the package's data files (as core/assist and core/moderation find theirs; never server.config).
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 @lru_cache(maxsize=1)

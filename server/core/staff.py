@@ -60,11 +60,12 @@ def notify_user(session: Session, settings: Mapping[str, Any], user_id: int, eve
                 body: str, payload: dict, source: str, now: datetime, business_id: int | None = None) -> None:
     """An account notice through the notification system: always the inbox, and the WeChat official account
     template message when the user bound an OA openid and a template is configured for the event."""
-    from server.core.notifications.outbox import wake_after_commit
+    from server.core.notifications.outbox import wake_after_commit, with_request_id
 
     session.add(Notification(
         event_type=event_type, complaint_id=None, recipient_id=user_id, business_id=None, channel="inbox",
-        target=None, dedupe_key=f"{source}:u{user_id}:inbox:"[:160], title=title, body=body, payload=dict(payload),
+        target=None, dedupe_key=f"{source}:u{user_id}:inbox:"[:160], title=title, body=body,
+        payload=with_request_id(dict(payload)),
         send_state="sent", sent_at=now, next_attempt_at=None, created_at=now, attempts=0))
     template = (settings.get("WECHAT_OA_TEMPLATES") or {}).get(event_type)
     if not template:
@@ -76,7 +77,8 @@ def notify_user(session: Session, settings: Mapping[str, Any], user_id: int, eve
         session.add(Notification(
             event_type=event_type, complaint_id=None, recipient_id=user_id, business_id=None,
             channel="wechat_template", target=openid, dedupe_key=f"{source}:u{user_id}:wechat_template:{openid}"[:160],
-            title=title, body=body, payload={**payload, "template_id": template}, send_state="pending",
+            title=title, body=body, payload=with_request_id({**payload, "template_id": template}),
+            send_state="pending",
             next_attempt_at=now, created_at=now, attempts=0))
         wake_after_commit(session, settings)
 

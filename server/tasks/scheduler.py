@@ -1,5 +1,6 @@
-"""The scheduler: passed deadlines every tick; periodic jobs (index, disclosure, clean-up) once per interval,
-decided by each job's last run (server.tasks.locks.claim_run) whatever the number of schedulers ticking."""
+"""The scheduler: passed deadlines every tick (server/tasks/deadlines.py); the periodic jobs of
+server/tasks/jobs.py (index, disclosure, clean-up; SCHEDULER_DISABLED_JOBS turns some off) once per
+interval, decided by each job's last run (server.tasks.locks.claim_run) whatever the number of schedulers."""
 from __future__ import annotations
 
 import logging
@@ -7,119 +8,63 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
-
-from server.core.complaints.deadlines import apply_due_deadlines
-from server.core.models import IdempotencyRecord, utcnow
+from server.core.models import utcnow
 from server.db import Database
+from server.tasks.deadlines import apply_due_deadlines
+from server.tasks.jobs import JOBS, disabled_names, enabled_jobs
 from server.tasks.locks import LIVE, SIMULATED, claim_run, record_failure
 
 log = logging.getLogger("smart315.scheduler")
 
-# Periodic jobs: name -> (interval seconds, function(db, settings, now) -> None). Other modules register here.
-PERIODIC: dict[str, tuple[int, Callable[[Database, dict[str, Any], datetime], Any]]] = {}
 
-
-def periodic(name: str, every_seconds: int):
-    def register(fn):
-        PERIODIC[name] = (every_seconds, fn)
-        return fn
-
-    return register
-
-
-@periodic("idempotency_cleanup", 3600)
-def _cleanup_idempotency(db: Database, settings: dict[str, Any], now: datetime) -> None:
-    """Keys live at least 24 h (API.md); keep them 48 h."""
-    with db.session() as s:
-        s.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=48)))
-        s.commit()
-
-
-@periodic("audit.checkpoint", 86400)
-def _audit_checkpoint(db: Database, settings: dict[str, Any], now: datetime) -> str:
-    """Daily signed checkpoint of every timeline's head into AUDIT_CHECKPOINT_DIR (the operator copies them off
-    the database host; `smart315 audit verify --against FILE`)."""
-    from server.core.auditchain import write_checkpoint
-
-    with db.session() as s:
-        path, digest = write_checkpoint(s, settings, now=now)
-    log.info("audit checkpoint %s (%s)", path, digest)
-    return str(path)
-
-
-@periodic("erasure.purge", 3600)
-def _purge_erased_evidence(db: Database, settings: dict[str, Any], now: datetime) -> None:
-    """Uploads of erased accounts kept while their case was in mediation go once it has ended."""
-    from server.core.erasure import purge_after_cases
-
-    with db.session() as s:
-        n = purge_after_cases(s, settings)
-        s.commit()
-    if n:
-        log.info("erasure.purge deleted %s uploads kept for ended cases", n)
-
-
-@periodic("rate_limit_cleanup", 3600)
-def _cleanup_rate_limits(db: Database, settings: dict[str, Any], now: datetime) -> None:
-    """Entries of the database-kept rate-limit windows (no Redis, or Redis down) whose window has passed."""
-    from server.api.limits import purge_expired
-
-    purge_expired(db, settings, now.timestamp())
-
-
-def tick(db: Database, settings: dict[str, Any], now: datetime | None = None, run_periodic: bool = True,
+def tick(db: Database, settings: Mapping[str, Any], now: datetime | None = None, run_periodic: bool = True,
          clock: str | None = None) -> Counter:
     """One tick. Without `now` it is the live clock; with `now` (`scheduler --once --now T`) periodic runs are
     recorded on the simulated clock and never move the live schedule."""
+    from server.redis_client import hand_to_core
+
+    hand_to_core()
     clock = clock or (LIVE if now is None else SIMULATED)
     now = now or utcnow()
     done = apply_due_deadlines(db.Session, settings, now)
     if run_periodic:
-        _load_job_modules()
-        for name, (every, fn) in sorted(PERIODIC.items()):
-            if claim_run(db.Session, name, every, now, clock):
+        for job in enabled_jobs(settings):
+            if claim_run(db.Session, job.name, job.every_seconds, now, clock):
                 try:
-                    fn(db, settings, now)
-                    done[f"job:{name}"] += 1
+                    job.run(db, settings, now)
+                    done[f"job:{job.name}"] += 1
                 except Exception as exc:
-                    log.exception("periodic job %s failed", name)
-                    record_failure(db.Session, name, clock, f"{type(exc).__name__}: {exc}")
+                    log.exception("periodic job %s failed", job.name)
+                    record_failure(db.Session, job.name, clock, f"{type(exc).__name__}: {exc}")
     return done
 
 
-def job_status(db: Database) -> list[dict[str, Any]]:
-    """Each periodic job: interval, last run and number of runs on the live clock, and on the simulated one."""
+def job_status(db: Database, settings: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each periodic job: interval, whether this configuration runs it, last run and number of runs on the
+    live clock, and on the simulated one."""
     from sqlalchemy import select
 
     from server.core.models import JobRun
 
-    _load_job_modules()
+    off = disabled_names(settings or {})
     with db.session() as s:
         rows = {(r.name, r.clock): r for r in s.execute(select(JobRun)).scalars()}
     out = []
-    for name, (every, _fn) in sorted(PERIODIC.items()):
-        item: dict[str, Any] = {"name": name, "interval_seconds": every}
+    for job in sorted(JOBS, key=lambda j: j.name):
+        item: dict[str, Any] = {"name": job.name, "interval_seconds": job.every_seconds}
         for clock, prefix in ((LIVE, ""), (SIMULATED, "simulated_")):
-            r = rows.get((name, clock))
+            r = rows.get((job.name, clock))
             item[f"{prefix}last_run_at"] = r.last_run_at.isoformat() if r else None
             item[f"{prefix}runs"] = r.runs if r else 0
             if clock == LIVE:
                 item["last_error"] = r.last_error if r else None
+        item["enabled"] = job.name not in off
         out.append(item)
     return out
-
-
-def _load_job_modules() -> None:
-    """Import modules that register periodic jobs (index recompute, disclosures)."""
-    import importlib
-
-    for mod in ("server.core.scoring.jobs",):
-        importlib.import_module(mod)
 
 
 def run_forever(db: Database, settings: dict[str, Any]) -> None:
@@ -145,7 +90,19 @@ def run_forever(db: Database, settings: dict[str, Any]) -> None:
             time.sleep(0.1)
 
 
-def start_embedded(app) -> threading.Thread | None:
+class EmbeddedScheduler:
+    def __init__(self, thread: threading.Thread, stop: threading.Event):
+        self.thread = thread
+        self._stop = stop
+
+    def stop(self, timeout: float = 10) -> None:
+        """Stop after the tick in hand (tests that start an embedded app stop it, so its clock leaves
+        the shared test database alone)."""
+        self._stop.set()
+        self.thread.join(timeout)
+
+
+def start_embedded(app) -> EmbeddedScheduler | None:
     """The embedded default also runs the scheduler in-process, so `make run` moves deadlines by itself.
 
     Same conditions as the embedded worker (no Redis, EMBEDDED_WORKER on, not in tests); several
@@ -159,15 +116,18 @@ def start_embedded(app) -> threading.Thread | None:
     db = app.extensions["smart315.db"]
     interval = int(settings["SCHEDULER_INTERVAL_SECONDS"])
 
+    stop = threading.Event()
+
     def loop():
-        while True:
+        while not stop.is_set():
             try:
                 tick(db, settings)
             except Exception:
                 log.exception("embedded scheduler tick failed; will retry")
-            time.sleep(interval)
+            stop.wait(interval)
 
     thread = threading.Thread(target=loop, name="smart315-embedded-scheduler", daemon=True)
     thread.start()
-    app.extensions["smart315.scheduler"] = thread
-    return thread
+    handle = EmbeddedScheduler(thread, stop)
+    app.extensions["smart315.scheduler"] = handle
+    return handle

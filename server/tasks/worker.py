@@ -2,7 +2,7 @@
 in-process loop of the embedded default (start_embedded, used when REDIS_URL is unset).
 
 Any number of workers may run against one database: rows are claimed under a lease (see
-server/core/notifications/dispatch.py). Redis, when configured, only carries wake-ups (a LPUSH to
+server/tasks/delivery.py). Redis, when configured, only carries wake-ups (a LPUSH to
 smart315:notify:wake after each commit that wrote rows; workers BLPOP it between polls); if Redis is
 down the workers just poll the table every NOTIFY_POLL_SECONDS. The database row stays the truth.
 
@@ -24,9 +24,10 @@ from datetime import datetime
 from typing import Any
 
 from server.core.notifications.channels import Context
-from server.core.notifications.dispatch import run_batch, setting
+from server.core.notifications.dispatch import setting
 from server.core.notifications.outbox import LOCAL_WAKE, WAKE_KEY
 from server.db import Database
+from server.tasks.delivery import run_batch
 
 log = logging.getLogger("smart315.worker")
 
@@ -34,8 +35,9 @@ MAX_BATCHES_PER_RUN = 1000
 
 
 def make_context(db: Database, settings: dict[str, Any]) -> Context:
-    from server.redis_client import make_redis
+    from server.redis_client import hand_to_core, make_redis
 
+    hand_to_core()
     return Context(settings=settings, db=db, redis=make_redis(settings.get("REDIS_URL")))
 
 

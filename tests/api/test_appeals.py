@@ -163,7 +163,7 @@ def test_a_rejected_appeal_keeps_the_complaint_counted(client, auth):
     assert published(client, biz["id"]) == before
 
 
-def test_appeal_rules_views_timeline_and_notices(app, client, auth, db):
+def test_appeal_rules_views_timeline_and_notices(app, client, auth, db, settings):
     owner, biz = auth.business("北京己电器有限公司")
     other_owner, _other = auth.business("北京庚电器有限公司")
     mediator = auth.mediator("1101", username="med-appeals")
@@ -230,7 +230,7 @@ def test_appeal_rules_views_timeline_and_notices(app, client, auth, db):
         assert [(e.action, e.actor_role) for e in evs[-2:]] == [("appeal", "business_staff"),
                                                                  ("appeal_decision", "mediator")]
         assert evs[-1].data["upheld"] is True and evs[-1].prev_hash == evs[-2].hash
-        assert verify_all(s)["broken"] == []
+        assert verify_all(s, settings)["broken"] == []
         inbox = {(n.event_type, n.recipient_id) for n in s.execute(
             select(Notification).where(Notification.complaint_id == c["id"], Notification.channel == "inbox")).scalars()}
     assert {("appeal.filed", consumer.user_id), ("appeal.filed", mediator.user_id),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from server.core.models import Complaint, Upload
-from server.tasks.scheduler import _purge_erased_evidence
+from server.tasks.jobs import purge_erased_evidence
 from tests.factories import act, file_complaint, png_bytes
 from tests.storage import both_backends, stored_objects
 
@@ -102,11 +102,11 @@ def test_evidence_of_a_case_in_mediation_is_kept_until_the_case_ends(client, aut
     assert shown["status"] == "mediating" and [a["id"] for a in shown["attachments"]] == [evidence]
     assert "李娜" not in shown["description"] and "13900139000" not in shown["description"]
     db_ = db
-    _purge_erased_evidence(db_, settings, None)
+    purge_erased_evidence(db_, settings, None)
     assert client.get(f"/api/v1/uploads/{evidence}", headers=mediator.headers).status_code == 200  # case open
 
     act(client, mediator, c["id"], "mediate_fail", note="投诉人已注销，无法继续调解")
-    _purge_erased_evidence(db_, settings, None)
+    purge_erased_evidence(db_, settings, None)
     assert client.get(f"/api/v1/uploads/{evidence}", headers=mediator.headers).status_code == 404
     with db.session() as s:
         assert s.get(Upload, evidence) is None

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from server.core.complaints.deadlines import apply_due_deadlines
 from server.core.models import Complaint
 from server.core.timeutil import SHANGHAI
+from server.tasks.deadlines import apply_due_deadlines
 from tests.api.test_deadlines import run_scheduler
 from tests.factories import act, file_complaint
 

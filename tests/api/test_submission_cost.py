@@ -61,7 +61,7 @@ def test_submission_statement_count_is_pinned(client, auth, db, settings):
     assert len(_sql(statements)) == expected, "\n".join(_sql(statements))
 
 
-def test_submission_answer_equals_the_stored_complaint(client, auth, db):
+def test_submission_answer_equals_the_stored_complaint(client, auth, db, settings):
     _owner, biz = auth.business()
     consumer = auth.consumer()
     ups = [_upload(client, consumer) for _ in range(3)]
@@ -78,5 +78,5 @@ def test_submission_answer_equals_the_stored_complaint(client, auth, db):
     assert no_business == client.get(f"/api/v1/complaints/{no_business['id']}", headers=consumer.headers).get_json()
 
     with db.session() as s:
-        report = verify_all(s)
+        report = verify_all(s, settings)
     assert report["broken"] == [] and report["checked"] == 2

@@ -61,7 +61,7 @@ def test_transition_statement_counts_are_pinned(client, auth, db):
     assert len(_sql(statements)) == RESPOND_STATEMENTS[dialect], "\n".join(_sql(statements))
 
 
-def test_transition_answer_equals_the_stored_complaint(client, auth, db):
+def test_transition_answer_equals_the_stored_complaint(client, auth, db, settings):
     owner, biz = auth.business()
     consumer = auth.consumer()
     admin = auth.admin("answer-admin")
@@ -89,7 +89,7 @@ def test_transition_answer_equals_the_stored_complaint(client, auth, db):
     assert r.status_code == 409, r.get_json()
 
     with db.session() as s:
-        report = verify_all(s)
+        report = verify_all(s, settings)
         keys = [n.dedupe_key for n in s.query(Notification).order_by(Notification.id)]
     assert report["broken"] == [] and report["checked"] == 12
     assert len(keys) == len(set(keys)) and keys
@@ -137,4 +137,4 @@ def test_a_transition_waiting_for_the_lock_continues_the_chain_from_the_committe
     shown = client.get(f"/api/v1/complaints/{cid}", headers=consumer.headers).get_json()
     assert [e["seq"] for e in shown["timeline"]] == [1, 2, 3, 4, 5]
     with db.session() as s:
-        assert verify_all(s)["broken"] == []
+        assert verify_all(s, settings)["broken"] == []

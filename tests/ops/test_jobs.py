@@ -8,7 +8,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from server.tasks.scheduler import PERIODIC, _load_job_modules, tick
+from server.tasks.jobs import JOBS
+from server.tasks.scheduler import tick
 from tests.api.test_deadlines import ROOT, run_scheduler
 
 
@@ -26,21 +27,22 @@ def jobs(settings) -> dict[str, dict]:
     return {j["name"]: j for j in json.loads(cli(settings, "jobs", "--json").stdout.strip().splitlines()[-1])}
 
 
+NAMES = {j.name for j in JOBS}
+
+
 def job_runs(done) -> dict[str, int]:
     return {k.removeprefix("job:"): v for k, v in done.items() if k.startswith("job:")}
 
 
 def test_a_long_lived_scheduler_runs_hourly_jobs_once_an_hour_not_every_tick(db, settings):
-    _load_job_modules()
     first = job_runs(tick(db, settings))
-    assert first == {name: 1 for name in PERIODIC}  # every job's first run
+    assert first == {name: 1 for name in NAMES}  # every job's first run
     # The same scheduler ticks again a minute later (run_forever's loop): nothing is due yet.
     assert job_runs(tick(db, settings)) == {}
     assert job_runs(tick(db, settings)) == {}
 
 
 def test_several_schedulers_run_each_job_once(db, settings):
-    _load_job_modules()
     procs = [subprocess.Popen([sys.executable, "-m", "server.cli", "scheduler", "--once"], cwd=ROOT,
                               env={**{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
                                    "DATABASE_URL": settings["DATABASE_URL"], "SECRET_KEY": settings["SECRET_KEY"],
@@ -54,9 +56,9 @@ def test_several_schedulers_run_each_job_once(db, settings):
             total[name] = total.get(name, 0) + n
     for name, n in job_runs(tick(db, settings)).items():  # and this process, ticking after them
         total[name] = total.get(name, 0) + n
-    assert total == {name: 1 for name in PERIODIC}
+    assert total == {name: 1 for name in NAMES}
     listed = jobs(settings)
-    assert {name: j["runs"] for name, j in listed.items()} == {name: 1 for name in PERIODIC}
+    assert {name: j["runs"] for name, j in listed.items()} == {name: 1 for name in NAMES}
 
 
 def test_a_job_runs_again_once_its_interval_has_passed(db, settings):
@@ -71,10 +73,9 @@ def test_a_job_runs_again_once_its_interval_has_passed(db, settings):
 def test_a_future_now_run_never_delays_the_live_scheduler(db, settings):
     far = (datetime.now(UTC) + timedelta(days=400)).replace(microsecond=0).isoformat()
     simulated = run_scheduler(settings, far)
-    assert job_runs(simulated) == {name: 1 for name in PERIODIC}
+    assert job_runs(simulated) == {name: 1 for name in NAMES}
     # The live scheduler (this process, the real clock) still runs every job now, not in 400 days.
-    _load_job_modules()
-    assert job_runs(tick(db, settings)) == {name: 1 for name in PERIODIC}
+    assert job_runs(tick(db, settings)) == {name: 1 for name in NAMES}
     listed = jobs(settings)
     recompute = listed["index.recompute"]
     assert recompute["interval_seconds"] == 3600 and recompute["runs"] == 1
@@ -84,9 +85,27 @@ def test_a_future_now_run_never_delays_the_live_scheduler(db, settings):
 
 def test_jobs_lists_every_job_before_any_run_and_as_a_table(settings):
     listed = jobs(settings)
-    _load_job_modules()
-    assert set(listed) == set(PERIODIC)
+    assert set(listed) == NAMES
     assert all(j["runs"] == 0 and j["last_run_at"] is None for j in listed.values())
     assert listed["audit.checkpoint"]["interval_seconds"] == 86400
     table = cli(settings, "jobs").stdout
     assert "index.recompute" in table and "never" in table
+
+
+def test_a_disabled_job_is_listed_but_never_run(db, settings):
+    """SCHEDULER_DISABLED_JOBS turns a job off in this configuration: the scheduler skips it, the others run,
+    and `smart315 jobs` still lists it, marked disabled."""
+    off = {**settings, "SCHEDULER_DISABLED_JOBS": ["disclosure.monthly", "audit.checkpoint"]}
+    assert job_runs(tick(db, off)) == {name: 1 for name in NAMES - {"disclosure.monthly", "audit.checkpoint"}}
+    env = {**os.environ, "DATABASE_URL": settings["DATABASE_URL"], "SECRET_KEY": settings["SECRET_KEY"],
+           "FIELD_ENCRYPTION_KEY": settings["FIELD_ENCRYPTION_KEY"], "SCHEDULER_DISABLED_JOBS": "disclosure.monthly"}
+    env.pop("REDIS_URL", None)
+    out = subprocess.run([sys.executable, "-m", "server.cli", "jobs", "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    listed = {j["name"]: j for j in json.loads(out.stdout.strip().splitlines()[-1])}
+    assert set(listed) == NAMES
+    assert {n for n, j in listed.items() if not j["enabled"]} == {"disclosure.monthly"}
+    assert listed["disclosure.monthly"]["runs"] == 0 and listed["index.recompute"]["runs"] == 1
+    # Enabled again, the skipped jobs run on the next tick; the others are not due yet.
+    assert job_runs(tick(db, settings)) == {"disclosure.monthly": 1, "audit.checkpoint": 1}

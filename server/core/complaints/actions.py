@@ -61,7 +61,7 @@ def _append_event(session: Session, complaint: Complaint, actor: Actor, role: st
     timeline: every event of the complaint, ordered by seq, read in this transaction with the
     complaint locked (see transition_complaint): the chain continues from its last one without a
     query, and the new event is appended to it.
-    settings: for AUDIT_KEY; without them, the process's (auditchain.use_settings, set by create_app).
+    settings: for AUDIT_KEY (required: every do_* has them and hands them on).
     """
     from server.core.auditchain import append_event
 

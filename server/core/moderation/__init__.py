@@ -54,14 +54,10 @@ def _wechat(settings: Mapping[str, Any]):
     Redis when the app has one (wechatpy's RedisStorage), like the sign-in client's."""
     from server.core.identity.providers.wechat import WeChatMini
     from server.core.moderation.wechat import WeChatModeration
+    from server.core.ports import redis_for
 
     url = settings.get("REDIS_URL")
-    if url:
-        from server.redis_client import shared_redis
-
-        redis = shared_redis(str(url))
-    else:
-        redis = None
+    redis = redis_for(url)
     key = tuple(str(settings.get(k)) for k in ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL",
                                                "WECHAT_TIMEOUT_SECONDS")) + (str(url),)
     with _clients_lock:

@@ -60,7 +60,8 @@ def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complain
     mark_seen(complaint, now)
     note = (note or "").strip() or (None if clear else "内容未通过审核")
     ev = _append_event(session, complaint, actor, actor.kind, ACTION, complaint.status, complaint.status, note,
-                       {"clear": bool(clear), "moderation": complaint.moderation}, now, timeline=timeline)
+                       {"clear": bool(clear), "moderation": complaint.moderation}, now, timeline=timeline,
+                       settings=settings)
     if clear and complaint.business_id is not None and complaint.forwarded_at is not None \
             and complaint.status not in ENDED_STATES + ("closed",):
         # Forwarded while held, the business was told nothing: it hears of the complaint now.

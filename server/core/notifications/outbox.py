@@ -40,6 +40,7 @@ from server.core.models import (
     Notification,
     Webhook,
 )
+from server.core.requestctx import current_request_id
 from server.core.vocabulary import WEBHOOK_EVENTS
 
 log = logging.getLogger(__name__)
@@ -112,6 +113,16 @@ def new_delivery_id() -> str:
     return "dlv_" + secrets.token_hex(12)
 
 
+def with_request_id(payload: dict) -> dict:
+    """The payload of an outbox row written now: it remembers the request that caused it (when there is one,
+    server/core/requestctx.py), so the worker logs the delivery under that id. A payload copied from an
+    earlier row (a webhook redelivery) keeps the id it already has."""
+    rid = current_request_id()
+    if not rid or "request_id" in payload:
+        return payload
+    return {**payload, "request_id": rid}
+
+
 def _add(session: Session, *, event_type: str, source: str, complaint: Complaint, recipient_id: int | None,
          channel: str, now: datetime, body: str, payload: dict, business_id: int | None = None,
          target: str | None = None, title: str | None = None) -> Notification | None:
@@ -127,7 +138,7 @@ def _add(session: Session, *, event_type: str, source: str, complaint: Complaint
     row = Notification(
         event_type=event_type, complaint_id=complaint.id, recipient_id=recipient_id, business_id=business_id,
         channel=channel, target=target, dedupe_key=dedupe, title=title or TITLES.get(event_type, event_type), body=body,
-        payload=payload, send_state="sent" if inbox else "pending", sent_at=now if inbox else None,
+        payload=with_request_id(payload), send_state="sent" if inbox else "pending", sent_at=now if inbox else None,
         next_attempt_at=None if inbox else now, created_at=now, attempts=0,
     )
     session.add(row)
@@ -265,9 +276,11 @@ def wake_workers(settings: Mapping[str, Any]) -> None:
     if _redis_down_until.get(url, 0) > time.monotonic():
         return  # Redis failed a moment ago: do not make every request wait on it
     try:
-        from server.redis_client import shared_redis
+        from server.core.ports import redis_for
 
-        client = shared_redis(url)
+        client = redis_for(url)
+        if client is None:
+            return
         pipe = client.pipeline()
         pipe.lpush(WAKE_KEY, "1")
         pipe.ltrim(WAKE_KEY, 0, 99)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from server.core.actor import Actor
 from server.core.errors import NotFound, PermanentDeliveryError, TransientDeliveryError, ValidationFailed
 from server.core.models import Business, Notification, Webhook, WebhookDelivery, utcnow
-from server.core.notifications.outbox import EVENT_TYPES, wake_after_commit
+from server.core.notifications.outbox import EVENT_TYPES, wake_after_commit, with_request_id
 from server.core.timeutil import to_iso
 
 SECRET_CONTEXT = "webhook.secret"
@@ -290,7 +290,8 @@ def redeliver(session: Session, settings: Mapping[str, Any], actor: Actor, busin
     row = Notification(
         event_type=original.event_type, complaint_id=original.complaint_id, recipient_id=None,
         business_id=original.business_id, channel="webhook", target=original.target,
-        dedupe_key=f"redeliver:{root_id}:{count + 1}", title=original.title, body=original.body, payload=payload,
+        dedupe_key=f"redeliver:{root_id}:{count + 1}", title=original.title, body=original.body,
+        payload=with_request_id(payload),
         send_state="pending", attempts=0, next_attempt_at=now, created_at=now,
     )
     session.add(row)

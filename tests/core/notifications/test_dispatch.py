@@ -11,7 +11,8 @@ from sqlalchemy import insert, select
 
 from server.core.models import Notification, utcnow
 from server.core.notifications.channels import Outcome
-from server.core.notifications.dispatch import backoff_seconds, claim, record
+from server.core.notifications.dispatch import backoff_seconds
+from server.tasks.delivery import claim, record
 from tests.core.notifications.helpers import add_receiver_webhook, complaint_parties, file_and_forward, rows
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import wait_until
@@ -113,8 +114,12 @@ def test_embedded_loop_delivers_without_a_worker(app, auth, settings_overrides):
             assert wait_until(lambda: len(rec.verified()) == 1, 10)
     finally:
         handle.stop()
+        # The embedded scheduler started with it: stopped too, or its hourly jobs would run on the shared test
+        # database in the middle of later tests (tests/ops/test_jobs.py counts every job's runs).
+        embedded.extensions["smart315.scheduler"].stop()
         embedded.extensions["smart315.db"].dispose()
     assert not handle.thread.is_alive()
+    assert not embedded.extensions["smart315.scheduler"].thread.is_alive()
 
 
 def test_cli_worker_once(client, auth, db, settings, monkeypatch):

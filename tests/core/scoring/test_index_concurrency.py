@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 import server.core.scoring.actions as scoring
 from server.core.actor import actor_for_user
 from server.core.complaints import actions
-from server.core.complaints.deadlines import apply_due_deadlines
 from server.core.complaints.visibility import get_visible_complaint
 from server.core.models import BusinessIndex, Complaint, User, utcnow
+from server.tasks.deadlines import apply_due_deadlines
 from tests.factories import act, file_complaint
 
 
