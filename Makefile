@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# make test-fast: pytest-xdist workers (the machines have 2 cores; each worker has its own SQLite files,
+# Redis dbs and ports). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 # make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
 export SMART315_ENV ?= development
 
@@ -31,9 +34,10 @@ run: install
 ## make test: the whole suite (Python on SQLite by default; set TEST_DATABASE_URL / TEST_REDIS_URL for PostgreSQL / Redis)
 test: install browser test-js test-python
 
-## make test-fast: the Python suite without the browser and the slow fault/load tests (SQLite by default)
+## make test-fast: the Python suite without the browser and the slow fault/load/fuzz tests (SQLite by default),
+## in $(TEST_WORKERS) parallel workers; make test runs everything (docs/benchmarks.md "Test lanes")
 test-fast: install
-	$(BIN)/pytest -q -p no:cacheprovider -m "not browser and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal -m "not browser and not slow" $(PYTEST_ARGS)
 
 test-python: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -2,9 +2,11 @@
 the app and its client, a session, and an `auth` helper that signs in as each role."""
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -21,6 +23,9 @@ from tests.storage import s3_server, s3_settings  # noqa: F401 - s3_server: moto
 os.environ["SMART315_ENV"] = "development"
 
 SQLITE_DIR = Path(tempfile.mkdtemp(prefix="smart315-tests-"))
+# Whatever a test leaves at a default instance path (an audit key, dev key files) goes to this process's own
+# directory, not the checkout's instance/: parallel workers never share one.
+os.environ.setdefault("SMART315_INSTANCE_DIR", str(SQLITE_DIR / "instance"))
 
 
 def _cheap_password_hashing() -> None:
@@ -37,6 +42,43 @@ def _cheap_password_hashing() -> None:
 
 
 _cheap_password_hashing()
+
+
+_BUILDERS: dict[tuple, callable] = {}
+
+
+def _shared_url_rule_builders() -> None:
+    """Compile each URL rule's builder once per test process instead of once per app.
+
+    The suite builds a new app for almost every test (its settings differ: a temporary upload dir, the
+    simulators' ports); about four fifths of create_app's time is werkzeug generating and compiling a
+    Python function per rule (~120 rules, twice each) to build its URLs. That function is the same for the
+    same rule text and trace: it reads the converters through its `self` argument when called, so one
+    compiled function serves every app's copy of the rule. Rules whose defaults are folded into the URL at
+    compile time (a converter's to_url of a default) are compiled as usual. The server is untouched;
+    tests/test_test_lanes.py checks that the shared builders are the ones werkzeug would compile."""
+    from werkzeug.routing.rules import Rule
+
+    original = Rule._compile_builder
+    if getattr(original, "_smart315_shared", False):
+        return
+
+    def _compile_builder(self, append_unknown: bool = True):
+        defaults = self.defaults or {}
+        if any(dynamic and data in defaults for dynamic, data in self._trace):
+            return original(self, append_unknown)
+        key = (self.rule, bool(append_unknown), tuple(self._trace), tuple(sorted(map(str, defaults))))
+        fn = _BUILDERS.get(key)
+        if fn is None:
+            fn = _BUILDERS[key] = original(self, append_unknown)
+        return fn
+
+    _compile_builder._smart315_shared = True
+    _compile_builder._smart315_original = original
+    Rule._compile_builder = _compile_builder
+
+
+_shared_url_rule_builders()
 
 
 def _make_test_database() -> tuple[str, callable]:
@@ -59,7 +101,9 @@ def _make_test_database() -> tuple[str, callable]:
 
 
 @pytest.fixture(scope="session")
-def database_url():
+def migrated_database():
+    """The run's database, migrated once with its reference data. On SQLite it is a template: each test
+    gets a copy of the file (database_url); on PostgreSQL the tests share it and `app` empties it."""
     url, drop = _make_test_database()
     from server.core.reference import ensure_reference_data
     from server.db import Database
@@ -70,7 +114,7 @@ def database_url():
     with db.session() as s:
         ensure_reference_data(s)
         s.commit()
-    db.dispose()
+    db.dispose()  # the last connection checkpoints the WAL into the file: the file alone is the template
     yield url
     drop()
 
@@ -85,6 +129,25 @@ def _fresh_clients():
     yield
 
 
+_copies = itertools.count(1)
+
+
+@pytest.fixture
+def database_url(migrated_database):
+    """The test's database. SQLite: a copy of the migrated template in a directory of the test's own (the
+    rate-limit file beside it is the test's own too), removed afterwards: copying one file is much cheaper
+    than emptying every table through a fresh engine. PostgreSQL: the run's database (`app` truncates it)."""
+    url = make_url(migrated_database)
+    if url.get_backend_name() != "sqlite":
+        yield migrated_database
+        return
+    folder = SQLITE_DIR / f"t{next(_copies)}"
+    folder.mkdir()
+    shutil.copyfile(url.database, folder / "test.sqlite3")
+    yield url.set(database=str(folder / "test.sqlite3")).render_as_string(hide_password=False)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def private_redis():
     """A redis-server of the test's own on a free port (tests that kill, restart or flush it)."""
@@ -96,13 +159,31 @@ def private_redis():
     r.destroy()
 
 
+def xdist_worker() -> tuple[int, int]:
+    """(this worker's index, how many workers): (0, 1) without pytest-xdist (make test-fast runs -n 2)."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(name.removeprefix("gw") or 0), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+def worker_redis_db(kind: str) -> int:
+    """Redis logical dbs no other worker of this run uses: db 15 - index for clients the tests make
+    themselves (tests/simulators/fixtures.py), and for the app one of 1..(15 - workers), drawn per run
+    (concurrent runs rarely meet) and distinct between this run's workers."""
+    index, count = xdist_worker()
+    if kind == "own":
+        return 15 - index
+    pool = 15 - count
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")  # the same in every worker of one run
+    start = int(run[:8], 16) if run else random.randrange(pool)
+    return 1 + (start + index) % pool
+
+
 @pytest.fixture(scope="session")
 def redis_url():
     base = os.environ.get("TEST_REDIS_URL")
     if not base:
         return None
-    # A random logical db per run keeps concurrent runs apart.
-    return f"{base.rstrip('/').rsplit('/', 1)[0] if base.count('/') > 2 else base.rstrip('/')}/{random.randint(1, 15)}"
+    return f"{base.rstrip('/').rsplit('/', 1)[0] if base.count('/') > 2 else base.rstrip('/')}/{worker_redis_db('app')}"
 
 
 RESET_KEEP = {"region", "industry", "category", "alembic_version"}
@@ -158,7 +239,8 @@ def app(settings_overrides):
 
     application = create_app(settings_overrides)
     db = application.extensions["smart315.db"]
-    reset_database(db)
+    if db.is_postgres:  # on SQLite database_url is a fresh copy of the migrated template
+        reset_database(db)
     r = application.extensions.get("smart315.redis")
     if r is not None:
         r.flushdb()

@@ -1,6 +1,7 @@
 """Test helpers: accounts of every role and a complaint at any stage, made through the real API."""
 from __future__ import annotations
 
+import io
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,24 @@ from server.core.identity.tokens import issue_tokens
 from server.core.models import User
 
 _counter = itertools.count(1)
+
+
+def png_bytes(size: int = 16, color: tuple[int, int, int] = (30, 120, 200)) -> bytes:
+    """A small valid PNG, as evidence photos are uploaded (the color makes different files differ)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (size, size), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def count(db, model, *where) -> int:
+    """Rows of `model` matching `where`, in a short session of its own (on SQLite every transaction takes
+    the write lock, BEGIN IMMEDIATE)."""
+    from sqlalchemy import func, select
+
+    with db.session() as s:
+        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 def credit_code(n: int | None = None) -> str:

@@ -16,7 +16,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+
+from tests.security.procs import free_port
 
 START_TIMEOUT = 30  # seconds, per server start / stop
 LOG_TAIL_LINES = 40
@@ -201,12 +202,6 @@ def _pg_bindir() -> Path:
     return max(found)[1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run(pair: ReplicaPair, cmd: list[str]) -> subprocess.CompletedProcess:
     """Run a PostgreSQL tool, as the postgres OS user when we are root, from a directory it can read."""
     if os.geteuid() == 0:
@@ -229,7 +224,7 @@ def _run_or_fail(pair: ReplicaPair, cmd: list[str], what: str) -> None:
 def _start(pair: ReplicaPair, data: Path, log: Path, role: str) -> int:
     """Start the server on a free port; if another process took the port meanwhile, try another one."""
     for _attempt in range(3):
-        port = _free_port()
+        port = free_port()
         with open(data / "postgresql.conf", "a", encoding="utf-8") as f:
             f.write(f"port = {port}\n")  # the last setting in the file wins
         proc = _pg_ctl(pair, data, "-l", str(log), "-w", "-t", str(START_TIMEOUT), "start")

@@ -3,27 +3,22 @@ session) with a fresh bucket per test, and a way to look at what a backend holds
 the server's own store code (the directory itself, or the bucket through a separate boto3 client)."""
 from __future__ import annotations
 
-import socket
 import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.security.procs import free_port
+
 S3_CREDENTIALS = {"S3_ACCESS_KEY_ID": "test-access-key", "S3_SECRET_ACCESS_KEY": "test-secret-key",
                   "S3_REGION": "us-east-1", "S3_ADDRESSING_STYLE": "path"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def s3_server():
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

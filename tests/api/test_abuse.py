@@ -6,11 +6,10 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image
 from sqlalchemy import func, select
 
 from server.core.models import Complaint, RateLimitHit
-from tests.factories import complaint_body
+from tests.factories import complaint_body, png_bytes
 
 REAL = {"COMPLAINT_RATE_LIMIT": "5/hour;20/day", "DUPLICATE_COMPLAINT_THRESHOLD": 0.9,
         "ASSIST_RATE_LIMIT": "3/minute", "UPLOAD_RATE_LIMIT": "2/hour", "MESSAGE_RATE_LIMIT": "2/hour",
@@ -156,20 +155,14 @@ def test_consult_and_classify_are_limited_per_caller_or_address(client, auth):
     _assert_limited(client.post("/api/v1/assist/classify", json={"text": "手机屏幕有坏点商家不给退"}), "智能识别")
 
 
-def _png() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_uploads_and_messages_are_limited(client, auth):
     owner, biz = auth.business()
     consumer = auth.consumer()
     for _ in range(2):
-        r = client.post("/api/v1/uploads", headers=consumer.headers, data={"file": (io.BytesIO(_png()), "a.png")})
+        r = client.post("/api/v1/uploads", headers=consumer.headers, data={"file": (io.BytesIO(png_bytes(8, (200, 10, 10))), "a.png")})
         assert r.status_code == 201, r.get_json()
     _assert_limited(client.post("/api/v1/uploads", headers=consumer.headers,
-                                data={"file": (io.BytesIO(_png()), "a.png")}), "上传")
+                                data={"file": (io.BytesIO(png_bytes(8, (200, 10, 10))), "a.png")}), "上传")
     cid = client.post("/api/v1/complaints", headers=consumer.headers, json=complaint_body(biz["id"])).get_json()["id"]
     for i in range(2):
         r = client.post(f"/api/v1/complaints/{cid}/messages", headers=consumer.headers, json={"body": f"请尽快处理{i}"})

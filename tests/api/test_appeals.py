@@ -19,7 +19,7 @@ from server.core.models import BusinessIndex, Complaint, ComplaintEvent, Notific
 from server.core.scoring.actions import recompute_all
 from server.core.timeutil import SHANGHAI
 from tests.api.test_deadlines import run_scheduler
-from tests.factories import act, complaint_body, file_complaint, settle
+from tests.factories import act, complaint_body, file_complaint, png_bytes, settle
 
 INDEX_KEYS = ("score", "grade", "insufficient", "n_complaints", "components", "counts")
 RANK_KEYS = ("rank", "score", "grade", "insufficient", "n_complaints", "components")
@@ -184,7 +184,7 @@ def test_appeal_rules_views_timeline_and_notices(app, client, auth, db, settings
     assert other.status_code == 422 and "其他" in other.get_json()["detail"]
 
     up = client.post("/api/v1/uploads", headers=owner.headers, content_type="multipart/form-data",
-                     data={"file": (_png(), "proof.png")})
+                     data={"file": (io.BytesIO(png_bytes(8, (200, 10, 10))), "proof.png")})
     assert up.status_code == 201
     first = client.post(url, headers=owner.headers, json={"reason": "duplicate", "note": "与 TS 开头的另一件重复",
                                                           "attachment_ids": [up.get_json()["id"]]})
@@ -297,12 +297,3 @@ def test_person_seen_and_excluded_complaints_equal_in_incremental_and_full(sessi
     assert recompute_all(session, settings, now + timedelta(days=30))["changed"] == 0
     session.expire_all()
     assert {k: getattr(session.get(BusinessIndex, b.id), k) for k in incremental} == incremental
-
-
-def _png() -> io.BytesIO:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "PNG")
-    buf.seek(0)
-    return buf

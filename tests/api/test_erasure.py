@@ -7,7 +7,7 @@ import io
 
 from server.core.models import Complaint, Upload
 from server.tasks.jobs import purge_erased_evidence
-from tests.factories import act, file_complaint
+from tests.factories import act, file_complaint, png_bytes
 from tests.storage import both_backends, stored_objects
 
 PHONE = "13812345678"
@@ -16,16 +16,8 @@ ID_VALID = "11010519491231002X"
 CARD = "6222021234567890128"
 
 
-def _png() -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (10, 200, 10)).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def _upload(client, who) -> str:
-    r = client.post("/api/v1/uploads", headers=who.headers, data={"file": (io.BytesIO(_png()), "a.png")},
+    r = client.post("/api/v1/uploads", headers=who.headers, data={"file": (io.BytesIO(png_bytes(8, (10, 200, 10))), "a.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 201, r.get_json()
     return r.get_json()["id"]

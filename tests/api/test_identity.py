@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from server.core.identity.accounts import cipher
 from server.core.identity.signin import session_key_of
@@ -20,7 +20,7 @@ from server.core.models import (
 )
 from server.simulators.alipay import open_id_for, user_id_for
 from server.simulators.wechat import openid_for, unionid_for
-from tests.factories import complaint_body
+from tests.factories import complaint_body, count, png_bytes
 from tests.simulators import fixtures
 from tests.simulators.fixtures import unused_port_url
 from tests.storage import both_backends, stored_objects
@@ -50,12 +50,6 @@ def ali(client, code, headers=None):
 
 def bearer(body):
     return {"Authorization": f"Bearer {body['access_token']}"}
-
-
-def count(db, model, *where):
-    # A short session per check: on SQLite every transaction takes the write lock (BEGIN IMMEDIATE).
-    with db.session() as s:
-        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 def count_users(db):
@@ -270,16 +264,8 @@ def test_logout_revokes_the_refresh_token(client):
 
 # ------------------------------------------------------------------ erasure
 
-def _png() -> bytes:
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "PNG")
-    return buf.getvalue()
-
-
 def upload(client, headers):
-    r = client.post("/api/v1/uploads", headers=headers, data={"file": (io.BytesIO(_png()), "a.png")},
+    r = client.post("/api/v1/uploads", headers=headers, data={"file": (io.BytesIO(png_bytes(8, (200, 10, 10))), "a.png")},
                     content_type="multipart/form-data")
     assert r.status_code == 201, r.get_json()
     return r.get_json()["id"]

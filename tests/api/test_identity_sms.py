@@ -6,11 +6,12 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from server.core.identity.accounts import cipher
 from server.core.identity.providers.sms import ConsoleSms
 from server.core.models import Identity, SmsCode, User
+from tests.factories import count
 from tests.simulators import fixtures
 
 # pytest finds fixtures by module attribute; this comes from the shared simulator fixtures.
@@ -35,11 +36,6 @@ def backdate_codes(db, settings, phone=PHONE, seconds=3600):
             row.created_at -= timedelta(seconds=seconds)
             row.expires_at -= timedelta(seconds=seconds)
         s.commit()
-
-
-def count(db, model, *where):
-    with db.session() as s:
-        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 def test_send_then_login_creates_a_consumer_with_that_phone_and_the_code_works_once(client, db):

@@ -12,23 +12,17 @@ import io
 
 import pytest
 from PIL import Image
-from sqlalchemy import func, select
 
 from server.core.models import Appeal, Complaint, ComplaintEvent, Message
 from server.simulators.runner import start_in_thread
 from server.simulators.wechat import openid_for
-from tests.factories import Login, act, complaint_body, file_complaint
+from tests.factories import Login, act, complaint_body, count, file_complaint
 from tests.simulators import fixtures
 
 wechat_sim = fixtures.wechat_sim
 
 RISKY = "另有网络赌博网站，日赚千元"       # words of the local list's risky tier
 REVIEW = "对方疑似传销组织，请平台核实"      # a review word: a genuine complaint may be about it
-
-
-def count(db, model, *where) -> int:
-    with db.session() as s:
-        return s.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 _reads = iter(range(100, 1, -1))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from server.core.models import Notification, Report
 from tests.api.test_appeals import published_fresh
-from tests.security.world import png_bytes
+from tests.factories import png_bytes
 
 RISKY = "另有网络赌博网站，日赚千元"
 

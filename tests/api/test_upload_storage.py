@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from server.core.models import Upload
 from server.core.storage import get_store
-from tests.factories import file_complaint
-from tests.security.world import png_bytes
+from tests.factories import file_complaint, png_bytes
 from tests.storage import both_backends, stored_objects
 
 

@@ -11,6 +11,9 @@ from werkzeug.serving import make_server
 
 from tests.simulators import fixtures
 
+# make test-fast leaves this out; make test and CI run it: Node runs each mini-program's client against a served app.
+pytestmark = pytest.mark.slow
+
 wechat_sim = fixtures.wechat_sim
 alipay_sim = fixtures.alipay_sim
 alipay_keys = fixtures.alipay_keys

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from server.core.models import Notification
@@ -12,6 +13,9 @@ from server.tasks.worker import run_once
 from tests.core.notifications.helpers import add_receiver_webhook, complaint_parties, file_and_forward
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
+
+# make test-fast leaves this out; make test and CI run it: worker processes killed mid-batch, waiting out their leases.
+pytestmark = pytest.mark.slow
 
 LEASE = 3
 

@@ -17,6 +17,9 @@ from tests.core.notifications.helpers import add_receiver_webhook, complaint_par
 from tests.core.notifications.receiver import running_receiver
 from tests.faults.workers import start_worker, stop, wait_until
 
+# make test-fast leaves this out; make test and CI run it: a private redis-server and worker processes, killed and restarted.
+pytestmark = pytest.mark.slow
+
 
 def _free_port(preferred: int = 6390) -> int:
     with socket.socket() as s:

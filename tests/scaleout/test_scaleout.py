@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -31,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from server.config import normalize_database_url
 from tests.factories import AuthActions, complaint_body
+from tests.security.procs import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -57,12 +57,6 @@ FIELDS = {"respond": {"note": "同意全额退款"}, "confirm": {"amount_recover
 BUSINESS_EVENT_OF_ACTION = {"forward": "complaint.forwarded", "response_timeout": "complaint.mediating",
                             "dispute": "complaint.mediating", "confirm": "complaint.resolved",
                             "confirm_timeout": "complaint.resolved", "mediate_success": "complaint.resolved"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Receiver(http.server.ThreadingHTTPServer):
@@ -188,7 +182,7 @@ def test_two_servers_two_workers_two_schedulers(fresh_database, redis_url, tmp_p
         env["REDIS_URL"] = redis_url
     cli = str(Path(sys.executable).parent / "smart315")
     fleet = Fleet(tmp_path, env)
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     try:
         for i, port in enumerate(ports):
             prom = tmp_path / f"prom{i}"

@@ -14,6 +14,9 @@ from sqlalchemy import func, select
 
 from tests.factories import complaint_body
 
+# make test-fast leaves this out; make test and CI run it: a private redis-server killed under a running app.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def settings_overrides(settings_overrides, private_redis):

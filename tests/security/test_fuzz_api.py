@@ -22,6 +22,9 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.security.world import build_world
 
+# make test-fast leaves this out; make test and CI run it: schemathesis over every operation, as two roles, a fresh world each.
+pytestmark = pytest.mark.slow
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))
 EXAMPLES_BY_ROLE = {"consumer": EXAMPLES,
                     "admin": int(os.environ.get("ADMIN_FUZZ_EXAMPLES") or max(1, EXAMPLES // 2))}

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.security.world import png_bytes
+from tests.factories import png_bytes
 from tests.storage import both_backends, stored_objects
 
 # Every test here runs against local disk and against an S3 bucket (moto's S3 server, tests/storage.py).

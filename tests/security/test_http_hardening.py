@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from server.security import API_CSP, JSON_BODY_LIMIT
-from tests.factories import complaint_body
+from tests.factories import complaint_body, png_bytes
 
 ORIGIN = "https://h5.smart315.example"
 
@@ -16,12 +16,6 @@ ORIGIN = "https://h5.smart315.example"
 @pytest.fixture
 def settings_overrides(settings_overrides):
     return {**settings_overrides, "CORS_ORIGINS": [ORIGIN]}
-
-
-def _png() -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "PNG")
-    return buf.getvalue()
 
 
 def _assert_hardened(resp, api=True):
@@ -43,7 +37,7 @@ def test_headers_on_api_success_problems_files_and_pages(client, auth):
     _assert_hardened(client.put("/api/v1/industries"))  # 405 problem
     _assert_hardened(client.post("/api/v1/complaints", headers=consumer.headers, json={"x": 1}))  # 422
     up = client.post("/api/v1/uploads", headers=consumer.headers,
-                     data={"file": (io.BytesIO(_png()), "a.png")}, content_type="multipart/form-data")
+                     data={"file": (io.BytesIO(png_bytes(8, (200, 10, 10))), "a.png")}, content_type="multipart/form-data")
     assert up.status_code == 201
     dl = client.get(f"/api/v1/uploads/{up.get_json()['id']}", headers=consumer.headers)
     assert dl.status_code == 200

@@ -11,10 +11,14 @@ import threading
 import time
 
 import psutil
+import pytest
 import requests
 
 from tests.factories import complaint_body
 from tests.security.procs import Gunicorn, make_consumer
+
+# make test-fast leaves this out; make test and CI run it: a steady load against gunicorn for a while.
+pytestmark = pytest.mark.slow
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "20"))
 RATE = float(os.environ.get("SOAK_RATE", "25"))  # requests per second, all clients together

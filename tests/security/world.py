@@ -31,10 +31,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from PIL import Image
 from sqlalchemy import select
 
-from tests.factories import AuthActions, Login, complaint_body
+from tests.factories import AuthActions, Login, complaint_body, png_bytes
 
 USER_ROLES = ("anonymous", "consumer", "other_consumer", "staff", "other_staff", "mediator_in", "mediator_out",
               "admin")
@@ -48,12 +47,6 @@ STANDS_FOR = {"apikey_x": "staff", "apikey_other": "other_staff", "web_consumer"
 
 CONSUMER_PHONE = "13812345678"
 OTHER_PHONE = "13987654321"
-
-
-def png_bytes(size: int = 16) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (size, size), (30, 120, 200)).save(buf, "PNG")
-    return buf.getvalue()
 
 
 @dataclass

@@ -123,10 +123,12 @@ def sms_sim() -> Iterator[SimHandle]:
 
 @pytest.fixture
 def redis_db15():
-    """A real Redis client on db 15, flushed before and after the test."""
+    """A real Redis client on db 15 (14, ... under parallel workers), flushed before and after the test."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_TEST_URL)
+    from tests.conftest import worker_redis_db
+
+    client = redis.Redis.from_url(REDIS_TEST_URL.rsplit("/", 1)[0] + f"/{worker_redis_db('own')}")
     client.flushdb()
     try:
         yield client
