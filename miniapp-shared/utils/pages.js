@@ -1254,11 +1254,147 @@ function businessDetail(platform) {
         return share((name ? name + '的' : '') + '投诉处理指数 · 智慧3·15', '/pages/business/detail?id=' + this.data.id)
       },
 
+      onCases: function () {
+        platform.navigateTo({ url: '/pages/cases/cases?business_id=' + this.data.id +
+          '&business_name=' + encodeURIComponent(this.data.business.name || '') })
+      },
+
       onFile: function () {
         openSignedIn(platform, '/pages/complaint/new?business_id=' + this.data.id +
           '&business_name=' + encodeURIComponent(this.data.business.name || ''))
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Published cases (of one business, or all): the consumer's side, the business's public reply,
+// the number of members of a collective case, and joining it.
+
+// An open case can be joined unless the server says otherwise (`joinable: false`); joining needs
+// the case's `id` (POST /complaints/{id}/join).
+function publicCaseView(c, i) {
+  var reply = c.business_reply || c.public_reply || null
+  var members = c.collective && c.collective.members
+  return {
+    index: i,
+    id: c.id || null,
+    title: c.title || '',
+    description: c.description || '',
+    statusText: core.statusLabel(c.status),
+    business_name: c.business_name || '',
+    created: core.formatDate(c.created_at),
+    amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
+    replyText: reply && reply.text ? reply.text : '',
+    replyTime: reply && reply.replied_at ? core.formatDateTime(reply.replied_at) : '',
+    membersText: members ? '集体投诉 · ' + core.formatCount(members) + '位消费者参与' : '',
+    joinable: !!c.id && c.joinable !== false && CLOSED_STATUSES.indexOf(c.status) < 0 && c.status !== 'withdrawn'
+  }
+}
+
+function publicCases(platform) {
+  return {
+    data: {
+      businessId: '',
+      title: '',
+      items: [],
+      page: 1,
+      hasMore: false,
+      loading: true,
+      error: '',
+      joining: -1,
+      joinInput: { amount_claimed: '', description: '' },
+      joinErrors: {},
+      submitting: false
+    },
+    methods: withReload(platform, {
+      onLoad: function (options) {
+        options = options || {}
+        this.setData({ businessId: options.business_id || '', title: options.business_name ? decodeURIComponent(options.business_name) : '' })
+        if (this.data.title && platform.setTitle) platform.setTitle(this.data.title + '的公开投诉')
+        return this.load(1)
+      },
+
+      onReachBottom: function () {
+        if (this.data.hasMore && !this.data.loading) return this.load(this.data.page + 1)
+      },
+
+      onShareAppMessage: function () {
+        var q = this.data.businessId ? '?business_id=' + this.data.businessId + '&business_name=' + encodeURIComponent(this.data.title) : ''
+        return share((this.data.title ? this.data.title + '的' : '') + '公开投诉案例 · 智慧3·15', '/pages/cases/cases' + q)
+      },
+
+      load: function (page) {
+        var self = this
+        var query = { page: page, per_page: PER_PAGE }
+        if (self.data.businessId) query.business_id = self.data.businessId
+        return fetchInto(self, page === 1, function () {
+          return platform.api().get('/public/complaints', query)
+        }, function (r) {
+          var offset = page === 1 ? 0 : self.data.items.length
+          var items = itemsOf(r).map(function (c, i) { return publicCaseView(c, offset + i) })
+          var all = page === 1 ? items : self.data.items.concat(items)
+          var total = (r && r.total) || all.length
+          return { items: all, page: page, hasMore: all.length < total }
+        })
+      },
+
+      /** 我也遇到了: sign in first (and come back here), then the join form under that case. */
+      onJoin: function (e) {
+        var index = Number(platform.dataset(e).index)
+        if (!platform.api().isSignedIn()) {
+          var back = '/pages/cases/cases' + (this.data.businessId ? '?business_id=' + this.data.businessId : '')
+          platform.navigateTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent(back) })
+          return
+        }
+        this.setData({ joining: index, joinInput: { amount_claimed: '', description: '' }, joinErrors: {} })
+      },
+
+      onJoinCancel: function () {
+        this.setData({ joining: -1, joinErrors: {} })
+      },
+
+      onJoinAmount: function (e) {
+        this.setData({ 'joinInput.amount_claimed': e.detail.value })
+      },
+
+      onJoinDescription: function (e) {
+        this.setData({ 'joinInput.description': e.detail.value })
+      },
+
+      onJoinSubmit: function () {
+        var self = this
+        var item = self.data.items[self.data.joining]
+        if (!item || !item.id || self.data.submitting) return Promise.resolve()
+        var input = self.data.joinInput
+        var body = {}
+        var errs = {}
+        var amount = String(input.amount_claimed || '').trim()
+        if (amount) {
+          var normalized = core.normalizeAmount(amount)
+          if (normalized === null) errs.amount_claimed = '请输入正确的金额，如 199.00'
+          else body.amount_claimed = normalized
+        }
+        var description = String(input.description || '').trim()
+        if (description.length > 2000) errs.description = '说明不能超过2000字'
+        else if (description) body.description = description
+        if (core.hasErrors(errs)) {
+          self.setData({ joinErrors: errs })
+          return Promise.resolve()
+        }
+        self.setData({ submitting: true, joinErrors: {} })
+        return platform.api().post('/complaints/' + item.id + '/join', body).then(function (created) {
+          self.setData({ submitting: false, joining: -1 })
+          platform.toast('已加入集体投诉', 'success')
+          platform.navigateTo({ url: '/pages/complaint/detail?id=' + created.id })
+        }, function (err) {
+          self.setData({ submitting: false })
+          var fe = core.fieldErrors(err)
+          if (core.hasErrors(fe)) self.setData({ joinErrors: fe })
+          platform.showError(err)
+        })
+      }
+    })
   }
 }
 
@@ -1523,6 +1659,7 @@ module.exports = {
   complaintList: complaintList,
   complaintDetail: complaintDetail,
   businessDetail: businessDetail,
+  publicCases: publicCases,
   rankings: rankings,
   consult: consult,
   notifications: notifications,
