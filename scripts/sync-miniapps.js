@@ -28,7 +28,8 @@
 var fs = require('fs')
 var path = require('path')
 
-var ROOT = path.resolve(__dirname, '..')
+// SMART315_SYNC_ROOT: another checkout to work on (the script's own tests use a scratch copy).
+var ROOT = process.env.SMART315_SYNC_ROOT || path.resolve(__dirname, '..')
 var SHARED = path.join(ROOT, 'miniapp-shared')
 var WECHAT = path.join(ROOT, 'miniprogram')
 var ALIPAY = path.join(ROOT, 'alipay_miniapp')
