@@ -1,7 +1,7 @@
 """gunicorn settings for Smart315 (`smart315 serve` passes `-c deploy/gunicorn.conf.py`).
 
 Every value can be overridden from the environment: WEB_CONCURRENCY (workers, default 2 x CPUs + 1),
-GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS, BIND, LOG_LEVEL.
+GUNICORN_THREADS (default 4: gthread workers), GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_MAX_REQUESTS, BIND, LOG_LEVEL.
 Prometheus metrics are collected per worker into PROMETHEUS_MULTIPROC_DIR and merged by /metrics.
 """
 import multiprocessing
@@ -11,7 +11,11 @@ import tempfile
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY") or multiprocessing.cpu_count() * 2 + 1)
-threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+# Threads (the gthread worker) by default: a streamed /consult answer holds a thread for the model's whole
+# answer, which with the sync worker would be the whole worker. The app itself lets at most
+# ASSIST_MAX_STREAMS (default 2) model streams run at once per worker, so the other threads stay free;
+# tests/api/test_assist_streaming.py checks two streams do not wait for each other on one worker.
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 worker_class = "gthread" if threads > 1 else "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
 graceful_timeout = 20

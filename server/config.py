@@ -105,6 +105,14 @@ def load_config(overrides: dict[str, Any] | None = None, environ: dict[str, str]
         "LLM_API_KEY": env.get("LLM_API_KEY") or None,
         "LLM_MODEL": env.get("LLM_MODEL") or "deepseek-flash",
         "LLM_TIMEOUT_SECONDS": float(env.get("LLM_TIMEOUT_SECONDS") or 8),
+        # --- assist: model use bounded (issue 20 item 4); 0 = no budget
+        "LLM_MAX_TOKENS": int(env.get("LLM_MAX_TOKENS") or 1200),
+        "LLM_STREAM_SECONDS": float(env.get("LLM_STREAM_SECONDS") or 60),
+        "LLM_DAILY_TOKEN_BUDGET": int(env.get("LLM_DAILY_TOKEN_BUDGET") or 2_000_000),
+        "LLM_CALLER_DAILY_TOKEN_BUDGET": int(env.get("LLM_CALLER_DAILY_TOKEN_BUDGET") or 100_000),
+        "ASSIST_MAX_STREAMS": int(env.get("ASSIST_MAX_STREAMS") or 2),
+        "ASSIST_WARM_INDEX": _bool(env.get("ASSIST_WARM_INDEX"), default=True),
+        "ASSIST_INDEX_CACHE_DIR": env.get("ASSIST_INDEX_CACHE_DIR") or str(instance / "cache"),
         "UPLOAD_DIR": env.get("UPLOAD_DIR") or str(instance / "uploads"),
         "UPLOAD_MAX_BYTES": int(env.get("UPLOAD_MAX_BYTES") or 10 * 1024 * 1024),
         # --- storage --- evidence files: local directory (UPLOAD_DIR) or an S3-compatible bucket

@@ -3,8 +3,13 @@
 POST /v1/chat/completions (also /chat/completions) with `Authorization: Bearer <key>`;
 `stream: true` answers as server-sent events in the real `chat.completion.chunk` format ending
 with `data: [DONE]`. The answer is composed deterministically from the 【...】 articles in the
-system prompt, so tests can check it cites them. Faults: POST /_sim/fault {"mode": "ok"|"slow"|
-"fail", "status"?: 500|503, "delay"?: seconds}; GET /_sim/requests lists the bodies received.
+system prompt, so tests can check it cites them. With `response_format: {"type": "json_object"}`
+(DeepSeek's JSON Output) the content is a json object shaped like the example the prompt carries
+after "json 示例：" (answer/draft/summary filled with that text, cited_articles with the prompt's
+articles). `stream_options.include_usage` adds the usage chunk before `[DONE]`.
+Faults: POST /_sim/fault {"mode": "ok"|"slow"|"fail"|"invalid", "status"?: 500|503, "delay"?: seconds,
+"chunk_delay"?: seconds between stream chunks, "count"?: answers in that mode before it returns to ok};
+mode "invalid" answers content that is not the requested json. GET /_sim/requests lists the bodies received.
 """
 from __future__ import annotations
 
@@ -35,6 +40,37 @@ def compose_answer(messages: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+EXAMPLE_MARK = "json 示例："
+TEXT_KEYS = ("answer", "draft", "summary")
+
+
+def compose_json(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The object a JSON-mode request asks for: the prompt's example with its text fields written."""
+    system = "\n".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+    example: dict[str, Any] = {"answer": ""}
+    at = system.find(EXAMPLE_MARK)
+    if at >= 0:
+        try:
+            found, _end = json.JSONDecoder().raw_decode(system[at + len(EXAMPLE_MARK):].lstrip())
+            if isinstance(found, dict):
+                example = found
+        except ValueError:
+            pass
+    cited = []
+    for ref, _text in ARTICLE_LINE_RE.findall(system):
+        law, _, rest = ref[1:].partition("》")
+        cited.append({"law": law, "article": rest})
+    out: dict[str, Any] = {}
+    for key, value in example.items():
+        if key in TEXT_KEYS:
+            out[key] = compose_answer(messages)
+        elif key == "cited_articles":
+            out[key] = cited
+        else:
+            out[key] = value
+    return out
+
+
 def _error(status: int, message: str, type_: str, code: str) -> Response:
     resp = jsonify({"error": {"message": message, "type": type_, "param": None, "code": code}})
     resp.status_code = status
@@ -44,7 +80,8 @@ def _error(status: int, message: str, type_: str, code: str) -> Response:
 def create_llm_simulator(api_key: str = "sim-llm-key", slow_seconds: float = 30.0) -> Flask:
     """Flask app speaking the chat completions protocol; `app.config["SIM_STATE"]` holds its state."""
     app = Flask("llm_simulator")
-    state: dict[str, Any] = {"mode": "ok", "status": 503, "delay": slow_seconds, "requests": [], "wake": threading.Event()}
+    state: dict[str, Any] = {"mode": "ok", "status": 503, "delay": slow_seconds, "requests": [], "wake": threading.Event(),
+                             "chunk_delay": 0.0, "count": None}
     app.config["SIM_STATE"] = state
     lock = threading.Lock()
 
@@ -52,12 +89,14 @@ def create_llm_simulator(api_key: str = "sim-llm-key", slow_seconds: float = 30.
     def set_fault():
         body = request.get_json(silent=True) or {}
         mode = body.get("mode", "ok")
-        if mode not in ("ok", "slow", "fail"):
-            return _error(400, "mode must be ok, slow or fail", "invalid_request_error", "invalid_mode")
+        if mode not in ("ok", "slow", "fail", "invalid"):
+            return _error(400, "mode must be ok, slow, fail or invalid", "invalid_request_error", "invalid_mode")
         with lock:
             state["mode"] = mode
             state["status"] = int(body.get("status", 503))
             state["delay"] = float(body.get("delay", slow_seconds))
+            state["chunk_delay"] = float(body.get("chunk_delay", 0))
+            state["count"] = int(body["count"]) if body.get("count") is not None else None
             # Wake requests still sleeping in slow mode so a test can shut down promptly.
             state["wake"].set()
             state["wake"] = threading.Event()
@@ -79,13 +118,27 @@ def create_llm_simulator(api_key: str = "sim-llm-key", slow_seconds: float = 30.
         with lock:
             state["requests"].append(body)
             mode, status, delay, wake = state["mode"], state["status"], state["delay"], state["wake"]
+            chunk_delay = state["chunk_delay"]
+            if state["count"] is not None:
+                state["count"] -= 1
+                if state["count"] <= 0:
+                    state["mode"], state["count"] = "ok", None
         if mode == "slow":
             wake.wait(delay)
         elif mode == "fail":
             if status == 500:
                 return _error(500, "The server had an error while processing your request.", "server_error", "internal_error")
             return _error(status, "The engine is currently overloaded, please try again later.", "server_error", "service_unavailable")
-        answer = compose_answer(body["messages"])
+        json_mode = (body.get("response_format") or {}).get("type") == "json_object"
+        if mode == "invalid":
+            answer = "好的，以下是回答：" + compose_answer(body["messages"])[:40]  # prose, not the json asked for
+        elif json_mode:
+            answer = json.dumps(compose_json(body["messages"]), ensure_ascii=False)
+        else:
+            answer = compose_answer(body["messages"])
+        prompt_tokens = sum(len(str(m.get("content", ""))) for m in body["messages"])
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(answer),
+                 "total_tokens": prompt_tokens + len(answer)}
         model = body["model"]
         cid = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         created = int(time.time())
@@ -98,12 +151,17 @@ def create_llm_simulator(api_key: str = "sim-llm-key", slow_seconds: float = 30.
 
                 yield chunk({"role": "assistant", "content": ""})
                 for i in range(0, len(answer), 16):
+                    if chunk_delay:
+                        time.sleep(chunk_delay)
                     yield chunk({"content": answer[i:i + 16]})
                 yield chunk({}, "stop")
+                if (body.get("stream_options") or {}).get("include_usage"):
+                    obj = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                           "choices": [], "usage": usage}
+                    yield f"data: {json.dumps(obj)}\n\n"
                 yield "data: [DONE]\n\n"
 
             return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-cache"})
-        prompt_tokens = sum(len(str(m.get("content", ""))) for m in body["messages"])
         return jsonify({
             "id": cid,
             "object": "chat.completion",
@@ -111,8 +169,7 @@ def create_llm_simulator(api_key: str = "sim-llm-key", slow_seconds: float = 30.
             "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer},
                          "logprobs": None, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(answer),
-                      "total_tokens": prompt_tokens + len(answer)},
+            "usage": usage,
         })
 
     return app

@@ -250,6 +250,13 @@ RULES: dict[str, Rule] = {
                                             denied=404), json={"text": "已联系消费者，退款已经办理。"}, mutates=True),
     # The receipt: the consumer and C's mediators; the business sees C but gets no receipt (403).
     "casefile.receipt": Rule(only({"consumer": 200, "mediator_in": 200, "admin": 200, "staff": 403}, denied=404)),
+    # --- assist ---
+    # Help for the other parties (issue 20.5), never stored or sent: the reply draft for X's staff (and X's API
+    # key), the case summary for C's mediators; the other parties that see C may not (403), the rest never see C.
+    "assist.reply_draft_view": Rule(only({"staff": 200, "consumer": 403, "mediator_in": 403, "admin": 403},
+                                         denied=404), json={}),
+    "assist.case_summary_view": Rule(only({"mediator_in": 200, "admin": 200, "consumer": 403, "staff": 403},
+                                          denied=404), json={}),
 }
 
 
@@ -440,7 +447,9 @@ def test_api_keys_are_accepted_only_where_declared(app):
     assert accepted == sorted([
         "appeals.file_appeal", "appeals.list_appeals", "businesses.search", "complaints.detail",
         "complaints.list_", "complaints.list_messages", "complaints.post_message", "complaints.transition",
-        "uploads.download", "casefile.post_public_reply"]), accepted
+        "uploads.download", "casefile.post_public_reply",
+        # issue 20.5: a business's own system may prefill its staff's reply with the draft (nothing is sent)
+        "assist.reply_draft_view"]), accepted
 
 
 @pytest.mark.parametrize("endpoint", MUTATING)

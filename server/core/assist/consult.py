@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..errors import ValidationFailed
-from . import compensation
+from . import compensation, llm
 from .cases import similar_cases
 from .retrieval import Hit, search
+from .schemas import ConsultAnswer, drop_unretrieved_citations, example_json, grounded
 
 log = logging.getLogger(__name__)
 
@@ -157,30 +159,23 @@ def compose_local_answer(question: str, hits: list[Hit], calc: dict[str, Any] | 
     return "\n\n".join(parts)
 
 
-def _llm_configured(settings: Mapping[str, Any]) -> bool:
-    return bool(settings.get("LLM_BASE_URL") and settings.get("LLM_API_KEY") and settings.get("LLM_MODEL"))
+def articles_block(hits: list[Hit]) -> str:
+    return "\n".join(f"【《{h.article.law}》{h.article.label}】{h.article.text.replace(chr(10), '')}" for h in hits)
 
 
-def _client(settings: Mapping[str, Any]):
-    from openai import OpenAI
-
-    return OpenAI(
-        base_url=settings["LLM_BASE_URL"],
-        api_key=settings["LLM_API_KEY"],
-        timeout=float(settings.get("LLM_TIMEOUT_SECONDS") or 8),
-        max_retries=0,
-    )
-
-
-def build_messages(question: str, history: list[dict[str, str]], hits: list[Hit]) -> list[dict[str, str]]:
-    """System prompt carrying the retrieved articles, then the conversation and the question."""
-    articles = "\n".join(f"【《{h.article.law}》{h.article.label}】{h.article.text.replace(chr(10), '')}" for h in hits)
+def build_messages(question: str, history: list[dict[str, str]], hits: list[Hit], json_mode: bool = False
+                   ) -> list[dict[str, str]]:
+    """System prompt carrying the retrieved articles, then the conversation and the question. json_mode: the
+    answer is a json object as `schemas.ConsultAnswer` (DeepSeek JSON Output wants the word and an example)."""
     system = (
         "你是消费者权益保护平台的法律咨询助手。只能依据下面给出的法律条文回答消费者的问题，"
         "回答使用简体中文，先给出结论，再说明依据（写明法律名称和条号，如《中华人民共和国消费者权益保护法》第二十五条），"
         "最后告诉消费者应向商家提出什么要求、注意哪些期限、如何在平台上投诉。条文没有涉及的内容，请直说无法确定，不要编造条文。"
-        "结尾提醒：本回答仅供参考，不构成法律意见。\n\n法律条文：\n" + (articles or "（未检索到相关条文）")
+        "结尾提醒：本回答仅供参考，不构成法律意见。\n\n法律条文：\n" + (articles_block(hits) or "（未检索到相关条文）")
     )
+    if json_mode:
+        system += ("\n\n请只输出一个 json 对象：answer 为给消费者的完整回答，cited_articles 列出回答引用的条文"
+                   "（只能是上面给出的条文）。json 示例：\n" + example_json(ConsultAnswer))
     return [{"role": "system", "content": system}, *history, {"role": "user", "content": question}]
 
 
@@ -212,54 +207,46 @@ def _compensation_text(calc: dict[str, Any] | None) -> str:
             f"可主张的增加赔偿为{calc['amount']}。{calc['note']}实际金额以协商、调解或法院认定为准。")
 
 
-def _result(answer: str, hits: list[Hit], provider: str, extras: dict[str, Any] | None = None) -> dict[str, Any]:
+def _result(answer: str, hits: list[Hit], provider: str, extras: dict[str, Any] | None = None,
+            notice: str = "") -> dict[str, Any]:
     out = {"answer": answer, "citations": [h.article.citation() for h in hits], "provider": provider,
-           "ai_generated": provider == "llm"}
+           "ai_generated": provider == "llm", "notice": notice}
     out.update(extras or {})
     return out
 
 
-_CITE_RE = re.compile(r"《([^》]+)》\s*(第[零〇一二两三四五六七八九十百千]+条)")
-
-
-def drop_unretrieved_citations(answer: str, hits: list[Hit]) -> str:
-    """Remove every 《法》第N条 reference the model made to an article that was not retrieved."""
-    allowed = {(h.article.law, h.article.label) for h in hits} | {(h.article.short_name, h.article.label) for h in hits}
-
-    def ok(law: str, label: str) -> bool:
-        return any((law == a or law in a or a.endswith(law)) and label == lab for a, lab in allowed)
-
-    def repl(m: re.Match) -> str:
-        return m.group(0) if ok(m.group(1), m.group(2)) else "（未核实的条文引用已删除）"
-
-    return _CITE_RE.sub(repl, answer)
+def _local_with_note(answer: str, reason: str | None) -> tuple[str, str]:
+    """The local answer, headed by why the model did not write it when the user should know (budget spent,
+    invalid output, too busy); a model that is simply down or slow is not worth a note."""
+    note = llm.FALLBACK_NOTES.get(reason or "", "")
+    return (f"{note}\n\n{answer}" if note else answer), note
 
 
 def consult(question: str, history: list[dict] | None, settings: Mapping[str, Any],
-            amount_claimed: Any = None) -> dict[str, Any]:
+            amount_claimed: Any = None, budget: llm.Budget | None = None) -> dict[str, Any]:
     """Answer a consumer-rights question: {"answer", "citations": [{law, article, text}], "provider",
-    "ai_generated", "cases", "compensation", "next_steps", "evidence", "disclaimer"}."""
+    "ai_generated", "notice", "cases", "compensation", "next_steps", "evidence", "disclaimer"}.
+
+    With the model configured the answer is the model's json (schemas.ConsultAnswer), validated, its
+    citations limited to the retrieved articles; otherwise, or when that fails, the local answer."""
     q = validate_question(question)
     turns = _clean_history(history)
     hits = retrieve(q, turns)
     extras = _extras(_retrieval_query(q, turns), hits, amount_claimed)
-    if _llm_configured(settings):
-        try:
-            resp = _client(settings).chat.completions.create(
-                model=settings["LLM_MODEL"], messages=build_messages(q, turns, hits), temperature=0.2
-            )
-            answer = (resp.choices[0].message.content or "").strip() if resp.choices else ""
-            if answer:
-                answer = drop_unretrieved_citations(answer, hits)
-                if extras["compensation"]:
-                    answer += "\n\n" + _compensation_text(extras["compensation"])
-                if DISCLAIMER not in answer:
-                    answer += "\n\n" + DISCLAIMER
-                return _result(answer, hits, "llm", extras)
-            log.warning("LLM returned an empty answer; serving the local answer")
-        except Exception as exc:  # any model failure must not fail the consultation
-            log.warning("LLM unavailable (%s); serving the local answer", type(exc).__name__)
-    return _result(compose_local_answer(q, hits, extras["compensation"]), hits, "local", extras)
+    reason = None
+    if llm.configured(settings):
+        got = llm.complete_json(settings, build_messages(q, turns, hits, json_mode=True), ConsultAnswer, budget,
+                                check=lambda v: grounded(v, hits, ("answer",)))
+        if got.value is not None:
+            answer = got.value.answer
+            if extras["compensation"]:
+                answer += "\n\n" + _compensation_text(extras["compensation"])
+            if DISCLAIMER not in answer:
+                answer += "\n\n" + DISCLAIMER
+            return _result(answer, hits, "llm", extras)
+        reason = got.reason
+    answer, note = _local_with_note(compose_local_answer(q, hits, extras["compensation"]), reason)
+    return _result(answer, hits, "local", extras, note)
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:
@@ -267,14 +254,39 @@ def _chunks(text: str, size: int = 24) -> Iterator[str]:
         yield text[i:i + size]
 
 
+# A tail that may still become a 《法》第N条 reference: held back until it is complete or clearly is not one.
+_PARTIAL_CITE_RE = re.compile(r"《[^》\n]{0,60}$|《[^》\n]{1,60}》\s*(第[零〇一二两三四五六七八九十百千]*)?$")
+
+
+class CitationFilter:
+    """Streamed model text with every reference to an unretrieved article removed before it is shown:
+    text is released up to any unfinished 《…》第…条, which waits for the next delta."""
+
+    def __init__(self, hits: list[Hit]):
+        self.hits = hits
+        self.pending = ""
+
+    def feed(self, delta: str) -> str:
+        self.pending += delta
+        m = _PARTIAL_CITE_RE.search(self.pending)
+        cut = m.start() if m else len(self.pending)
+        out, self.pending = self.pending[:cut], self.pending[cut:]
+        return drop_unretrieved_citations(out, self.hits) if out else ""
+
+    def flush(self) -> str:
+        out, self.pending = self.pending, ""
+        return drop_unretrieved_citations(out, self.hits) if out else ""
+
+
 def consult_stream(
     question: str, history: list[dict] | None, settings: Mapping[str, Any], meta: dict[str, Any] | None = None,
-    amount_claimed: Any = None,
+    amount_claimed: Any = None, budget: llm.Budget | None = None,
 ) -> Iterator[str]:
     """Yield the answer as text chunks. Validation happens before the first chunk.
 
     If `meta` is given it is filled with "citations" at once and "provider" ("llm" or "local")
     once known, so an HTTP layer can send citations before the text and the provider after it.
+    The model's text passes CitationFilter; the whole stream is cut after LLM_STREAM_SECONDS.
     """
     q = validate_question(question)
     turns = _clean_history(history)
@@ -283,33 +295,65 @@ def consult_stream(
     info["citations"] = [h.article.citation() for h in hits]
     info["provider"] = "local"
     info["ai_generated"] = False
+    info["notice"] = ""
     info.update(_extras(_retrieval_query(q, turns), hits, amount_claimed))
+    spend = budget or llm.NoBudget()
 
     def gen() -> Iterator[str]:
         sent = False
-        if _llm_configured(settings):
+        reason = None
+        if llm.configured(settings):
+            reason = spend.refusal()
+        if llm.configured(settings) and reason is None:
+            messages = build_messages(q, turns, hits)
+            deadline = time.monotonic() + float(settings.get("LLM_STREAM_SECONDS") or 60)
+            text, usage, stream = [], None, None
+            cite = CitationFilter(hits)
             try:
-                stream = _client(settings).chat.completions.create(
-                    model=settings["LLM_MODEL"], messages=build_messages(q, turns, hits), temperature=0.2, stream=True
-                )
+                stream = llm.client(settings).chat.completions.create(
+                    model=settings["LLM_MODEL"], messages=messages, temperature=0.2, stream=True,
+                    max_tokens=llm.max_tokens(settings), stream_options={"include_usage": True})
                 for chunk in stream:
+                    if getattr(chunk, "usage", None) is not None:
+                        usage = chunk.usage
                     if not chunk.choices:
                         continue
                     delta = chunk.choices[0].delta.content or ""
-                    if delta:
+                    text.append(delta)
+                    shown = cite.feed(delta)
+                    if shown:
                         if not sent:
                             info["provider"] = "llm"
                             info["ai_generated"] = True
                         sent = True
-                        yield delta
+                        yield shown
+                    if time.monotonic() > deadline:
+                        log.warning("LLM stream cut after %ss", settings.get("LLM_STREAM_SECONDS") or 60)
+                        if sent:
+                            yield "\n\n（回答过长，已截断。）"
+                        break
+                rest = cite.flush()
+                if rest:
+                    if not sent:
+                        info["provider"], info["ai_generated"] = "llm", True
+                    sent = True
+                    yield rest
                 if sent:
                     return
             except Exception as exc:
                 log.warning("LLM stream failed (%s); serving the local answer", type(exc).__name__)
                 if sent:
                     yield "\n\n（模型回答中断，以下为系统依据法律条文整理的答案）\n\n"
+            finally:
+                if stream is not None:  # the model answered: its tokens count, even for a stream cut short
+                    try:
+                        stream.close()
+                    except Exception:  # noqa: BLE001 - the connection is going away anyway
+                        pass
+                    spend.spend(llm.usage_tokens(usage, messages, "".join(text)))
         info["provider"] = "local"
         info["ai_generated"] = False
-        yield from _chunks(compose_local_answer(q, hits, info.get("compensation")))
+        answer, info["notice"] = _local_with_note(compose_local_answer(q, hits, info.get("compensation")), reason)
+        yield from _chunks(answer)
 
     return gen()

@@ -5,12 +5,17 @@ cached; a search then costs well under a millisecond per query term.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import logging
 import math
+import os
 import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from .knowledge import Article, cn_to_int, load_articles
 
@@ -371,12 +376,14 @@ class _Index:
             tok.add_word(w, freq=20000)
         self.tok = tok
         self.articles = articles
-        word_docs, bigram_docs = [], []
-        for a in articles:
+        word_docs = _cached_tokens(articles)
+        fresh = word_docs is None
+        if fresh:
             # The chapter/section heading and the law's short name describe the article's topic.
-            head = f"{a.chapter} {a.section} {a.short_name}"
-            word_docs.append(self.tokenize(a.text) + self.tokenize(head))
-            bigram_docs.append(char_bigrams(a.text) + char_bigrams(head))
+            word_docs = [self.tokenize(a.text) + self.tokenize(f"{a.chapter} {a.section} {a.short_name}")
+                         for a in articles]
+            _store_tokens(articles, word_docs)
+        bigram_docs = [char_bigrams(a.text) + char_bigrams(f"{a.chapter} {a.section} {a.short_name}") for a in articles]
         self.words = _BM25(word_docs)
         self.bigrams = _BM25(bigram_docs)
         self.prior = [self._prior(a) for a in articles]
@@ -470,6 +477,61 @@ class _Index:
                     ranked[i] = max(ranked.values(), default=1.0) * 1.5 + 1
         out = sorted(((s, i) for i, s in ranked.items()), key=lambda x: (-x[0], x[1]))
         return [Hit(self.articles[i], round(s, 4)) for s, i in out[:k]]
+
+
+# --- the tokenized articles on disk, keyed by the knowledge base -------------------------
+# Tokenizing 2,000 articles with jieba is most of the index build. With a cache directory configured
+# (the app sets ASSIST_INDEX_CACHE_DIR; tests and eval scripts do not) the token lists are kept as gzipped
+# JSON (never pickle) named by a hash of every article's text and headings, the legal words, the stop
+# words and jieba's version: any change to one of them is a new file, never a stale index.
+_cache_dir: Path | None = None
+CACHE_FORMAT = 1
+
+
+def configure_cache(directory: str | os.PathLike | None) -> None:
+    global _cache_dir
+    _cache_dir = Path(directory) if directory else None
+
+
+def kb_hash(articles: tuple[Article, ...]) -> str:
+    import jieba
+
+    h = hashlib.sha256(f"{CACHE_FORMAT}|{jieba.__version__}|".encode())
+    h.update("\x1f".join(sorted(LEGAL_WORDS)).encode())
+    h.update(b"\x1e" + "\x1f".join(sorted(STOPWORDS)).encode())
+    for a in articles:
+        h.update("\x1e".join(("", a.short_name, a.chapter, a.section, str(a.number), a.text)).encode())
+    return h.hexdigest()[:32]
+
+
+def _cache_file(articles: tuple[Article, ...]) -> Path | None:
+    return _cache_dir / f"retrieval-tokens-{kb_hash(articles)}.json.gz" if _cache_dir is not None else None
+
+
+def _cached_tokens(articles: tuple[Article, ...]) -> list[list[str]] | None:
+    path = _cache_file(articles)
+    if path is None or not path.is_file():
+        return None
+    try:
+        data = json.loads(gzip.decompress(path.read_bytes()))
+        if isinstance(data, list) and len(data) == len(articles) and all(isinstance(d, list) for d in data):
+            return data
+    except (OSError, ValueError, EOFError) as exc:
+        log.warning("retrieval token cache %s unreadable (%s); rebuilding", path, type(exc).__name__)
+    return None
+
+
+def _store_tokens(articles: tuple[Article, ...], docs: list[list[str]]) -> None:
+    path = _cache_file(articles)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(gzip.compress(json.dumps(docs, ensure_ascii=False).encode(), compresslevel=5))
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the whole new one
+    except OSError as exc:
+        log.warning("retrieval token cache not written (%s)", exc)
 
 
 _lock = threading.Lock()
