@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 # make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
 export SMART315_ENV ?= development
 
-.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo check-miniapp-release
+.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo check-miniapp-release sync-miniapps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -42,12 +42,18 @@ test-fast: install
 test-python: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## make test-js: the shared mini-program code is in sync with miniapp-shared/, then both apps' unit tests
 test-js:
+	node scripts/sync-miniapps.js --check
 	@for d in miniprogram alipay_miniapp; do \
 	  if [ -f $$d/package.json ]; then \
 	    (cd $$d && npm ci --no-audit --no-fund --loglevel=error && npm test --silent) || exit 1; \
 	  fi; \
 	done
+
+## make sync-miniapps: regenerate both mini-programs' shared code, templates and styles from miniapp-shared/
+sync-miniapps:
+	node scripts/sync-miniapps.js
 
 ## make check-miniapp-release: refuse to package a mini-program release pointing at http, loopback or touristappid
 check-miniapp-release:

@@ -229,7 +229,7 @@ def demo_data(consumers: int, businesses: int, complaints: int, seed: int, if_em
 
 @main.command("vocabulary")
 @click.option("--js", "as_js", is_flag=True, help="as the CommonJS module the mini-apps ship (utils/vocabulary.js)")
-@click.option("--write", is_flag=True, help="with --js: write miniprogram/ and alipay_miniapp/utils/vocabulary.js")
+@click.option("--write", is_flag=True, help="with --js: write miniapp-shared/, miniprogram/ and alipay_miniapp/utils/vocabulary.js")
 def vocabulary_cmd(as_js: bool, write: bool) -> None:
     """The Chinese labels of every status, action, role and event (server/core/vocabulary.py)."""
     from pathlib import Path
@@ -243,7 +243,8 @@ def vocabulary_cmd(as_js: bool, write: bool) -> None:
         click.echo(as_javascript(), nl=False)
         return
     root = Path(__file__).resolve().parent.parent
-    for app in ("miniprogram", "alipay_miniapp"):
+    # miniapp-shared/ is the master copy (scripts/sync-miniapps.js); the apps' copies are written too.
+    for app in ("miniapp-shared", "miniprogram", "alipay_miniapp"):
         (root / app / "utils" / "vocabulary.js").write_text(as_javascript(), encoding="utf-8")
         click.echo(f"wrote {app}/utils/vocabulary.js")
 

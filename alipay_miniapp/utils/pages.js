@@ -12,6 +12,7 @@
  * The adapter:
  *   api()                      the default API client (utils/api.js getApi())
  *   loginPage                  '/pages/login/login'
+ *   channel                    'wechat' | 'alipay' (whose subscribe templates /client-config gives)
  *   storage                    {get, set, remove} for the complaint draft
  *   dataset(e)                 the tapped element's data-* attributes
  *   navigateTo({url}), redirectTo({url}), switchTab({url}), reLaunch({url}), stopPullDownRefresh()
@@ -732,18 +733,64 @@ var DEADLINE_LABELS = {
   unresolved: '自动结案'
 }
 
-/** The business's latest proposal (the note of its last `respond`), shown above the timeline. */
-function proposalOf(c) {
+// After the business answers, the clock is the consumer's, whoever looks at it.
+var STAFF_DEADLINE_LABELS = { responded: '消费者确认期限（期满未回复视为解决）' }
+
+var OPEN_STATUSES = ['submitted', 'accepted', 'forwarded', 'responded', 'mediating']
+
+/**
+ * The countdown and what it means: {label, text, paused}. A paused clock shows why instead of a
+ * running countdown (paused time does not count and the deadline moves when it resumes).
+ */
+function clockView(c, viewerKind) {
+  if (c.paused) {
+    var reason = (core.VOCABULARY.pause_reasons || {})[c.paused_reason] || ''
+    return {
+      label: '计时已暂停',
+      text: (reason ? '原因：' + reason : '调解员已暂停计时') + '，暂停期间不计入处理期限',
+      paused: true
+    }
+  }
+  var staff = viewerKind === 'business_staff'
+  var label = (staff && STAFF_DEADLINE_LABELS[c.status]) || DEADLINE_LABELS[c.status] || '处理时限'
+  return { label: label, text: core.countdown(c.deadline_at), paused: false }
+}
+
+/** The note of the timeline's last event with `action` and a note: {note, time} or null. */
+function lastNoteOf(c, action) {
   var tl = c.timeline || []
   for (var i = tl.length - 1; i >= 0; i--) {
-    if (tl[i] && tl[i].action === 'respond' && tl[i].note) {
+    if (tl[i] && tl[i].action === action && tl[i].note) {
       return { note: tl[i].note, time: core.formatDateTime(tl[i].created_at) }
     }
   }
   return null
 }
 
+/** The business's latest proposal (the note of its last `respond`), shown above the timeline. */
+function proposalOf(c) {
+  return lastNoteOf(c, 'respond')
+}
+
+/** A mediator's open request for materials: {note, dueText, countdown} or null. */
+function materialsView(c) {
+  if (!c.materials_due_at) return null
+  var req = lastNoteOf(c, 'request_materials')
+  return {
+    note: req ? req.note : '',
+    dueText: core.formatDateTime(c.materials_due_at),
+    countdown: core.countdown(c.materials_due_at)
+  }
+}
+
+function imagesOf(list) {
+  return (list || []).filter(function (a) { return /^image\//.test(a.mime || '') })
+    .map(function (a, i) { return { id: a.id, url: a.url, index: i } })
+}
+
 function complaintView(c) {
+  var reply = c.business_reply || c.public_reply || null
+  var collective = c.collective || null
   return {
     id: c.id,
     title: c.title,
@@ -755,25 +802,49 @@ function complaintView(c) {
     amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
     demandsText: (c.demands || []).map(function (d) { return DEMAND_LABELS[d] || d }).join('、'),
     created: core.formatDateTime(c.created_at),
-    photos: (c.attachments || []).filter(function (a) { return /^image\//.test(a.mime || '') })
-      .map(function (a, i) { return { id: a.id, url: a.url, index: i } }),
+    photos: imagesOf(c.attachments),
     files: (c.attachments || []).filter(function (a) { return !/^image\//.test(a.mime || '') })
       .map(function (a) { return { id: a.id, url: a.url } }),
     reviewText: c.moderation === 'review' ? '内容正在安全审核，审核通过前商家和公众暂时看不到这条投诉' :
-      c.moderation === 'rejected' ? '内容未通过安全审核，不向商家和公众展示' : ''
+      c.moderation === 'rejected' ? '内容未通过安全审核，不向商家和公众展示' : '',
+    publicReply: reply && reply.text ? { text: reply.text, time: core.formatDateTime(reply.replied_at) } : null,
+    collectiveText: collective ? ['集体投诉', core.formatCount(collective.members) + '位消费者参与']
+      .concat(collective.amount_claimed_total ? ['涉及金额合计' + core.formatYuan(collective.amount_claimed_total)] : [])
+      .join(' · ') : '',
+    joinedText: c.collective_id && c.collective_id !== c.id ? '您已加入一件集体投诉，商家和调解员将一并处理' : ''
   }
 }
 
+// A message's own text is required by the server; a photos-only message says so in its text.
+var PHOTO_ONLY_BODY = '[图片]'
+
 function messageView(m) {
   var role = m.author_role || m.role || (m.author && m.author.role) || (m.sender && m.sender.role) || ''
-  return { id: m.id, body: m.body, roleText: core.roleLabel(role) || '对方', time: core.formatDateTime(m.created_at) }
+  return {
+    id: m.id,
+    body: m.body,
+    roleText: core.roleLabel(role) || '对方',
+    time: core.formatDateTime(m.created_at),
+    photos: imagesOf(m.attachments)
+  }
 }
 
 function starList(rating) {
   return [1, 2, 3, 4, 5].map(function (v) { return { value: v, on: v <= rating } })
 }
 
-var NOTE_PLACEHOLDERS = { respond: '填写处理方案，如退款金额、时间', dispute: '说明您不接受的理由' }
+var NOTE_PLACEHOLDERS = {
+  respond: '填写处理方案，如退款金额、时间',
+  dispute: '说明您不接受的理由',
+  supplement: '说明补充的材料，如发票、检测报告',
+  reopen: '说明重新打开的理由，如商家未兑现承诺',
+  not_fulfilled: '说明商家未履行的情况（选填）'
+}
+
+// The form title where the vocabulary has no label for the answer yet.
+var FORM_TITLES = { not_fulfilled: '商家未履行承诺' }
+
+var MAX_MESSAGE_PHOTOS = 9
 
 function complaintDetail(platform) {
   return {
@@ -784,7 +855,10 @@ function complaintDetail(platform) {
       complaint: {},
       deadlineText: '',
       deadlineLabel: '',
+      clockPaused: false,
       proposal: null,
+      materials: null,
+      askFulfilment: false,
       timeline: [],
       actions: [],
       activeAction: '',
@@ -792,11 +866,15 @@ function complaintDetail(platform) {
       needsNote: false,
       notePlaceholder: '',
       actionInput: { note: '', amount_recovered: '', rating: 0 },
+      actionPhotos: [],
       actionErrors: {},
       acting: false,
       stars: starList(0),
+      canSubscribe: false,
+      subscribeHint: '',
       messages: [],
       messageBody: '',
+      messagePhotos: [],
       sending: false
     },
     methods: {
@@ -812,7 +890,7 @@ function complaintDetail(platform) {
       },
 
       onShow: function () {
-        if (this.data.complaint && this.data.complaint.id) {
+        if (this.data.complaint && this.data.complaint.id && !this.data.clockPaused) {
           this.setData({ deadlineText: core.countdown(this.deadlineAt) })
         }
       },
@@ -825,12 +903,10 @@ function complaintDetail(platform) {
         return this.load().then(function () { platform.stopPullDownRefresh() })
       },
 
-      /** The evidence photos, full screen: fetched with the Authorization header, then shown. */
-      onPreviewPhoto: function (e) {
+      /** Evidence photos, full screen: fetched with the Authorization header, then shown. */
+      previewPhotos: function (photos, index) {
         var self = this
-        var photos = self.data.complaint.photos || []
         if (!photos.length || !platform.previewImages) return Promise.resolve()
-        var index = Number(platform.dataset(e).index) || 0
         var client = platform.api()
         self.photoPaths = self.photoPaths || {}
         return Promise.all(photos.map(function (p) {
@@ -840,14 +916,34 @@ function complaintDetail(platform) {
             return path
           })
         })).then(function (paths) {
-          platform.previewImages(paths, paths[index])
+          platform.previewImages(paths, paths[index] || paths[0])
         }, platform.showError)
+      },
+
+      onPreviewPhoto: function (e) {
+        return this.previewPhotos(this.data.complaint.photos || [], Number(platform.dataset(e).index) || 0)
+      },
+
+      /** A photo sent with a message (data-msg: the message's position, data-index: the photo's). */
+      onPreviewMessagePhoto: function (e) {
+        var d = platform.dataset(e)
+        var m = this.data.messages[Number(d.msg) || 0]
+        return this.previewPhotos((m && m.photos) || [], Number(d.index) || 0)
       },
 
       load: function () {
         var self = this
         var client = platform.api()
         var id = self.data.id
+        if (!self.clientConfig) {
+          // The subscribe templates come from the server's configuration; wanted before a tap,
+          // since WeChat asks for grants only straight from the tap's handler.
+          self.clientConfig = client.loadClientConfig().then(function (conf) {
+            self.subscribeConfig = conf
+            if (self.complaintStatus) self.showSubscribe(self.complaintStatus)
+            return conf
+          })
+        }
         return fetchInto(self, !self.data.complaint.id, function () {
           return Promise.all([
             client.get('/complaints/' + id),
@@ -860,16 +956,66 @@ function complaintDetail(platform) {
       },
 
       show: function (c) {
+        var user = platform.api().currentUser() || {}
+        var allowed = c.allowed_actions || []
+        var clock = clockView(c, user.kind)
+        var askFulfilment = allowed.indexOf('fulfilled') >= 0 || allowed.indexOf('not_fulfilled') >= 0
         this.deadlineAt = c.deadline_at
+        this.complaintStatus = c.status
         this.setData({
           loading: false,
           complaint: complaintView(c),
-          deadlineText: core.countdown(c.deadline_at),
-          deadlineLabel: DEADLINE_LABELS[c.status] || '处理时限',
-          proposal: c.status === 'responded' ? proposalOf(c) : null,
+          deadlineText: clock.text,
+          deadlineLabel: clock.label,
+          clockPaused: clock.paused,
+          // The proposal the consumer is asked about: to confirm or dispute, or whether it was kept.
+          proposal: c.status === 'responded' || askFulfilment ? proposalOf(c) : null,
+          materials: allowed.indexOf('supplement') >= 0 ? materialsView(c) : null,
+          askFulfilment: askFulfilment,
           timeline: (c.timeline || []).map(core.timelineItem),
-          actions: core.actionButtons(c.allowed_actions),
+          actions: core.actionButtons(allowed),
           activeAction: '',
+          actionPhotos: [],
+          actionErrors: {}
+        })
+        this.showSubscribe(c.status)
+      },
+
+      /** A consumer viewing a complaint with something still to come is offered the reminders. */
+      showSubscribe: function (status) {
+        var user = platform.api().currentUser() || {}
+        var ids = user.kind === 'consumer' ? core.subscribeIdsForStatus(this.subscribeConfig, platform.channel, status, 3) : []
+        this.subscribeIds = ids
+        this.setData({
+          canSubscribe: ids.length > 0,
+          subscribeHint: status === 'responded' ? '商家已答复，订阅后续进展，结果第一时间通知您' : '订阅进展提醒，有新进展时通知您'
+        })
+      },
+
+      /** From the tap (WeChat requires it): ask for at most three grants, the server is told. */
+      onSubscribe: function () {
+        var self = this
+        var ids = self.subscribeIds || []
+        if (!ids.length) return Promise.resolve()
+        return platform.api().requestSubscriptions(ids).then(function (accepted) {
+          if (accepted.length) {
+            self.setData({ canSubscribe: false })
+            platform.toast('已订阅进展提醒', 'success')
+          } else {
+            platform.toast('未订阅提醒，可在消息中心查看进展')
+          }
+        })
+      },
+
+      openForm: function (action) {
+        this.setData({
+          activeAction: action,
+          activeActionLabel: FORM_TITLES[action] && !core.VOCABULARY.actions[action] ? FORM_TITLES[action] : core.actionLabel(action),
+          needsNote: !!NOTE_PLACEHOLDERS[action],
+          notePlaceholder: NOTE_PLACEHOLDERS[action] || '',
+          stars: starList(0),
+          actionInput: { note: '', amount_recovered: '', rating: 0 },
+          actionPhotos: [],
           actionErrors: {}
         })
       },
@@ -887,15 +1033,25 @@ function complaintDetail(platform) {
             if (ok) return self.transition('withdraw', {})
           })
         }
-        self.setData({
-          activeAction: action,
-          activeActionLabel: core.actionLabel(action),
-          needsNote: !!NOTE_PLACEHOLDERS[action],
-          notePlaceholder: NOTE_PLACEHOLDERS[action] || '',
-          stars: starList(0),
-          actionInput: { note: '', amount_recovered: '', rating: 0 },
-          actionErrors: {}
+        self.openForm(action)
+        return Promise.resolve()
+      },
+
+      /** The fulfilment question: kept (after a confirmation) or not (with an optional note). */
+      onFulfilled: function () {
+        var self = this
+        return platform.confirm({
+          title: '确认商家已履行',
+          content: '确认商家已按承诺履行（如退款已到账）吗？',
+          confirmText: '已履行',
+          cancelText: '再想想'
+        }).then(function (ok) {
+          if (ok) return self.transition('fulfilled', {})
         })
+      },
+
+      onNotFulfilled: function () {
+        this.openForm('not_fulfilled')
         return Promise.resolve()
       },
 
@@ -913,12 +1069,81 @@ function complaintDetail(platform) {
       },
 
       onActionCancel: function () {
-        this.setData({ activeAction: '', actionErrors: {} })
+        this.setData({ activeAction: '', actionPhotos: [], actionErrors: {} })
+      },
+
+      /** Photos for a list of the page's data (`actionPhotos`, `messagePhotos`), uploaded one by one. */
+      addPhotosTo: function (key, files) {
+        var self = this
+        var added = files.map(function (f) { return { path: f.path, id: null, failed: false, uploading: true } })
+        var start = self.data[key].length
+        self.setData({ [key]: self.data[key].concat(added) })
+        var chainKey = key + 'Chain'
+        self[chainKey] = added.reduce(function (chain, _, i) {
+          return chain.then(function () { return self.uploadPhotoAt(key, start + i) })
+        }, self[chainKey] || Promise.resolve())
+        return self[chainKey]
+      },
+
+      uploadPhotoAt: function (key, index) {
+        var self = this
+        var att = self.data[key][index]
+        if (!att || att.id) return Promise.resolve()
+        self.setData({ [key + '[' + index + '].failed']: false, [key + '[' + index + '].uploading']: true })
+        return platform.api().upload(att.path).then(function (r) {
+          self.setData({ [key + '[' + index + ']']: { path: att.path, id: r.id, failed: false, uploading: false } })
+        }, function (err) {
+          self.setData({ [key + '[' + index + ']']: { path: att.path, id: null, failed: true, uploading: false } })
+          platform.showError(err)
+        })
+      },
+
+      choosePhotosFor: function (key) {
+        var self = this
+        var room = MAX_MESSAGE_PHOTOS - self.data[key].length
+        if (room <= 0) {
+          platform.toast('最多' + MAX_MESSAGE_PHOTOS + '张照片')
+          return
+        }
+        platform.choosePhotos(room, function (files) { self.addPhotosTo(key, files) })
+      },
+
+      onChooseActionPhotos: function () { this.choosePhotosFor('actionPhotos') },
+      onChooseMessagePhotos: function () { this.choosePhotosFor('messagePhotos') },
+
+      onRemoveActionPhoto: function (e) {
+        var list = this.data.actionPhotos.slice()
+        list.splice(Number(platform.dataset(e).index), 1)
+        this.setData({ actionPhotos: list })
+      },
+
+      onRemoveMessagePhoto: function (e) {
+        var list = this.data.messagePhotos.slice()
+        list.splice(Number(platform.dataset(e).index), 1)
+        this.setData({ messagePhotos: list })
+      },
+
+      onRetryActionPhoto: function (e) { return this.uploadPhotoAt('actionPhotos', Number(platform.dataset(e).index)) },
+      onRetryMessagePhoto: function (e) { return this.uploadPhotoAt('messagePhotos', Number(platform.dataset(e).index)) },
+
+      /** The uploaded ids of a photo list, or null (with a toast) while some are not uploaded. */
+      uploadedIds: function (key) {
+        var list = this.data[key] || []
+        if (list.some(function (a) { return !a.id })) {
+          platform.toast(list.some(function (a) { return a.failed }) ? '有照片上传失败，请重试或删除' : '照片正在上传，请稍候')
+          return null
+        }
+        return list.map(function (a) { return a.id })
       },
 
       onActionSubmit: function () {
         var action = this.data.activeAction
-        var input = this.data.actionInput
+        var input = Object.assign({}, this.data.actionInput)
+        if (action === 'supplement') {
+          var ids = this.uploadedIds('actionPhotos')
+          if (!ids) return Promise.resolve()
+          input.attachment_ids = ids
+        }
         var errs = core.validateTransition(action, input)
         if (core.hasErrors(errs)) {
           this.setData({ actionErrors: errs })
@@ -952,15 +1177,19 @@ function complaintDetail(platform) {
       onSendMessage: function () {
         var self = this
         var body = String(self.data.messageBody || '').trim()
-        if (!body) {
+        var ids = self.uploadedIds('messagePhotos')
+        if (!ids) return Promise.resolve()
+        if (!body && !ids.length) {
           platform.toast('请输入留言内容')
           return Promise.resolve()
         }
+        var payload = { body: body || PHOTO_ONLY_BODY }
+        if (ids.length) payload.attachment_ids = ids
         self.setData({ sending: true })
-        return platform.api().post('/complaints/' + self.data.id + '/messages', { body: body }).then(function (m) {
+        return platform.api().post('/complaints/' + self.data.id + '/messages', payload).then(function (m) {
           var user = platform.api().currentUser() || {}
-          var view = messageView(Object.assign({ role: user.kind }, m || { body: body }))
-          self.setData({ sending: false, messageBody: '', messages: self.data.messages.concat([view]) })
+          var view = messageView(Object.assign({ role: user.kind }, m || payload))
+          self.setData({ sending: false, messageBody: '', messagePhotos: [], messages: self.data.messages.concat([view]) })
         }, function (err) {
           self.setData({ sending: false })
           platform.showError(err)
@@ -1025,11 +1254,147 @@ function businessDetail(platform) {
         return share((name ? name + '的' : '') + '投诉处理指数 · 智慧3·15', '/pages/business/detail?id=' + this.data.id)
       },
 
+      onCases: function () {
+        platform.navigateTo({ url: '/pages/cases/cases?business_id=' + this.data.id +
+          '&business_name=' + encodeURIComponent(this.data.business.name || '') })
+      },
+
       onFile: function () {
         openSignedIn(platform, '/pages/complaint/new?business_id=' + this.data.id +
           '&business_name=' + encodeURIComponent(this.data.business.name || ''))
       }
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Published cases (of one business, or all): the consumer's side, the business's public reply,
+// the number of members of a collective case, and joining it.
+
+// An open case can be joined unless the server says otherwise (`joinable: false`); joining needs
+// the case's `id` (POST /complaints/{id}/join).
+function publicCaseView(c, i) {
+  var reply = c.business_reply || c.public_reply || null
+  var members = c.collective && c.collective.members
+  return {
+    index: i,
+    id: c.id || null,
+    title: c.title || '',
+    description: c.description || '',
+    statusText: core.statusLabel(c.status),
+    business_name: c.business_name || '',
+    created: core.formatDate(c.created_at),
+    amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
+    replyText: reply && reply.text ? reply.text : '',
+    replyTime: reply && reply.replied_at ? core.formatDateTime(reply.replied_at) : '',
+    membersText: members ? '集体投诉 · ' + core.formatCount(members) + '位消费者参与' : '',
+    joinable: !!c.id && c.joinable !== false && CLOSED_STATUSES.indexOf(c.status) < 0 && c.status !== 'withdrawn'
+  }
+}
+
+function publicCases(platform) {
+  return {
+    data: {
+      businessId: '',
+      title: '',
+      items: [],
+      page: 1,
+      hasMore: false,
+      loading: true,
+      error: '',
+      joining: -1,
+      joinInput: { amount_claimed: '', description: '' },
+      joinErrors: {},
+      submitting: false
+    },
+    methods: withReload(platform, {
+      onLoad: function (options) {
+        options = options || {}
+        this.setData({ businessId: options.business_id || '', title: options.business_name ? decodeURIComponent(options.business_name) : '' })
+        if (this.data.title && platform.setTitle) platform.setTitle(this.data.title + '的公开投诉')
+        return this.load(1)
+      },
+
+      onReachBottom: function () {
+        if (this.data.hasMore && !this.data.loading) return this.load(this.data.page + 1)
+      },
+
+      onShareAppMessage: function () {
+        var q = this.data.businessId ? '?business_id=' + this.data.businessId + '&business_name=' + encodeURIComponent(this.data.title) : ''
+        return share((this.data.title ? this.data.title + '的' : '') + '公开投诉案例 · 智慧3·15', '/pages/cases/cases' + q)
+      },
+
+      load: function (page) {
+        var self = this
+        var query = { page: page, per_page: PER_PAGE }
+        if (self.data.businessId) query.business_id = self.data.businessId
+        return fetchInto(self, page === 1, function () {
+          return platform.api().get('/public/complaints', query)
+        }, function (r) {
+          var offset = page === 1 ? 0 : self.data.items.length
+          var items = itemsOf(r).map(function (c, i) { return publicCaseView(c, offset + i) })
+          var all = page === 1 ? items : self.data.items.concat(items)
+          var total = (r && r.total) || all.length
+          return { items: all, page: page, hasMore: all.length < total }
+        })
+      },
+
+      /** 我也遇到了: sign in first (and come back here), then the join form under that case. */
+      onJoin: function (e) {
+        var index = Number(platform.dataset(e).index)
+        if (!platform.api().isSignedIn()) {
+          var back = '/pages/cases/cases' + (this.data.businessId ? '?business_id=' + this.data.businessId : '')
+          platform.navigateTo({ url: platform.loginPage + '?redirect=' + encodeURIComponent(back) })
+          return
+        }
+        this.setData({ joining: index, joinInput: { amount_claimed: '', description: '' }, joinErrors: {} })
+      },
+
+      onJoinCancel: function () {
+        this.setData({ joining: -1, joinErrors: {} })
+      },
+
+      onJoinAmount: function (e) {
+        this.setData({ 'joinInput.amount_claimed': e.detail.value })
+      },
+
+      onJoinDescription: function (e) {
+        this.setData({ 'joinInput.description': e.detail.value })
+      },
+
+      onJoinSubmit: function () {
+        var self = this
+        var item = self.data.items[self.data.joining]
+        if (!item || !item.id || self.data.submitting) return Promise.resolve()
+        var input = self.data.joinInput
+        var body = {}
+        var errs = {}
+        var amount = String(input.amount_claimed || '').trim()
+        if (amount) {
+          var normalized = core.normalizeAmount(amount)
+          if (normalized === null) errs.amount_claimed = '请输入正确的金额，如 199.00'
+          else body.amount_claimed = normalized
+        }
+        var description = String(input.description || '').trim()
+        if (description.length > 2000) errs.description = '说明不能超过2000字'
+        else if (description) body.description = description
+        if (core.hasErrors(errs)) {
+          self.setData({ joinErrors: errs })
+          return Promise.resolve()
+        }
+        self.setData({ submitting: true, joinErrors: {} })
+        return platform.api().post('/complaints/' + item.id + '/join', body).then(function (created) {
+          self.setData({ submitting: false, joining: -1 })
+          platform.toast('已加入集体投诉', 'success')
+          platform.navigateTo({ url: '/pages/complaint/detail?id=' + created.id })
+        }, function (err) {
+          self.setData({ submitting: false })
+          var fe = core.fieldErrors(err)
+          if (core.hasErrors(fe)) self.setData({ joinErrors: fe })
+          platform.showError(err)
+        })
+      }
+    })
   }
 }
 
@@ -1294,6 +1659,7 @@ module.exports = {
   complaintList: complaintList,
   complaintDetail: complaintDetail,
   businessDetail: businessDetail,
+  publicCases: publicCases,
   rankings: rankings,
   consult: consult,
   notifications: notifications,

@@ -13,6 +13,7 @@ function toast(text, icon) {
 module.exports = {
   api: function () { return api.getApi() },
   loginPage: api.LOGIN_PAGE,
+  channel: 'alipay',
   storage: storage,
   defaultDisplayName: '',
 

@@ -69,7 +69,19 @@ var COMPONENT_LABELS = {}
 COMPONENT_ORDER.forEach(function (k) { COMPONENT_LABELS[k] = VOCABULARY.components[k] })
 
 // Actions that this client knows how to offer; anything else in allowed_actions is ignored.
-var CLIENT_ACTIONS = ['confirm', 'dispute', 'withdraw', 'rate', 'respond']
+// fulfilled / not_fulfilled (the fulfilment question) have a block of their own on the detail page.
+var CLIENT_ACTIONS = ['confirm', 'dispute', 'withdraw', 'rate', 'respond', 'supplement', 'reopen']
+
+// The events worth a one-time subscribe grant while a complaint is in each status (what can
+// happen next), most important first; a request asks for at most three (WeChat's limit).
+var SUBSCRIBE_EVENTS_BY_STATUS = {
+  submitted: ['complaint.forwarded', 'complaint.rejected', 'complaint.responded'],
+  accepted: ['complaint.forwarded', 'complaint.responded', 'complaint.rejected'],
+  forwarded: ['complaint.responded', 'complaint.mediating', 'complaint.deadline_soon'],
+  responded: ['complaint.resolved', 'complaint.mediating', 'complaint.deadline_soon'],
+  mediating: ['complaint.resolved', 'complaint.unresolved', 'complaint.materials_requested'],
+  resolved: ['complaint.fulfilment_check', 'complaint.reopened', 'message.created']
+}
 
 // Order in which subscribe-message events are asked for (WeChat allows three per request).
 var SUBSCRIBE_EVENT_PRIORITY = [
@@ -306,11 +318,10 @@ function actionButtons(allowed) {
 function validateTransition(action, input) {
   input = input || {}
   var errors = {}
-  if (action === 'respond' || action === 'dispute') {
-    var note = String(input.note || '').trim()
-    if (!note) errors.note = action === 'respond' ? '请填写处理方案' : '请说明异议理由'
-    else if (note.length > 2000) errors.note = '说明不能超过2000字'
-  }
+  var NOTE_NEEDED = { respond: '请填写处理方案', dispute: '请说明异议理由', supplement: '请说明补充的材料', reopen: '请说明重新打开的理由' }
+  var note = String(input.note || '').trim()
+  if (NOTE_NEEDED[action] && !note) errors.note = NOTE_NEEDED[action]
+  else if (note.length > 2000) errors.note = '说明不能超过2000字'
   if (action === 'confirm' && input.amount_recovered !== undefined && input.amount_recovered !== '') {
     if (normalizeAmount(input.amount_recovered) === null) errors.amount_recovered = '请输入正确的金额，如 199.00'
   }
@@ -330,6 +341,7 @@ function buildTransitionBody(action, input) {
     body.amount_recovered = normalizeAmount(input.amount_recovered)
   }
   if (action === 'rate') body.rating = Number(input.rating)
+  if (action === 'supplement' && input.attachment_ids && input.attachment_ids.length) body.attachment_ids = input.attachment_ids.slice()
   return body
 }
 
@@ -379,6 +391,25 @@ function subscribeTemplateIds(clientConfig, channel, limit) {
   var events = SUBSCRIBE_EVENT_PRIORITY.concat(Object.keys(conf))
   for (var i = 0; i < events.length; i++) {
     var id = conf[events[i]]
+    // An entry is a template id or {"id", "fields"} (API.md: template fields are configuration).
+    if (typeof id === 'object' && id) id = id.id
+    if (id && ids.indexOf(id) < 0) ids.push(id)
+  }
+  return ids.slice(0, limit || 3)
+}
+
+/**
+ * Template ids for what can happen next to a complaint in `status` (SUBSCRIBE_EVENTS_BY_STATUS),
+ * at most `limit` (3); [] when the server configures none of them.
+ */
+function subscribeIdsForStatus(clientConfig, channel, status, limit) {
+  var conf = clientConfig && clientConfig[channel] && clientConfig[channel].subscribe_templates
+  var events = SUBSCRIBE_EVENTS_BY_STATUS[status]
+  if (!conf || !events) return []
+  var ids = []
+  for (var i = 0; i < events.length; i++) {
+    var id = conf[events[i]]
+    if (typeof id === 'object' && id) id = id.id
     if (id && ids.indexOf(id) < 0) ids.push(id)
   }
   return ids.slice(0, limit || 3)
@@ -825,6 +856,11 @@ function addPlatformCalls(client, platform) {
     })
   }
 
+  /** GET /client-config as the server gives it (null when it cannot be had). */
+  client.loadClientConfig = function () {
+    return client.get('/client-config').then(function (conf) { return conf || null }, function () { return null })
+  }
+
   /**
    * Ask for subscribe-message grants, then report them with POST /me/subscriptions. Resolves to
    * the accepted ids; never rejects, since the in-app inbox always works and filing must not
@@ -886,6 +922,7 @@ module.exports = {
   buildTransitionBody: buildTransitionBody,
   indexView: indexView,
   subscribeTemplateIds: subscribeTemplateIds,
+  subscribeIdsForStatus: subscribeIdsForStatus,
   acceptedWechat: acceptedWechat,
   acceptedAlipay: acceptedAlipay,
   newIdempotencyKey: newIdempotencyKey,

@@ -9,6 +9,7 @@ var storage = require('./storage')
 module.exports = {
   api: function () { return api.getApi() },
   loginPage: api.LOGIN_PAGE,
+  channel: 'wechat',
   storage: storage,
   defaultDisplayName: '微信用户',
 

@@ -33,7 +33,7 @@ def test_every_code_has_a_label():
 
 
 def test_the_mini_apps_ship_the_generated_copy():
-    for app in ("miniprogram", "alipay_miniapp"):
+    for app in ("miniapp-shared", "miniprogram", "alipay_miniapp"):
         shipped = (ROOT / app / "utils" / "vocabulary.js").read_text(encoding="utf-8")
         assert shipped == as_javascript(), f"{app}/utils/vocabulary.js is stale: run `smart315 vocabulary --js --write`"
 
@@ -41,7 +41,7 @@ def test_the_mini_apps_ship_the_generated_copy():
 def test_no_client_keeps_a_label_table_of_its_own():
     """The drift of the first release: 已结束 in the apps, 已结案 on the web, three sets of component names."""
     scripts = list((ROOT / "server/web/static/js").glob("*.js")) + [
-        ROOT / app / "utils" / name for app in ("miniprogram", "alipay_miniapp") for name in ("core.js", "pages.js")]
+        ROOT / app / "utils" / name for app in ("miniapp-shared", "miniprogram", "alipay_miniapp") for name in ("core.js", "pages.js")]
     for path in scripts:
         text = path.read_text(encoding="utf-8")
         for label in ("已结案", "已结束", "待商家处理", "调解成功率", "响应率", "赔礼道歉", "business_staff: '商家'", "closed: '"):

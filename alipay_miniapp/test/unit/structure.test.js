@@ -37,10 +37,18 @@ describe('Alipay mini-app structure', () => {
     for (const item of app.tabBar.items) expect(app.pages).toContain(item.pagePath)
   })
 
-  // The platform-agnostic core and the shared page definitions are one file each, copied.
-  test.each(['utils/core.js', 'utils/pages.js', 'utils/vocabulary.js'])('the shared %s is byte-identical to the WeChat copy', file => {
+  // One source for both apps: miniapp-shared/ is the master of the shared code, templates and
+  // styles; scripts/sync-miniapps.js generates this app's copies (make sync-miniapps).
+  test.each(['utils/core.js', 'utils/pages.js', 'utils/vocabulary.js'])('the shared %s is byte-identical to the master in miniapp-shared/', file => {
     const mine = fs.readFileSync(path.join(ROOT, file))
-    const theirs = fs.readFileSync(path.join(ROOT, '../miniprogram', file))
-    expect(mine.equals(theirs)).toBe(true)
+    const master = fs.readFileSync(path.join(ROOT, '../miniapp-shared', file))
+    expect(mine.equals(master)).toBe(true)
+  })
+
+  test('every file generated from miniapp-shared/ is as the sync script would write it', () => {
+    const sync = require('../../../scripts/sync-miniapps')
+    const stale = sync.plan().filter(it => !fs.existsSync(it.target) || !fs.readFileSync(it.target).equals(it.content))
+      .map(it => path.relative(path.join(ROOT, '..'), it.target))
+    expect(stale).toEqual([])
   })
 })
