@@ -104,7 +104,7 @@ def _stream_slots(app, cfg) -> threading.BoundedSemaphore:
 def _warm(state) -> None:
     """Build the retrieval index (jieba's dictionary, 2,000 articles, the cases) in a background thread when
     the app is created, so the first /consult of a worker does not wait seconds for it."""
-    cfg = state.app.config.get("SMART315", {})
+    cfg = state.app.config["SMART315"]
     if cfg.get("ASSIST_INDEX_CACHE_DIR") not in (None, "", "off") and not cfg.get("SMART315_TESTING"):
         from server.core.assist.retrieval import configure_cache
 

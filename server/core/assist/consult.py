@@ -306,7 +306,7 @@ def consult_stream(
             reason = spend.refusal()
         if llm.configured(settings) and reason is None:
             messages = build_messages(q, turns, hits)
-            deadline = time.monotonic() + float(settings["LLM_STREAM_SECONDS"])
+            deadline = time.monotonic() + float(settings.get("LLM_STREAM_SECONDS") or 60)
             text, usage, stream = [], None, None
             cite = CitationFilter(hits)
             try:
@@ -328,7 +328,7 @@ def consult_stream(
                         sent = True
                         yield shown
                     if time.monotonic() > deadline:
-                        log.warning("LLM stream cut after %ss", settings["LLM_STREAM_SECONDS"])
+                        log.warning("LLM stream cut after %ss", settings.get("LLM_STREAM_SECONDS") or 60)
                         if sent:
                             yield "\n\n（回答过长，已截断。）"
                         break

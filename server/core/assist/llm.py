@@ -62,13 +62,13 @@ def client(settings: Mapping[str, Any]):
     return OpenAI(
         base_url=settings["LLM_BASE_URL"],
         api_key=settings["LLM_API_KEY"],
-        timeout=float(settings["LLM_TIMEOUT_SECONDS"]),
+        timeout=float(settings.get("LLM_TIMEOUT_SECONDS") or 8),
         max_retries=0,
     )
 
 
 def max_tokens(settings: Mapping[str, Any]) -> int:
-    return int(settings["LLM_MAX_TOKENS"])
+    return int(settings.get("LLM_MAX_TOKENS") or 1200)
 
 
 def estimate_tokens(messages: Sequence[Mapping[str, Any]], output: str = "") -> int:
