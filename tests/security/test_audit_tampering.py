@@ -254,6 +254,12 @@ def test_forged_checkpoint_is_refused(client, auth, db, cli, tmp_path):
 
 def test_production_needs_a_signing_key_made_on_purpose(cli, tmp_path):
     env = {"SMART315_ENV": "production", "AUDIT_SIGNING_KEY_FILE": str(tmp_path / "none" / "key.pem")}
+    # Every command now refuses development secrets in production first: give it real ones.
+    from server.config import _is_secret_name, load_config
+
+    for name, value in load_config(environ={}).items():
+        if isinstance(value, str) and value and _is_secret_name(name):
+            env[name] = "prod-" + name.lower() + "-" + "x" * 24
     proc = cli("audit", "checkpoint", "--out", str(tmp_path / "cp.json"), extra_env=env)
     assert proc.returncode == 1 and "smart315 audit keygen" in proc.stderr
     assert not (tmp_path / "cp.json").exists()
