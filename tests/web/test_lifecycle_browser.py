@@ -73,10 +73,10 @@ def test_pause_resume_transfer_and_reopen_in_the_pages(auth, client, new_context
     med.click("#action-request_materials button[type=submit]")
     med.wait_for_selector("#action-resume")
     assert "补正材料截止" in med.locator(".file").inner_text()
-    from tests.api.test_erasure import _png
+    from tests.factories import png_bytes
 
     picture = tmp_path / "invoice.png"
-    picture.write_bytes(_png())
+    picture.write_bytes(png_bytes(8, (10, 200, 10)))
     page.goto(f"/my/complaints/{asked['id']}")
     page.wait_for_selector("#action-supplement")
     page.fill("#action-supplement textarea[name=note]", "发票照片已上传")
