@@ -1,7 +1,7 @@
 """The embedded default agrees with itself: `smart315 serve` with several gunicorn workers, SQLite (or
 the run's PostgreSQL) and no Redis. Every piece of state a request leaves for a later one -- the staff
-WeChat binding's QR, SMS codes, cooldowns, captcha, rate limits -- is in the database, so whichever
-worker answers, the answer is the same (issue 23.1)."""
+WeChat binding's QR, the WeChat access token, SMS codes, cooldowns, captcha, rate limits -- is in the
+database, so whichever worker answers, the answer is the same (issue 23.1)."""
 from __future__ import annotations
 
 import os
@@ -78,7 +78,7 @@ def served(database_url, wechat):
             if time.monotonic() > deadline:
                 raise TimeoutError("smart315 serve did not answer: " + stderr.read_text()[-3000:])
             time.sleep(0.2)
-        yield base, database_url, proc
+        yield base, database_url, proc, wechat
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -102,7 +102,7 @@ def fresh(method: str, url: str, **kw) -> requests.Response:
 
 
 def test_binding_qr_and_sms_limits_agree_across_workers(served):
-    base, database_url, proc = served
+    base, database_url, proc, wechat = served
     assert _workers_answering(proc) == WORKERS
 
     # A business owner creates a one-time WeChat OA binding; the QR image is drawn by any worker.
@@ -121,6 +121,12 @@ def test_binding_qr_and_sms_limits_agree_across_workers(served):
     answers = [fresh("GET", png_url, headers=auth) for _ in range(15)]
     assert [a.status_code for a in answers] == [200] * 15
     assert all(a.headers["Content-Type"] == "image/png" for a in answers)
+
+    # More bindings, one after the other, answered by whichever worker: they all use one WeChat access
+    # token, kept in the database, instead of each worker fetching its own (each fetch retires the others').
+    for _ in range(8):
+        assert fresh("POST", base + f"/api/v1/businesses/{business_id}/wechat-binding", headers=auth).status_code == 201
+    assert requests.get(wechat + "/_sim/stats", timeout=5).json()["token"] == 1
 
     # SMS: at most SMS_SEND_LIMIT_PER_IP (20) codes an hour from one address, whichever worker counts.
     statuses = [fresh("POST", base + "/api/v1/auth/sms/send", json={"phone": f"1380013{i:04d}"}).status_code
