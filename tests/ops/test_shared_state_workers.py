@@ -41,13 +41,14 @@ def wechat():
 @pytest.fixture
 def served(database_url, wechat):
     """`smart315 serve --workers 3` on a free port: the command `make run` runs, without Redis."""
-    from server.core.models import AuthAttempt, RateLimitHit
+    from server.core.models import AuthAttempt, RateLimitHit, SharedValue
     from server.db import Database
 
-    db = Database(database_url)  # PostgreSQL runs share the database: start with no counted attempts
+    db = Database(database_url)  # PostgreSQL runs share the database: no counted attempts, no token
     with db.session() as s:
         s.execute(delete(RateLimitHit))
         s.execute(delete(AuthAttempt))
+        s.execute(delete(SharedValue))
         s.commit()
     db.dispose()
     folder = Path(tempfile.mkdtemp(prefix="smart315-workers-"))
