@@ -179,6 +179,9 @@ def do_set_public_reply(session: Session, settings: Mapping[str, Any], actor: Ac
     text = (text or "").strip()
     if not text:
         raise ValidationFailed([{"field": "text", "message": "内容太短"}])
+    from server.core.assist.placeholders import check_no_placeholders
+
+    check_no_placeholders("text", text)
     moderation.enforce(moderation.check_text(text, user=actor.user, scene="reply", settings=settings))
     reply = session.get(PublicReply, complaint.id)
     replaced = reply is not None
