@@ -5,9 +5,11 @@
 // page's .axml compiled by miniprogram-simulate (test/helpers/render.js) with its Page() config, its
 // requests answered by the server answers recorded in miniapp-shared/test-fixtures/ (kept true to the
 // server by tests/api/test_miniapp_fixtures.py). Each rendered page must show what it is for, with no
-// raw {{template}}, no English status code and no undefined/null leaking into the text.
+// raw {{template}}, no English status code and no undefined/null leaking into the text; then every page
+// is photographed in headless Chromium with its .acss (test-artifacts/miniapp-screenshots/alipay/).
 const fs = require('fs')
 const path = require('path')
+const { execFileSync } = require('child_process')
 const { installMy, signIn, flush, ROOT } = require('../helpers/my')
 const { renderPage } = require('../helpers/render')
 const { routeFixtures, loadFixtures } = require('../helpers/fixtures')
@@ -40,25 +42,42 @@ const SETUP = {
 const CODES = [].concat(Object.keys(vocabulary.statuses), Object.keys(vocabulary.actions), Object.keys(vocabulary.demands))
 const ENGLISH_CODE = new RegExp('(^|[^A-Za-z_.])(' + CODES.join('|') + ')(?![A-Za-z_])')
 
+// The WeChat app's screenshot harness (its page-html helper and Chromium script, with playwright-core
+// from miniprogram/node_modules: make test-js installs the WeChat app first).
+const WECHAT = path.resolve(ROOT, '..', 'miniprogram')
+const { pageHtml, markBuiltins } = require(path.join(WECHAT, 'test', 'helpers', 'page-html'))
+const OUT = path.resolve(ROOT, '..', 'test-artifacts', 'miniapp-screenshots', 'alipay')
+
 async function render(page) {
   const setup = SETUP[page]
   const my = installMy()
   if (!setup.signedOut) signIn(my, { display_name: F.me.body.display_name })
   routeFixtures(my, F)
-  const comp = renderPage(page, setup.query || {})
+  const comp = renderPage(page, setup.query || {}, markBuiltins)
   if (comp.instance.onShow) comp.instance.onShow()
   await flush(12)
   return comp
 }
 
+const rendered = {}
+
+beforeAll(async () => {
+  fs.rmSync(OUT, { recursive: true, force: true })
+  fs.mkdirSync(OUT, { recursive: true })
+  for (const page of PAGES) {
+    rendered[page] = await render(page)
+    fs.writeFileSync(path.join(OUT, page.replace('/', '--') + '.html'),
+      pageHtml(ROOT, page, rendered[page], { styleExt: '.acss', prefix: null }))
+  }
+})
+
 test('every page in app.json is rendered here', () => {
   expect(Object.keys(SETUP).sort()).toEqual(PAGES.slice().sort())
 })
 
-test.each(PAGES)('%s renders the recorded server data the way a user reads it', async page => {
+test.each(PAGES)('%s renders the recorded server data the way a user reads it', page => {
   const setup = SETUP[page]
-  const comp = await render(page)
-  const shown = comp.dom.textContent.replace(/\s+/g, ' ')
+  const shown = rendered[page].dom.textContent.replace(/\s+/g, ' ')
   if (!setup.blankOk) expect(shown.trim().length).toBeGreaterThan(4)
   expect(shown).not.toContain('{{')
   expect(shown).not.toMatch(/\bundefined\b|\bnull\b|NaN|\[object Object\]/)
@@ -67,10 +86,23 @@ test.each(PAGES)('%s renders the recorded server data the way a user reads it', 
   setup.expect.forEach(t => expect(shown).toContain(t))
 })
 
-test('the complaint detail offers the consumer the actions the server allows, in Chinese', async () => {
-  const comp = await render('complaint/detail')
-  const labels = comp.querySelectorAll('.action-btn').map(b => b.dom.textContent.trim())
+test('the complaint detail offers the consumer the actions the server allows, in Chinese', () => {
+  const labels = rendered['complaint/detail'].querySelectorAll('.action-btn').map(b => b.dom.textContent.trim())
   expect(labels.length).toBe(complaint.allowed_actions.length)
   labels.forEach(l => expect(l).toMatch(/^[\u4e00-\u9fa5，、]+$/))
   complaint.allowed_actions.forEach(a => expect(labels).not.toContain(a))
 })
+
+test('photographed in headless Chromium with the .acss styles: not blank, 16px text, green primary buttons', () => {
+  const json = execFileSync(process.execPath, [path.join(WECHAT, 'test', 'screenshots', 'shoot.js'), OUT],
+    { encoding: 'utf8', timeout: 120000 })
+  const shots = JSON.parse(json)
+  PAGES.forEach(page => {
+    const shot = shots[page.replace('/', '--')]
+    expect(fs.statSync(path.join(OUT, page.replace('/', '--') + '.png')).size).toBeGreaterThan(2000)
+    expect([page, shot.mainHeight > 40, shot.mainWidth > 300, shot.overflowX]).toEqual([page, true, true, false])
+    expect([page, shot.bodyFontSize, shot.background]).toEqual([page, '16px', 'rgb(237, 237, 237)'])
+    shot.primaryButtons.forEach(bg => expect([page, bg]).toEqual([page, 'rgb(7, 193, 96)']))
+    if (!SETUP[page].blankOk) expect(shot.text).not.toContain('{{')
+  })
+}, 150000)

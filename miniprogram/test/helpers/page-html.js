@@ -25,7 +25,7 @@ wx-text, wx-label, wx-icon { display: inline; }
 wx-button { display: block; position: relative; box-sizing: border-box; width: 184px; margin: 8px auto; padding: 0 24px;
   font-size: 17px; font-weight: 700; line-height: 2.55; text-align: center; color: #000; background: #f2f2f2;
   border-radius: 8px; overflow: hidden; }
-wx-button.main--sim-mini { display: inline-block; width: auto; margin: 0 4px; padding: 0 12px; font-size: 13px; line-height: 2.3; vertical-align: middle; }
+wx-button.main--sim-mini, wx-button.sim-mini { display: inline-block; width: auto; margin: 0 4px; padding: 0 12px; font-size: 13px; line-height: 2.3; vertical-align: middle; }
 wx-input { display: block; box-sizing: border-box; min-height: 1.4em; overflow: hidden; }
 wx-textarea { display: block; box-sizing: border-box; width: 300px; height: 150px; }
 wx-image { display: inline-block; width: 320px; height: 240px; background: #dcdcdc; overflow: hidden; }
@@ -79,30 +79,43 @@ function mapTags(css) {
   })
 }
 
-function compileStyles(root, page) {
-  const files = [path.join(root, 'app.wxss'), path.join(root, 'pages', page + '.wxss')]
-  return files.filter(f => fs.existsSync(f))
-    .map(f => rpxToPx(mapTags(wxss.compile(fs.readFileSync(f, 'utf8'), { prefix: 'main' }))))
-    .join('\n')
+/**
+ * The app's and the page's styles as the browser gets them. prefix: the class prefix j-component gives
+ * a page loaded from its path ("main"); none for a page loaded from a template string (the Alipay one).
+ */
+function compileStyles(root, page, opts) {
+  const ext = (opts && opts.styleExt) || '.wxss'
+  const prefix = opts && 'prefix' in opts ? opts.prefix : 'main'
+  const files = [path.join(root, 'app' + ext), path.join(root, 'pages', page + ext)]
+  return files.filter(f => fs.existsSync(f)).map(f => {
+    const source = fs.readFileSync(f, 'utf8')
+    const css = prefix ? wxss.compile(source, { prefix }) : source.replace(/\/\*[\s\S]*?\*\//g, '')
+    return rpxToPx(mapTags(css))
+  }).join('\n')
 }
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]))
 }
 
-/** The whole document: nav bar, the rendered <main>, the tab bar on tab pages. */
-function pageHtml(root, page, comp) {
+/**
+ * The whole document: nav bar, the rendered page as <main>, the tab bar on tab pages. Reads WeChat's
+ * app.json keys (window.navigationBarTitleText, tabBar.list[].text) or Alipay's (defaultTitle,
+ * tabBar.items[].name); opts as for compileStyles.
+ */
+function pageHtml(root, page, comp, opts) {
   const app = JSON.parse(fs.readFileSync(path.join(root, 'app.json'), 'utf8'))
   const json = JSON.parse(fs.readFileSync(path.join(root, 'pages', page + '.json'), 'utf8'))
-  const title = json.navigationBarTitleText || (app.window || {}).navigationBarTitleText || ''
-  const tabs = ((app.tabBar || {}).list || [])
+  const win = app.window || {}
+  const title = json.navigationBarTitleText || json.defaultTitle || win.navigationBarTitleText || win.defaultTitle || ''
+  const tabs = ((app.tabBar || {}).list || (app.tabBar || {}).items || [])
   const isTab = tabs.some(t => t.pagePath === 'pages/' + page)
   const tabbar = isTab ? '<div class="sim-tabbar">' + tabs.map(t =>
-    '<div class="' + (t.pagePath === 'pages/' + page ? 'on' : '') + '">' + escapeHtml(t.text) + '</div>').join('') + '</div>' : ''
+    '<div class="' + (t.pagePath === 'pages/' + page ? 'on' : '') + '">' + escapeHtml(t.text || t.name) + '</div>').join('') + '</div>' : ''
   return '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=375, initial-scale=1">' +
-    '<title>' + escapeHtml(page) + '</title><style>' + BASE + '</style><style>' + compileStyles(root, page) + '</style></head>' +
-    '<body><div class="sim-nav">' + escapeHtml(title) + '</div>' + comp.dom.outerHTML + tabbar + '</body></html>'
+    '<title>' + escapeHtml(page) + '</title><style>' + BASE + '</style><style>' + compileStyles(root, page, opts) + '</style></head>' +
+    '<body><div class="sim-nav">' + escapeHtml(title) + '</div><main>' + comp.dom.innerHTML + '</main>' + tabbar + '</body></html>'
 }
 
 module.exports = { pageHtml, compileStyles, mapTags, rpxToPx, markBuiltins, installTemplateMarks }

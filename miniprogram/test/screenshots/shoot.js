@@ -46,7 +46,7 @@ async function main(folder) {
           text: main ? main.innerText : '',
           bodyFontSize: body.fontSize,
           background: body.backgroundColor,
-          primaryButtons: Array.from(document.querySelectorAll('.main--btn-primary')).map(b => getComputedStyle(b).backgroundColor),
+          primaryButtons: Array.from(document.querySelectorAll('.main--btn-primary, main .btn-primary')).map(b => getComputedStyle(b).backgroundColor),
           overflowX: document.documentElement.scrollWidth > 375 + 1
         }
       })
