@@ -3,24 +3,16 @@ business; the business's staff (or a mediator) reveal the consumer's phone, each
 from __future__ import annotations
 
 from flask import Blueprint
-from pydantic import BaseModel, Field
 
+from server.api.contact_schemas import ContactRevealOut, LinkBusinessIn
 from server.api.context import db_session, settings
 from server.api.operation import operation
-from server.api.schemas import ComplaintOut, Strict
+from server.api.schemas import ComplaintOut
 from server.api.serializers import attachments_of, complaint_json
 from server.core.complaints import business_details as core
 from server.core.complaints.visibility import get_visible_complaint
 
 bp = Blueprint("contact", __name__)
-
-
-class LinkBusinessIn(Strict):
-    business_id: int = Field(ge=1, description="已通过入驻审核的平台商家（可用 GET /businesses?q= 搜索）")
-
-
-class ContactRevealOut(BaseModel):
-    phone: str = Field(description="消费者绑定的完整手机号；每次查看都记入投诉的时间线（不含号码）")
 
 
 @bp.post("/complaints/<int:complaint_id>/link-business")

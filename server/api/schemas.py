@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.api.contact_schemas import BusinessDetailsIn, BusinessDetailsOut
 from server.core.assist.taxonomy import CATEGORY_CODES, INDUSTRY_CODES
 from server.core.money import parse_yuan
+from server.core.privacy import normalize_phone
 
 DEMANDS = ("refund", "return", "exchange", "repair", "compensation", "apology", "other")
 STATUSES = ("submitted", "accepted", "forwarded", "responded", "mediating", "resolved", "unresolved",
@@ -39,8 +41,6 @@ def _county(v: str) -> str:
 
 
 def _phone(v: str) -> str:
-    from server.core.privacy import normalize_phone
-
     try:
         return normalize_phone(v)
     except ValueError as exc:
@@ -289,7 +289,7 @@ class ApiKeyOut(BaseModel):
 
 # ------------------------------------------------------------------ complaints
 
-class ComplaintIn(Strict):
+class ComplaintIn(Strict, BusinessDetailsIn):
     business_id: int | None = Field(None, ge=1)
     business_name: str | None = Field(None, min_length=2, max_length=128)
     industry_code: str
@@ -304,12 +304,6 @@ class ComplaintIn(Strict):
         default_factory=list, max_length=7)
     public_consent: bool = False
     attachment_ids: list[str] = Field(default_factory=list, max_length=20)
-    business_address: str | None = Field(None, max_length=200, description="不在平台上的商家：地址（仅双方和调解员可见）")
-    business_phone: str | None = Field(None, max_length=32, description="不在平台上的商家：电话（手机、带区号的固话或 400 电话）")
-    business_credit_code: str | None = Field(None, max_length=32, description="商家的统一社会信用代码（18 位）；"
-                                             "与平台商家相同时投诉关联到该商家")
-    contact_preference: Literal["message", "phone"] = Field(
-        "message", description="商家如何联系您：message 仅通过留言（默认）；phone 商家可查看您绑定的手机号并来电")
 
     _v_ind = field_validator("industry_code")(_industry)
     _v_cat = field_validator("category")(_category)
@@ -395,7 +389,7 @@ class PublicationOut(BaseModel):
     decided_at: str | None
 
 
-class ComplaintOut(BaseModel):
+class ComplaintOut(BusinessDetailsOut):
     id: int
     public_no: str
     status: str
@@ -434,13 +428,6 @@ class ComplaintOut(BaseModel):
     moderation: Literal["pass", "review", "rejected"] = Field(
         "pass", description="内容安全审核：review 时投诉暂不向商家和公众展示，待调解员审核（POST /complaints/{id}/moderation）；"
                             "rejected 为审核未通过，不向商家和公众展示")
-    business_address: str | None = Field(None, description="消费者填写的商家地址（不公开）")
-    business_phone: str | None = Field(None, description="消费者填写的商家电话（不公开）")
-    business_credit_code: str | None = Field(None, description="消费者填写的商家统一社会信用代码（不公开）")
-    contact_preference: Literal["message", "phone"] = Field("message", description="消费者选择的联系方式")
-    consumer_contact: dict[str, Any] | None = Field(
-        None, description="详情中，商家员工和调解员可见：{preference, phone_masked}；phone_masked 仅在消费者选择电话"
-                          "联系且绑定了手机号时给出（调解员只要绑定即给出），完整号码用 POST /complaints/{id}/contact/reveal 查看")
     flags: list[dict[str, Any]] | None = Field(
         None, description="调解员和管理员可见的风险提示，如 kind=claimant（疑似职业索赔：同一账号对多家商家提交"
                           "几乎相同的投诉）；仅供人工判断，从不自动驳回。消费者和商家看不到此字段")
