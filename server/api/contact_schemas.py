@@ -24,7 +24,7 @@ class BusinessDetailsOut(BaseModel):
     contact_preference: Literal["message", "phone"] = Field("message", description="消费者选择的联系方式")
     consumer_contact: dict[str, Any] | None = Field(
         None, description="详情中，商家员工和调解员可见：{preference, phone_masked}；phone_masked 仅在消费者选择电话"
-                          "联系且绑定了手机号时给出（调解员只要绑定即给出），完整号码用 POST /complaints/{id}/contact/reveal 查看")
+                          "联系且绑定了手机号时给出，完整号码用 POST /complaints/{id}/contact/reveal 查看")
 
 
 class LinkBusinessIn(BaseModel):

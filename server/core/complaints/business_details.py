@@ -142,14 +142,16 @@ def _consumer(session: Session, complaint: Complaint) -> User | None:
 
 
 def contact_view(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint) -> dict | None:
-    """`consumer_contact` for the business's staff and the complaint's mediators: the preference and, where
-    they may reveal it, the consumer's bound phone masked (138****5678). None for anyone else."""
+    """`consumer_contact` for the business's staff and the complaint's mediators: the preference and, when the
+    consumer chose phone contact, their bound phone masked (138****5678). None for anyone else. (Mediators may
+    reveal the phone whatever the choice, do_reveal_contact; the masked form is shown for phone contact only,
+    so a detail with the default choice reads no consumer row.)"""
     mine = parties(actor, complaint)
     if not mine & {"business", "mediator"}:
         return None
     preference = complaint.contact_preference or "message"
     masked = None
-    if preference == "phone" or "mediator" in mine:
+    if preference == "phone":
         from server.core.identity.accounts import phone_masked
 
         consumer = _consumer(session, complaint)
