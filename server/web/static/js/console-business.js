@@ -3,6 +3,7 @@
 import { api, confirmDialog, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
 import { contactSection } from './contact-view.js';
+import { replyDraftHelper } from './assist-help.js';
 import { indexBox, componentsChart } from './index-view.js';
 
 const ADVICE = {
@@ -39,7 +40,8 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   document.querySelectorAll('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  const c = await renderComplaint($('#detail'), id, { onChange: (u) => { loadQueue(); contactSection($('#detail'), id, u); appealSection(id); publicReplySection(id); } });
+  const c = await renderComplaint($('#detail'), id, { onChange: (u) => { loadQueue(); contactSection($('#detail'), id, u); appealSection(id); publicReplySection(id); replyDraftHelper(id); } });
+  replyDraftHelper(id);
   if (c) { contactSection($('#detail'), id, c); appealSection(id, c); publicReplySection(id, c); }
 }
 
