@@ -163,6 +163,7 @@ async function main() {
       restore: async (data) => {
         if (data.region_code) await chooseRegion(data.region_code);
         if (data.business_id) clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${data.business_name || ''}`));
+        showOffPlatform(); // the restored choice decides whether the unlisted business's details are asked
       },
       notice: (when, discard) => {
         const again = h('button', { type: 'button', class: 'button small', id: 'draft-discard' }, '清空草稿，重新填写');
