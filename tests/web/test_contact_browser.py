@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import act, credit_code
+from tests.factories import credit_code
 from tests.web.test_consoles_browser import password_sign_in
 from tests.web.test_journey_browser import sms_sign_in
 
@@ -16,7 +16,7 @@ OWNER_PHONE = "13800138444"
 
 
 def test_off_platform_details_linking_and_the_phone_reveal(auth, client, new_context, browser_errors):
-    owner, business = auth.business(name="北京鑫达家电维修中心", region="110105", owner_phone=OWNER_PHONE)
+    _owner, business = auth.business(name="北京鑫达家电维修中心", region="110105", owner_phone=OWNER_PHONE)
     consumer_login = auth.consumer("陈大文", phone=CONSUMER_PHONE)
     auth.staff("mediator", "link_mediator", region="1101", password="mediate-2026")
     code = credit_code(777)
@@ -77,4 +77,3 @@ def test_off_platform_details_linking_and_the_phone_reveal(auth, client, new_con
     biz.wait_for_function("p => document.querySelector('#contact-phone').textContent === p", arg=CONSUMER_PHONE)
     timeline = client.get(f"/api/v1/complaints/{cid}", headers=consumer_login.headers).get_json()["timeline"]
     assert [e["actor_role"] for e in timeline if e["action"] == "contact_reveal"] == ["business_staff"]
-    del owner
