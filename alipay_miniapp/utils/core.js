@@ -459,6 +459,8 @@ function emptyForm() {
     amount_claimed: '',
     demands: [],
     public_consent: false,
+    // How the business may reach the consumer: 'message' (the thread only) or 'phone' (API.md issue 18.4).
+    contact_preference: 'message',
     attachments: []
   }
 }
@@ -546,6 +548,7 @@ function buildComplaintPayload(form) {
     description: String(form.description || '').trim(),
     demands: (form.demands || []).slice(),
     public_consent: !!form.public_consent,
+    contact_preference: form.contact_preference === 'phone' ? 'phone' : 'message',
     attachment_ids: (form.attachments || []).filter(function (a) { return a.id }).map(function (a) { return a.id })
   }
   if (form.business_id) body.business_id = form.business_id

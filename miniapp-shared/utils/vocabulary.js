@@ -9,9 +9,11 @@ module.exports = {
     "close": "结案",
     "confirm": "确认解决",
     "confirm_timeout": "消费者未回复，视为解决",
+    "contact_reveal": "查看消费者电话",
     "deadline_reminder": "期限提醒",
     "dispute": "不满意，申请调解",
     "forward": "转交商家",
+    "link_business": "关联平台商家",
     "materials_timeout": "逾期未补正材料，不予受理",
     "mediate_fail": "调解失败",
     "mediate_success": "调解成功",
@@ -59,6 +61,10 @@ module.exports = {
     "settlement": "和解成功率",
     "speed": "响应速度"
   },
+  "contact_preferences": {
+    "message": "仅通过留言联系",
+    "phone": "可以电话联系"
+  },
   "demands": {
     "apology": "赔礼道歉",
     "compensation": "赔偿",
@@ -95,10 +101,14 @@ module.exports = {
     "attachment_ids": "证据材料",
     "auth_code": "授权码",
     "body": "留言内容",
+    "business_address": "商家地址",
+    "business_credit_code": "商家统一社会信用代码",
     "business_id": "被投诉商家",
     "business_name": "被投诉商家",
+    "business_phone": "商家电话",
     "category": "问题类型",
     "code": "验证码",
+    "contact_preference": "联系方式",
     "credit_code": "统一社会信用代码",
     "demands": "诉求",
     "description": "问题描述",

@@ -545,6 +545,11 @@ function complaintNew(platform) {
         this.update({ public_consent: !!e.detail.value })
       },
 
+      /** The radio group 商家如何联系您: the message thread only, or the business may call. */
+      onContactChange: function (e) {
+        this.update({ contact_preference: e.detail.value === 'phone' ? 'phone' : 'message' })
+      },
+
       onChoosePhotos: function () {
         var self = this
         var room = MAX_PHOTOS - self.data.form.attachments.length

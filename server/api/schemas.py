@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.api.contact_schemas import BusinessDetailsIn, BusinessDetailsOut
 from server.core.assist.taxonomy import CATEGORY_CODES, INDUSTRY_CODES
 from server.core.money import parse_yuan
+from server.core.privacy import normalize_phone
 
 DEMANDS = ("refund", "return", "exchange", "repair", "compensation", "apology", "other")
 STATUSES = ("submitted", "accepted", "forwarded", "responded", "mediating", "resolved", "unresolved",
@@ -39,8 +41,6 @@ def _county(v: str) -> str:
 
 
 def _phone(v: str) -> str:
-    from server.core.privacy import normalize_phone
-
     try:
         return normalize_phone(v)
     except ValueError as exc:
@@ -289,7 +289,7 @@ class ApiKeyOut(BaseModel):
 
 # ------------------------------------------------------------------ complaints
 
-class ComplaintIn(Strict):
+class ComplaintIn(Strict, BusinessDetailsIn):
     business_id: int | None = Field(None, ge=1)
     business_name: str | None = Field(None, min_length=2, max_length=128)
     industry_code: str
@@ -389,7 +389,7 @@ class PublicationOut(BaseModel):
     decided_at: str | None
 
 
-class ComplaintOut(BaseModel):
+class ComplaintOut(BusinessDetailsOut):
     id: int
     public_no: str
     status: str

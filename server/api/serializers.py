@@ -50,8 +50,15 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
         "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},
+        "business_address": c.business_address, "business_phone": c.business_phone,
+        "business_credit_code": c.business_credit_code, "contact_preference": c.contact_preference or "message",
     }
     if with_timeline:
+        from server.core.complaints.business_details import contact_view
+
+        contact = contact_view(session, _settings() or {}, actor, c)
+        if contact is not None:
+            out["consumer_contact"] = contact
         if attachments is None:
             attachments = attachments_of(session, c.id)
         from server.core.uploads import upload_visible_in

@@ -121,6 +121,7 @@ class _Checked(NamedTuple):
     attachment_ids: list[str]
     screening: abuse.Screening
     verdict: Any
+    details: dict  # the business's address, phone and credit code, cleaned (business_details)
 
 
 def check_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
@@ -132,12 +133,22 @@ def check_create_complaint(session: Session, settings: Mapping[str, Any], actor:
     """
     if screening is None:
         screening = abuse.screen(session, settings, actor.user_id, data, now)
+    from server.core.complaints.business_details import check_business_details, find_platform_business
+
     business: Business | None = None
     errors = []
+    try:
+        details = check_business_details(data)
+    except ValidationFailed as exc:
+        errors += exc.extra["errors"]
+        details = {}
     if data.get("business_id") is not None:
         business = session.get(Business, data["business_id"])
         if business is None:
             errors.append({"field": "business_id", "message": "商家不存在"})
+    elif not errors:
+        # Named by its credit code or its exact name: the platform business is meant (issue 18.4).
+        business = find_platform_business(session, data.get("business_name"), details.get("business_credit_code"))
     attachment_ids = list(dict.fromkeys(data.get("attachment_ids") or []))
     uploads, upload_errors = check_own_uploads(session, actor, attachment_ids)
     errors += upload_errors
@@ -146,7 +157,7 @@ def check_create_complaint(session: Session, settings: Mapping[str, Any], actor:
     # Before anything is written: a risky text is refused whole (422 content_rejected).
     verdict = moderation.enforce(moderation.check_texts(
         [data["title"], data["description"]], user=actor.user, scene="complaint", settings=settings))
-    return _Checked(business, uploads, attachment_ids, screening, verdict)
+    return _Checked(business, uploads, attachment_ids, screening, verdict, details)
 
 
 def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
@@ -156,7 +167,7 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
     Returns the complaint with its attachments and timeline. screening: see check_create_complaint.
     """
     now = now or utcnow()
-    business, uploads, attachment_ids, screening, verdict = check_create_complaint(
+    business, uploads, attachment_ids, screening, verdict, details = check_create_complaint(
         session, settings, actor, data, now, screening)
     complaint = Complaint(
         consumer_id=actor.user_id,
@@ -172,6 +183,10 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
         amount_claimed_fen=data.get("amount_claimed_fen"),
         demands=list(data.get("demands") or []),
         public_consent=bool(data.get("public_consent")),
+        business_address=details.get("business_address"),
+        business_phone=details.get("business_phone"),
+        business_credit_code=details.get("business_credit_code"),
+        contact_preference=data.get("contact_preference") or "message",
         status="submitted",
         created_at=now,
         updated_at=now,

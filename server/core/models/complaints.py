@@ -25,6 +25,14 @@ class Complaint(Base):
     consumer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="SET NULL"))
     business_name: Mapped[str] = mapped_column(String(128))
+    # The business's details as the consumer gave them (a business not on the platform; API.md "The
+    # business's details"): shown to the parties, never on public pages.
+    business_address: Mapped[str | None] = mapped_column(String(200))
+    business_phone: Mapped[str | None] = mapped_column(String(32))
+    business_credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    # How the business may reach the consumer: "message" (the thread only) or "phone" (the business's
+    # staff may reveal the consumer's bound phone, each reveal a timeline event).
+    contact_preference: Mapped[str] = mapped_column(String(10), default="message", server_default="message")
     industry_code: Mapped[str] = mapped_column(String(32), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     category: Mapped[str] = mapped_column(String(32))

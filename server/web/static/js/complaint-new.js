@@ -39,6 +39,7 @@ function pickBusiness(b) {
   if (b.industry_code) $('#c-industry').value = b.industry_code;
   if (b.region_code) chooseRegion(b.region_code);
   clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${b.name}`));
+  showOffPlatform();
   $('#c-business').focus(); // the chosen candidate is gone: keep the keyboard where the user was
 }
 
@@ -47,10 +48,16 @@ function showCandidates(items) {
     h('div', { class: 'title' }, b.name), h('div', { class: 'meta' }, [b.industry_name, b.region_name].filter(Boolean).join(' · ')))));
 }
 
+// The off-platform business's address, phone and credit code: asked only when no listed business is chosen.
+function showOffPlatform() {
+  $('#c-offplatform').hidden = Boolean($('#c-business-id').value);
+}
+
 let searchTimer;
 function setupBusinessSearch() {
   $('#c-business').addEventListener('input', () => {
     $('#c-business-id').value = '';
+    showOffPlatform();
     clearTimeout(searchTimer);
     const q = $('#c-business').value.trim();
     if (q.length < 2) { clear($('#business-candidates')); return; }
@@ -113,7 +120,14 @@ async function submit(e) {
     attachment_ids: uploads.filter((u) => u.id).map((u) => u.id),
   };
   const bid = fd.get('business_id');
-  if (bid) body.business_id = Number(bid); else body.business_name = fd.get('business_name').trim();
+  if (bid) body.business_id = Number(bid); else {
+    body.business_name = fd.get('business_name').trim();
+    for (const f of ['business_address', 'business_phone', 'business_credit_code']) {
+      const v = (fd.get(f) || '').trim();
+      if (v) body[f] = v;
+    }
+  }
+  body.contact_preference = fd.get('contact_preference') === 'phone' ? 'phone' : 'message';
   if (fd.get('purchase_date')) body.purchase_date = fd.get('purchase_date');
   if (fd.get('order_no')) body.order_no = fd.get('order_no').trim();
   if (fd.get('amount_claimed')) body.amount_claimed = fd.get('amount_claimed').trim();
@@ -149,6 +163,7 @@ async function main() {
       restore: async (data) => {
         if (data.region_code) await chooseRegion(data.region_code);
         if (data.business_id) clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${data.business_name || ''}`));
+        showOffPlatform(); // the restored choice decides whether the unlisted business's details are asked
       },
       notice: (when, discard) => {
         const again = h('button', { type: 'button', class: 'button small', id: 'draft-discard' }, '清空草稿，重新填写');

@@ -1,6 +1,6 @@
 // A complaint's full file with its timeline, evidence, the caller's allowed actions and the
 // message thread. Used by the consumer detail page and both consoles.
-import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, fillSelect, STATUS, ACTIONS, ROLES, DEMANDS, PAUSE_REASONS } from './lib.js';
+import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, fillSelect, STATUS, ACTIONS, ROLES, DEMANDS, PAUSE_REASONS, CONTACT_PREFERENCES } from './lib.js';
 
 const FIELDS = {
   accept: [],
@@ -127,6 +127,11 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
       : c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
     c.materials_due_at ? ['补正材料截止', `${fmtTime(c.materials_due_at)}（逾期未补正将不予受理）`] : null,
+    // The business's details the consumer gave (a business not on the platform) and how it may reach them.
+    c.business_address ? ['商家地址', c.business_address] : null,
+    c.business_phone ? ['商家电话', c.business_phone] : null,
+    c.business_credit_code ? ['统一社会信用代码', c.business_credit_code] : null,
+    ['联系方式', CONTACT_PREFERENCES[c.contact_preference] || c.contact_preference || '—'],
   ].filter(Boolean);
   const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
   const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
