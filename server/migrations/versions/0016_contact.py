@@ -6,13 +6,13 @@ server.core.models.business.business_name_key) so that a complaint naming a plat
 linked to it.
 
 Revision ID: 0016_contact
-Revises: 0014_casefile
+Revises: 0020_ops
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_contact"
-down_revision = "0014_casefile"
+down_revision = "0020_ops"
 branch_labels = None
 depends_on = None
 
