@@ -27,6 +27,7 @@ MODULES = [
     "server.api.publication",
     "server.api.accounts_admin",
     "server.api.casefile",
+    "server.api.collective",
 ]
 
 
