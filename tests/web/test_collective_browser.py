@@ -43,3 +43,31 @@ def test_a_consumer_joins_a_published_case_from_the_cases_page(auth, client, new
     me.goto("/cases")
     assert "已有2人加入" in me.wait_for_selector(f"{case} .members").inner_text()
     assert "集体投诉（2人）" in me.inner_text(case)
+
+
+@pytest.mark.browser
+def test_the_business_console_shows_the_collective_and_replies_to_every_member(auth, client, new_context,
+                                                                            browser_errors):
+    owner, business = auth.business(name="北京好运来家电有限公司", region="110105", owner_phone="13800138222")
+    consumer, joiner = auth.consumer("陈大文"), auth.consumer("林小雨")
+    mediator = auth.mediator("11", username="collective11b")
+    c = client.post("/api/v1/complaints", headers=consumer.headers,
+                    json=complaint_body(business["id"], public_consent=True)).get_json()
+    act(client, mediator, c["id"], "accept")
+    assert client.post(f"/api/v1/complaints/{c['id']}/publication", headers=mediator.headers,
+                       json={"approve": True}).status_code == 200
+    member = client.post(f"/api/v1/complaints/{c['id']}/join", headers=joiner.headers, json={}).get_json()
+    act(client, mediator, member["id"], "accept")
+
+    biz = new_context().new_page()
+    sms_sign_in(biz, "13800138222", "/console/business")
+    lead = biz.wait_for_selector(f"#queue .item[data-id='{c['id']}']")
+    assert "集体投诉（2人）" in lead.inner_text()
+    lead.click()
+    form = biz.wait_for_selector("#action-respond")
+    assert "一并处理本集体投诉的其他 1 件投诉" in form.inner_text()
+    biz.fill("#action-respond textarea[name=note]", "同意为各位办理退货退款")
+    biz.click("#action-respond button[type=submit]")
+    assert "已一并处理 1 件成员投诉" in biz.wait_for_selector("#members-result").inner_text()
+    got = client.get(f"/api/v1/complaints/{member['id']}", headers=joiner.headers).get_json()
+    assert got["status"] == "responded"

@@ -21,6 +21,10 @@ const FIELDS = {
   supplement: [['note', '补正材料说明', true], ['files', '补正的证据（图片或 PDF，可多选）', false]],
 };
 
+// What the lead of a collective complaint may apply to its open members at once (apply_to_members; the
+// server's server/core/collective.py MEMBER_ACTIONS): steps of the handling, never an outcome.
+const MEMBER_ACTIONS = ['accept', 'respond', 'propose', 'pause', 'resume', 'request_materials'];
+
 // Province, city, county: only the county select is submitted (region_code).
 function regionPicker(name, required) {
   const load = async (parent) => (await api(`/regions${parent ? '?parent=' + parent : ''}`)).items || [];
@@ -52,13 +56,19 @@ function actionForm(c, action, onDone) {
     }
     return h('label', {}, label, input);
   });
+  const others = c.collective && MEMBER_ACTIONS.includes(action) ? c.collective.members - 1 : 0;
+  if (others > 0) {
+    inputs.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'apply_to_members', value: '1', checked: true }),
+      ` 一并处理本集体投诉的其他 ${others} 件投诉（每件单独处理、各自结果；不能处理的会列出）`));
+  }
   const form = h('form', { class: 'form', id: `action-${action}`, dataset: { action } }, inputs,
     h('button', { type: 'submit', class: `button ${['withdraw', 'reject', 'dispute', 'mediate_fail', 'transfer', 'pause', 'reopen'].includes(action) ? '' : 'primary'}` }, ACTIONS[action] || action), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const fd = new FormData(form);
     const body = { action };
-    for (const [k, v] of fd) if (k !== 'files' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    for (const [k, v] of fd) if (k !== 'files' && k !== 'apply_to_members' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    if (fd.get('apply_to_members')) body.apply_to_members = true;
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
@@ -127,8 +137,18 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
       : c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
     c.materials_due_at ? ['补正材料截止', `${fmtTime(c.materials_due_at)}（逾期未补正将不予受理）`] : null,
+    c.collective ? ['集体投诉', `${c.collective.members}人参与（含本投诉）${c.collective.amount_claimed_total ? `，涉及金额合计 ¥${c.collective.amount_claimed_total}` : ''}`] : null,
+    c.collective_id ? ['集体投诉', '已加入一件集体投诉，商家和调解员将一并处理，结果各自确认'] : null,
   ].filter(Boolean);
-  const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
+  const refresh = async (updated) => {
+    await renderComplaint(el, id, { onChange });
+    if (updated && updated.members_applied) {
+      const skipped = updated.members_skipped || [];
+      el.prepend(h('p', { class: 'ok', id: 'members-result', role: 'status' }, `已一并处理 ${updated.members_applied.length} 件成员投诉`
+        + (skipped.length ? `；${skipped.length} 件未能处理：${skipped.map((m) => `${m.public_no}（${m.detail}）`).join('；')}` : '。')));
+    }
+    onChange(updated);
+  };
   const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
     ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: '证据图片', class: 'evidence' }))
     : h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.mime}）`));
@@ -154,7 +174,8 @@ export function complaintItem(c, { onclick, href } = {}) {
   const cd = c.paused ? { text: `已暂停计时（${PAUSE_REASONS[c.paused_reason] || ''}）`, cls: '' }
     : ['forwarded', 'submitted', 'mediating', 'responded', 'accepted'].includes(c.status) ? countdown(c.deadline_at) : { text: '' };
   return h(href ? 'a' : 'div', { class: 'item', href, onclick, dataset: { id: String(c.id) }, role: onclick ? 'button' : null, tabindex: onclick ? '0' : null },
-    h('div', { class: 'title' }, c.title, statusBadge(c.status)),
+    h('div', { class: 'title' }, c.title, statusBadge(c.status),
+      c.collective ? h('span', { class: 'badge collective' }, `集体投诉（${c.collective.members}人）`) : null),
     h('div', { class: 'meta' }, [c.public_no, c.business_name, c.region_name, fmtTime(c.created_at)].filter(Boolean).join(' · ')),
     cd.text ? h('div', { class: `countdown ${cd.cls}` }, cd.text) : null);
 }
