@@ -26,7 +26,7 @@ from server.core import collective
 from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES
 from server.core.complaints.visibility import get_visible_complaint, visibility_clause
-from server.core.errors import Forbidden
+from server.core.errors import DuplicateComplaint, Forbidden
 from server.core.models import Complaint, Message, utcnow
 from server.core.money import parse_yuan
 from server.core.timeutil import to_iso
@@ -49,7 +49,11 @@ def create(body: ComplaintIn, actor):
     def do():
         # The duplicate check first, so a refused repeat uses none of the consumer's quota; a replayed
         # Idempotency-Key never reaches here and counts nothing either.
-        screening = abuse.screen(s, settings(), actor.user_id, data, now)
+        try:
+            screening = abuse.screen(s, settings(), actor.user_id, data, now)
+        except DuplicateComplaint as exc:  # the warning offers an open collective case to join instead
+            exc.extra["collective_suggestion"] = collective.suggestion(s, [b for b in [body.business_id] if b], actor)
+            raise
         check_complaint_limit(actor.user_id)
         filed = actions.do_create_complaint(s, settings(), actor, data, now, screening=screening)
         return complaint_json(s, actor, filed.complaint, with_timeline=True, attachments=filed.attachments,

@@ -187,7 +187,10 @@ def suggestion(session: Session, business_ids: list[int], actor: Actor | None) -
     cond = and_(public_clause(), Complaint.business_id.in_(business_ids), Complaint.collective_id.is_(None),
                 Complaint.status.in_(OPEN_STATES))
     if actor is not None and actor.user_id is not None:
-        cond = and_(cond, or_(Complaint.consumer_id.is_(None), Complaint.consumer_id != actor.user_id))
+        joined = select(Complaint.collective_id).where(Complaint.consumer_id == actor.user_id,
+                                                       Complaint.collective_id.is_not(None))
+        cond = and_(cond, or_(Complaint.consumer_id.is_(None), Complaint.consumer_id != actor.user_id),
+                    Complaint.id.not_in(joined))
     n = func.count(Complaint.id)
     member = Complaint.__table__.alias("member")
     rows = session.execute(

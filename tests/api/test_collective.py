@@ -194,3 +194,17 @@ def test_each_member_counts_in_the_index_like_any_complaint(client, auth, db):
     assert {r[0] for r in rows if r[1] is not None} == {lead["id"], member["id"]}
     doc = client.get("/api/v1/public/index-method").get_json()
     assert "集体投诉" in doc["counting"]["collective"]
+
+
+def test_the_duplicate_warning_offers_the_open_collective_case(client, auth, app):
+    app.config["SMART315"]["DUPLICATE_COMPLAINT_THRESHOLD"] = 0.9  # tests file freely; this one screens
+    owner, biz, consumer, mediator, lead = _published(client, auth)
+    _join(client, auth.consumer("林小雨"), lead["id"])
+    alone = auth.consumer("黄志强")
+    body = {"title": "电视机开机黑屏，商家不给维修", "description": "买了不到一个月的电视机开机黑屏，商家拒绝保修。"}
+    file_complaint(client, alone, biz["id"], **body)
+    r = client.post("/api/v1/complaints", headers=alone.headers, json={
+        "industry_code": "online_shopping", "region_code": "110105", "category": "quality", "business_id": biz["id"],
+        "demands": ["repair"], **body})
+    assert r.status_code == 409 and r.get_json()["code"] == "duplicate_complaint", r.get_json()
+    assert r.get_json()["collective_suggestion"] == {"id": lead["id"], "title": lead["title"], "members": 2}

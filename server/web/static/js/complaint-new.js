@@ -157,6 +157,7 @@ async function submit(e) {
     // A validation error means the body will change: the next try is a new request.
     if (err.status && err.status < 500) submitKey = newKey();
     say(msg, errorText(err));
+    if (err.code === 'duplicate_complaint') suggestCollective(err.problem.collective_suggestion);
     btn.disabled = false;
   }
 }
