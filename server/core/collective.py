@@ -50,7 +50,9 @@ class Joining(NamedTuple):
 
 
 def _lock(session: Session, complaint_id: int) -> Complaint | None:
-    stmt = select(Complaint).where(Complaint.id == complaint_id)
+    """The complaint row, locked (PostgreSQL) and read again after the lock: it may already be in the session
+    (check_join read it), and a concurrent join may have moved its audit chain and version meanwhile."""
+    stmt = select(Complaint).where(Complaint.id == complaint_id).execution_options(populate_existing=True)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update()
     return session.execute(stmt).scalar_one_or_none()

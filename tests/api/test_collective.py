@@ -8,6 +8,10 @@ its own outcome; the public list shows the members; the lead's own consumer and 
 """
 from __future__ import annotations
 
+import threading
+import time
+
+import pytest
 from sqlalchemy import select
 
 from server.core.models import Complaint, Notification
@@ -208,3 +212,49 @@ def test_the_duplicate_warning_offers_the_open_collective_case(client, auth, app
         "demands": ["repair"], **body})
     assert r.status_code == 409 and r.get_json()["code"] == "duplicate_complaint", r.get_json()
     assert r.get_json()["collective_suggestion"] == {"id": lead["id"], "title": lead["title"], "members": 2}
+
+
+@pytest.mark.postgres_only
+def test_a_join_waiting_for_the_leads_lock_continues_its_chain(client, auth, db, settings):
+    """Two joins of one case at once: the second waits for the lead's lock, reads the lead again and writes
+    the next event of its chain (no stale version, no duplicate seq); both members count."""
+    from server.core import collective
+    from server.core.actor import actor_for_user
+    from server.core.audit import verify_all
+    from server.core.models import User, utcnow
+
+    owner, biz, consumer, mediator, lead = _published(client, auth)
+    a, b = auth.consumer("林小雨"), auth.consumer("黄志强")
+
+    def join_in(s, login):
+        who = actor_for_user(s, s.get(User, login.user_id))
+        return collective.do_join(s, settings, who, collective.check_join(s, who, lead["id"], {}), utcnow())
+
+    first = db.Session()
+    join_in(first, a)
+    first.flush()  # the lead stays locked until `first` commits
+    outcome: dict = {}
+
+    def second():
+        with db.Session() as s:
+            try:
+                s.get(Complaint, lead["id"])  # already in the session before the lock, as check_join reads it
+                outcome["id"] = join_in(s, b).complaint.id
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome["error"] = repr(exc)
+
+    t = threading.Thread(target=second)
+    t.start()
+    time.sleep(0.3)
+    assert t.is_alive()  # waiting for the lead's lock
+    first.commit()
+    first.close()
+    t.join(10)
+    assert "error" not in outcome, outcome["error"]
+    shown = _get(client, consumer, lead["id"])
+    assert shown["collective"]["members"] == 3
+    assert [e["action"] for e in shown["timeline"]][-2:] == ["join", "join"]
+    assert [e["data"].get("members") for e in shown["timeline"]][-2:] == [2, 3]
+    with db.session() as s:
+        assert verify_all(s, settings)["broken"] == []
