@@ -92,6 +92,8 @@ def list_(query: ComplaintQuery, actor):
         if not sees_flags(actor):
             raise Forbidden("只有调解员和管理员可以按风险提示筛选投诉")
         stmt = stmt.where(abuse.flag_clause(query.flag))
+    if query.collective:
+        stmt = stmt.where(or_(Complaint.id == query.collective, Complaint.collective_id == query.collective))
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),

@@ -330,6 +330,7 @@ class ComplaintQuery(PageQuery):
         None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
     flag: Literal["claimant"] | None = Field(
         None, description="有该风险提示的投诉（调解员、管理员）：claimant 疑似职业索赔")
+    collective: int | None = Field(None, ge=1, description="集体投诉：该发起投诉及其成员投诉（仅列出本人可见的）")
 
 
 class EventOut(BaseModel):

@@ -166,6 +166,9 @@ def test_the_public_list_shows_the_members_and_the_business_queue_the_badge(clie
     [item] = client.get("/api/v1/public/complaints", query_string={"business_id": biz["id"]}).get_json()["items"]
     assert item["members"] == 2  # at once, not after the cache's freshness window
 
+    together = client.get("/api/v1/complaints", headers=mediator.headers,
+                          query_string={"collective": lead["id"]}).get_json()["items"]
+    assert len(together) == 2 and {c["collective_id"] for c in together} == {None, lead["id"]}
     queue = client.get("/api/v1/complaints", headers=owner.headers).get_json()["items"]
     [shown] = [c for c in queue if c["id"] == lead["id"]]
     assert shown["collective"] == {"members": 2, "amount_claimed_total": "109.90"}

@@ -64,6 +64,7 @@ def test_the_business_console_shows_the_collective_and_replies_to_every_member(a
     lead = biz.wait_for_selector(f"#queue .item[data-id='{c['id']}']")
     assert "集体投诉（2人）" in lead.inner_text()
     lead.click()
+    assert member["public_no"] in biz.wait_for_selector("#members").inner_text()
     form = biz.wait_for_selector("#action-respond")
     assert "一并处理本集体投诉的其他 1 件投诉" in form.inner_text()
     biz.fill("#action-respond textarea[name=note]", "同意为各位办理退货退款")

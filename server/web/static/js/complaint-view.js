@@ -121,6 +121,19 @@ async function messagesSection(c) {
   return box;
 }
 
+// The lead's members as the viewer may see them (the business: those that reached it; the mediators: all):
+// each with its own state and amount, handled together from the lead (apply_to_members).
+async function membersSection(c) {
+  if (!c.collective) return null;
+  let items = [];
+  try { items = ((await api(`/complaints?collective=${c.id}&per_page=100`)).items || []).filter((m) => m.id !== c.id); } catch { return null; }
+  if (!items.length) return null;
+  return h('section', { id: 'members' }, h('h3', {}, `成员投诉（${items.length}件可见）`),
+    h('ul', { class: 'members-list' }, items.map((m) => h('li', { dataset: { id: String(m.id) } },
+      `${m.public_no} `, statusBadge(m.status), m.amount_claimed ? ` 涉及金额 ¥${m.amount_claimed}` : '',
+      m.description ? h('div', { class: 'muted' }, m.description.slice(0, 80)) : null))));
+}
+
 export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
   let c;
   try { c = await api(`/complaints/${id}`); } catch (err) { clear(el, h('p', { class: 'error' }, errorText(err))); return null; }
@@ -158,6 +171,7 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     h('dl', { class: 'file' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
     h('h3', {}, '投诉内容'), h('p', { class: 'description' }, c.description),
     attachments.length ? [h('h3', {}, '证据'), h('div', { class: 'attachments', id: 'attachments' }, attachments)] : null,
+    await membersSection(c),
     actions.length ? h('section', { class: 'actions', id: 'actions' }, h('h3', {}, '可执行的操作'), actions.map((a) => actionForm(c, a, refresh))) : null,
     h('h3', {}, '处理进度'),
     h('ol', { class: 'timeline', id: 'timeline' }, (c.timeline || []).map((ev) => h('li', {},
