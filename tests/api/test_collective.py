@@ -165,6 +165,8 @@ def test_the_public_list_shows_the_members_and_the_business_queue_the_badge(clie
     _join(client, auth.consumer("林小雨"), lead["id"], amount_claimed="9.90")
     [item] = client.get("/api/v1/public/complaints", query_string={"business_id": biz["id"]}).get_json()["items"]
     assert item["members"] == 2  # at once, not after the cache's freshness window
+    page = client.get(f"/cases/{lead['public_no']}").get_data(as_text=True)
+    assert "已有2人加入" in page and "我也遇到了" in page
 
     together = client.get("/api/v1/complaints", headers=mediator.headers,
                           query_string={"collective": lead["id"]}).get_json()["items"]
