@@ -1277,10 +1277,11 @@ function businessDetail(platform) {
 // the number of members of a collective case, and joining it.
 
 // An open case can be joined unless the server says otherwise (`joinable: false`); joining needs
-// the case's `id` (POST /complaints/{id}/join).
+// the case's `id` (POST /complaints/{id}/join). `members`: how many joined a collective case, the
+// lead included (null for a case nobody joined).
 function publicCaseView(c, i) {
   var reply = c.business_reply || c.public_reply || null
-  var members = c.collective && c.collective.members
+  var members = c.members
   return {
     index: i,
     id: c.id || null,
@@ -1292,7 +1293,7 @@ function publicCaseView(c, i) {
     amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
     replyText: reply && reply.text ? reply.text : '',
     replyTime: reply && reply.replied_at ? core.formatDateTime(reply.replied_at) : '',
-    membersText: members ? '集体投诉 · ' + core.formatCount(members) + '位消费者参与' : '',
+    membersText: members ? '集体投诉 · 已有' + core.formatCount(members) + '人加入' : '',
     joinable: !!c.id && c.joinable !== false && CLOSED_STATUSES.indexOf(c.status) < 0 && c.status !== 'withdrawn'
   }
 }

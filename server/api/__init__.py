@@ -28,6 +28,7 @@ MODULES = [
     "server.api.accounts_admin",
     "server.api.casefile",
     "server.api.contact",
+    "server.api.collective",
 ]
 
 

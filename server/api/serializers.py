@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
 from server.core.assist.taxonomy import INDUSTRY_NAMES
+from server.core.collective import JOIN_ACTION, summary
 from server.core.complaints.actions import allowed_actions
 from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Upload
 from server.core.money import format_yuan
@@ -31,9 +32,12 @@ def _settings() -> dict[str, Any] | None:
 def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
                    attachments: list[Upload] | None = None,
                    timeline: list[ComplaintEvent] | None = None,
-                   flags: dict[int, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+                   flags: dict[int, list[dict[str, Any]]] | None = None,
+                   collectives: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """attachments / timeline: when the caller already holds them (ordered by created_at / seq), else read.
-    flags: the flags of a page of complaints by id (a list reads them in one query), else read for staff."""
+    flags: the flags of a page of complaints by id (a list reads them in one query), else read for staff.
+    collectives: the `collective` of a page's leads by id (server/core/collective.py, one query); without it
+    the detail reads it only when its timeline has a join (nearly none has)."""
     out: dict[str, Any] = {
         "id": c.id, "public_no": c.public_no, "status": c.status, "business_id": c.business_id,
         "business_name": c.business_name, "industry_code": c.industry_code, "region_code": c.region_code,
@@ -70,6 +74,10 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
                                             .order_by(ComplaintEvent.seq)).scalars())
         out["timeline"] = [event_json(e) for e in timeline]
         out["appeals"] = appeals_json(session, actor, c, timeline)
+        if collectives is None and any(e.action == JOIN_ACTION for e in timeline):
+            collectives = summary(session, [c.id])
+    out["collective_id"] = c.collective_id
+    out["collective"] = (collectives or {}).get(c.id) if c.collective_id is None else None
     if sees_flags(actor):
         out["flags"] = flags.get(c.id, []) if flags is not None else flags_json(session, [c.id]).get(c.id, [])
     return out

@@ -27,6 +27,7 @@ ACTIONS = {
     "transfer": "转办至其他地区", "reopen": "重新打开投诉", "pause": "暂停计时", "resume": "恢复计时",
     "request_materials": "要求补正材料", "supplement": "补正材料", "materials_timeout": "逾期未补正材料，不予受理",
     "link_business": "关联平台商家", "contact_reveal": "查看消费者电话",
+    "join": "有消费者加入集体投诉",
 }
 
 # How the business may reach the consumer, chosen at filing (server/core/complaints/business_details.py).
@@ -49,6 +50,7 @@ EVENTS = {
     "complaint.rejected": "投诉不予受理", "complaint.transferred": "投诉转办", "complaint.reopened": "投诉重新打开",
     "complaint.paused": "暂停计时", "complaint.resumed": "恢复计时", "complaint.materials_requested": "要求补正材料",
     "report.filed": "新的举报",
+    "complaint.joined": "有消费者加入集体投诉",
 }
 
 # A business's registration, its staff roles and the states of an invitation to join its staff.

@@ -266,6 +266,12 @@ RULES: dict[str, Rule] = {
     # chose the message thread (403), the consumer has nothing to reveal (403), X's API key is no person (403).
     "contact.reveal_contact": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 200, "admin": 200},
                                         denied=404), json={}, mutates=True),
+    # --- collective ---
+    # Joining C (not published): only those who see C could; its own consumer need not (409), X's staff may not
+    # join a complaint against X and mediators file nothing (403); the rest cannot find C (404). Joining a
+    # published case: tests/api/test_collective.py.
+    "collective.join": Rule(only({"consumer": 409, "staff": 403, "mediator_in": 403, "admin": 403}, denied=404),
+                            json={}, mutates=True),
 }
 
 

@@ -187,6 +187,9 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
         business_phone=details.get("business_phone"),
         business_credit_code=details.get("business_credit_code"),
         contact_preference=data.get("contact_preference") or "message",
+        # A member of a collective complaint (server/core/collective.py): its lead, and the lead's rule set.
+        collective_id=data.get("collective_id"),
+        rule_set=data.get("rule_set"),
         status="submitted",
         created_at=now,
         updated_at=now,
@@ -303,7 +306,8 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
         _stop_pause(complaint, now)
     if target == "accepted":
         complaint.accepted_at = now
-        complaint.rule_set = rule_set_for(now).code
+        # A member of a collective complaint keeps the rule set of its lead (set when it joined).
+        complaint.rule_set = complaint.rule_set or rule_set_for(now).code
         complaint.deadline_at = None
     elif target == "forwarded":
         complaint.forwarded_at = now

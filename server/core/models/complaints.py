@@ -94,6 +94,9 @@ class Complaint(Base):
     # supplements them; past this moment the scheduler rejects the complaint (materials_timeout).
     materials_due_at: Mapped[datetime | None]
     publication_note: Mapped[str | None] = mapped_column(Text)
+    # A member of a collective complaint (集体投诉, server/core/collective.py): the lead complaint it joined.
+    # Null for the lead and every other complaint. No foreign key: complaints are never deleted.
+    collective_id: Mapped[int | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}

@@ -65,6 +65,7 @@ TITLES = {
     "complaint.paused": "投诉处理期限暂停计时",
     "complaint.resumed": "投诉处理期限恢复计时",
     "complaint.materials_requested": "调解员要求补正材料",
+    "complaint.joined": "又有消费者加入了集体投诉",
 }
 # The same event, worded for the consumer where the business's title would mislead them (issue 17:
 # a forwarded complaint told its own consumer 收到新的投诉).
@@ -83,6 +84,7 @@ CONSUMER_TITLES = {
     "complaint.paused": "您的投诉处理期限暂停计时",
     "complaint.resumed": "您的投诉处理期限恢复计时",
     "complaint.materials_requested": "请补正投诉材料",
+    "complaint.joined": "又有消费者加入了您发起的集体投诉",
 }
 # Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
 WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened",
@@ -92,13 +94,13 @@ WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", 
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                    "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
                    "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed",
-                   "complaint.materials_requested"}
+                   "complaint.materials_requested", "complaint.joined"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
                    "complaint.deadline_soon", "message.created", "appeal.decided",
-                   "complaint.reopened", "complaint.paused", "complaint.resumed"}
+                   "complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
 # The lifecycle events reach the business only once the complaint did (business_sees), and reach no
 # webhook until they are in the documented webhook events (vocabulary.WEBHOOK_EVENTS).
-BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed"}
+BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
 # appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
 # act, so it is not sent to the business or its webhooks.
 

@@ -84,7 +84,38 @@ async function classify() {
       showCandidates(full);
     }
     if ((r.duplicate_of || []).length) out.textContent += '。提示：您可能已提交过类似的投诉。';
+    suggestCollective(r.collective_suggestion);
   } catch (err) { out.textContent = errorText(err); }
+}
+
+// An open collective case against the same business (集体投诉): join it with this form's amount, text and
+// evidence instead of filing alone (POST /complaints/{id}/join; the title, business and region are the case's).
+let joinKey = newKey();
+function suggestCollective(s) {
+  const box = $('#collective-suggestion');
+  if (!s) { clear(box); return; }
+  const msg = h('span', { class: 'form-msg', role: 'status' });
+  const join = h('button', { type: 'button', class: 'button', id: 'join-collective' }, '我也遇到了，加入集体投诉');
+  join.addEventListener('click', async () => {
+    if (uploads.some((u) => !u.id && !u.error)) { say(msg, '证据仍在上传，请稍候'); return; }
+    const body = { attachment_ids: uploads.filter((u) => u.id).map((u) => u.id) };
+    const amount = $('#c-amount').value.trim();
+    const text = $('#c-description').value.trim();
+    if (amount) body.amount_claimed = amount;
+    if (text) body.description = text;
+    join.disabled = true;
+    try {
+      const c = await api(`/complaints/${s.id}/join`, { method: 'POST', body, idempotencyKey: joinKey });
+      joinKey = newKey();
+      location.href = `/my/complaints/${c.id}?new=1`;
+    } catch (err) {
+      if (err.status && err.status < 500) joinKey = newKey();
+      say(msg, errorText(err));
+      join.disabled = false;
+    }
+  });
+  clear(box, h('p', { class: 'notice', id: 'collective-notice' },
+    `已有${s.members}人投诉该商家「${s.title}」，如果您遇到的是同样的问题，可以直接加入集体投诉，由商家和调解员一并处理。 `, join, ' ', msg));
 }
 
 function renderUploads() {
@@ -143,6 +174,7 @@ async function submit(e) {
     // A validation error means the body will change: the next try is a new request.
     if (err.status && err.status < 500) submitKey = newKey();
     say(msg, errorText(err));
+    if (err.code === 'duplicate_complaint') suggestCollective(err.problem.collective_suggestion);
     btn.disabled = false;
   }
 }

@@ -21,6 +21,10 @@ const FIELDS = {
   supplement: [['note', '补正材料说明', true], ['files', '补正的证据（图片或 PDF，可多选）', false]],
 };
 
+// What the lead of a collective complaint may apply to its open members at once (apply_to_members; the
+// server's server/core/collective.py MEMBER_ACTIONS): steps of the handling, never an outcome.
+const MEMBER_ACTIONS = ['accept', 'respond', 'propose', 'pause', 'resume', 'request_materials'];
+
 // Province, city, county: only the county select is submitted (region_code).
 function regionPicker(name, required) {
   const load = async (parent) => (await api(`/regions${parent ? '?parent=' + parent : ''}`)).items || [];
@@ -52,13 +56,19 @@ function actionForm(c, action, onDone) {
     }
     return h('label', {}, label, input);
   });
+  const others = c.collective && MEMBER_ACTIONS.includes(action) ? c.collective.members - 1 : 0;
+  if (others > 0) {
+    inputs.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'apply_to_members', value: '1', checked: true }),
+      ` 一并处理本集体投诉的其他 ${others} 件投诉（每件单独处理、各自结果；不能处理的会列出）`));
+  }
   const form = h('form', { class: 'form', id: `action-${action}`, dataset: { action } }, inputs,
     h('button', { type: 'submit', class: `button ${['withdraw', 'reject', 'dispute', 'mediate_fail', 'transfer', 'pause', 'reopen'].includes(action) ? '' : 'primary'}` }, ACTIONS[action] || action), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const fd = new FormData(form);
     const body = { action };
-    for (const [k, v] of fd) if (k !== 'files' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    for (const [k, v] of fd) if (k !== 'files' && k !== 'apply_to_members' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    if (fd.get('apply_to_members')) body.apply_to_members = true;
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
@@ -111,6 +121,19 @@ async function messagesSection(c) {
   return box;
 }
 
+// The lead's members as the viewer may see them (the business: those that reached it; the mediators: all):
+// each with its own state and amount, handled together from the lead (apply_to_members).
+async function membersSection(c) {
+  if (!c.collective) return null;
+  let items = [];
+  try { items = ((await api(`/complaints?collective=${c.id}&per_page=100`)).items || []).filter((m) => m.id !== c.id); } catch { return null; }
+  if (!items.length) return null;
+  return h('section', { id: 'members' }, h('h3', {}, `成员投诉（${items.length}件可见）`),
+    h('ul', { class: 'members-list' }, items.map((m) => h('li', { dataset: { id: String(m.id) } },
+      `${m.public_no} `, statusBadge(m.status), m.amount_claimed ? ` 涉及金额 ¥${m.amount_claimed}` : '',
+      m.description ? h('div', { class: 'muted' }, m.description.slice(0, 80)) : null))));
+}
+
 export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
   let c;
   try { c = await api(`/complaints/${id}`); } catch (err) { clear(el, h('p', { class: 'error' }, errorText(err))); return null; }
@@ -132,8 +155,18 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     c.business_phone ? ['商家电话', c.business_phone] : null,
     c.business_credit_code ? ['统一社会信用代码', c.business_credit_code] : null,
     ['联系方式', CONTACT_PREFERENCES[c.contact_preference] || c.contact_preference || '—'],
+    c.collective ? ['集体投诉', `${c.collective.members}人参与（含本投诉）${c.collective.amount_claimed_total ? `，涉及金额合计 ¥${c.collective.amount_claimed_total}` : ''}`] : null,
+    c.collective_id ? ['集体投诉', '已加入一件集体投诉，商家和调解员将一并处理，结果各自确认'] : null,
   ].filter(Boolean);
-  const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
+  const refresh = async (updated) => {
+    await renderComplaint(el, id, { onChange });
+    if (updated && updated.members_applied) {
+      const skipped = updated.members_skipped || [];
+      el.prepend(h('p', { class: 'ok', id: 'members-result', role: 'status' }, `已一并处理 ${updated.members_applied.length} 件成员投诉`
+        + (skipped.length ? `；${skipped.length} 件未能处理：${skipped.map((m) => `${m.public_no}（${m.detail}）`).join('；')}` : '。')));
+    }
+    onChange(updated);
+  };
   const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
     ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: '证据图片', class: 'evidence' }))
     : h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.mime}）`));
@@ -143,6 +176,7 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     h('dl', { class: 'file' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
     h('h3', {}, '投诉内容'), h('p', { class: 'description' }, c.description),
     attachments.length ? [h('h3', {}, '证据'), h('div', { class: 'attachments', id: 'attachments' }, attachments)] : null,
+    await membersSection(c),
     actions.length ? h('section', { class: 'actions', id: 'actions' }, h('h3', {}, '可执行的操作'), actions.map((a) => actionForm(c, a, refresh))) : null,
     h('h3', {}, '处理进度'),
     h('ol', { class: 'timeline', id: 'timeline' }, (c.timeline || []).map((ev) => h('li', {},
@@ -159,7 +193,8 @@ export function complaintItem(c, { onclick, href } = {}) {
   const cd = c.paused ? { text: `已暂停计时（${PAUSE_REASONS[c.paused_reason] || ''}）`, cls: '' }
     : ['forwarded', 'submitted', 'mediating', 'responded', 'accepted'].includes(c.status) ? countdown(c.deadline_at) : { text: '' };
   return h(href ? 'a' : 'div', { class: 'item', href, onclick, dataset: { id: String(c.id) }, role: onclick ? 'button' : null, tabindex: onclick ? '0' : null },
-    h('div', { class: 'title' }, c.title, statusBadge(c.status)),
+    h('div', { class: 'title' }, c.title, statusBadge(c.status),
+      c.collective ? h('span', { class: 'badge collective' }, `集体投诉（${c.collective.members}人）`) : null),
     h('div', { class: 'meta' }, [c.public_no, c.business_name, c.region_name, fmtTime(c.created_at)].filter(Boolean).join(' · ')),
     cd.text ? h('div', { class: `countdown ${cd.cls}` }, cd.text) : null);
 }
