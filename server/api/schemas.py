@@ -364,6 +364,16 @@ class ComplaintQuery(PageQuery):
         None, description="有该风险提示的投诉（调解员、管理员）：claimant 疑似职业索赔")
 
 
+class AttachmentOut(BaseModel):
+    id: str
+    mime: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+
+
 class EventOut(BaseModel):
     seq: int
     action: str
@@ -373,15 +383,7 @@ class EventOut(BaseModel):
     note: str | None
     data: dict[str, Any]
     created_at: str
-
-
-class AttachmentOut(BaseModel):
-    id: str
-    mime: str
-    size: int
-    sha256: str
-    url: str
-    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+    attachments: list[AttachmentOut] | None = Field(None, description="补正材料（supplement）时提交的证据")
 
 
 class PublicationOut(BaseModel):
@@ -441,7 +443,16 @@ class ComplaintList(BaseModel):
 
 
 class MessageIn(Strict):
-    body: str = Field(min_length=1, max_length=2000)
+    body: str = Field("", max_length=2000, description="留言内容；带附件时可为空")
+    attachment_ids: list[str] = Field(default_factory=list, max_length=9,
+                                      description="随留言发送的证据（先经 POST /uploads 上传，本人的、尚未用过的，最多 9 个）")
+
+
+class MessageAttachmentOut(BaseModel):
+    id: str
+    url: str
+    content_type: str
+    mime: str
 
 
 class MessageOut(BaseModel):
@@ -450,6 +461,7 @@ class MessageOut(BaseModel):
     mine: bool
     body: str
     created_at: str
+    attachments: list[MessageAttachmentOut] = Field(default_factory=list, description="对方也能查看（GET /uploads/{id}）")
 
 
 class MessageList(BaseModel):
