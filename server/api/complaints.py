@@ -14,13 +14,11 @@ from server.api.schemas import (
     ComplaintList,
     ComplaintOut,
     ComplaintQuery,
-    MessageIn,
-    MessageList,
-    MessageOut,
     ModerationDecisionIn,
     PageQuery,
     TransitionIn,
 )
+from server.api.schemas_messages import MessageIn, MessageList, MessageOut
 from server.api.serializers import attachments_of, complaint_json, flags_json, message_json, sees_flags
 from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES
