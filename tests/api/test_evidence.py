@@ -124,3 +124,26 @@ def test_supplement_evidence_shows_on_its_timeline_event(client, auth):
     seen = client.get(f"/api/v1/complaints/{c['id']}", headers=owner.headers).get_json()
     assert [a["id"] for a in seen["timeline"][-1]["attachments"]] == [invoice["id"]]
     assert _download(client, owner, invoice["id"]).status_code == 200
+
+
+def test_a_risky_message_photo_is_withdrawn_from_the_other_party(client, auth, db):
+    """Message photos go through the filing's media check (at upload): one WeChat calls risky is hidden from
+    the business, still seen by its owner and the mediators; one sent to a person holds the complaint."""
+    from server.core.models import Upload
+
+    c, consumer, owner, mediator = _forwarded(client, auth)
+    risky, review = _upload(client, consumer, (1, 2, 3))["id"], _upload(client, consumer, (4, 5, 6))["id"]
+    assert _post(client, consumer, c["id"], body="两张照片", attachment_ids=[risky]).status_code == 201
+    with db.session() as s:
+        s.get(Upload, risky).moderation = "risky"  # as the media check's push marks it
+        s.get(Upload, review).moderation = "review"
+        s.commit()
+    [m] = client.get(f"/api/v1/complaints/{c['id']}/messages", headers=owner.headers).get_json()["items"]
+    assert m["attachments"] == []
+    assert _download(client, owner, risky).status_code == 404
+    for who in (consumer, mediator):
+        [m] = client.get(f"/api/v1/complaints/{c['id']}/messages", headers=who.headers).get_json()["items"]
+        assert [a["id"] for a in m["attachments"]] == [risky]
+        assert _download(client, who, risky).status_code == 200
+    assert _post(client, consumer, c["id"], attachment_ids=[review]).status_code == 201
+    assert client.get(f"/api/v1/complaints/{c['id']}", headers=mediator.headers).get_json()["moderation"] == "review"
