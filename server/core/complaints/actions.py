@@ -255,6 +255,10 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
     errors = []
     if t.note_required and not (note and note.strip()):
         errors.append({"field": "note", "message": "请填写理由或方案"})
+    if t.party == "business":
+        from server.core.assist.placeholders import check_no_placeholders
+
+        check_no_placeholders("note", note)
     if action == "rate" and rating is None:
         errors.append({"field": "rating", "message": "请给出 1 到 5 的评分"})
     if action == "pause" and reason not in PAUSE_REASONS:
@@ -492,6 +496,10 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     if not body.strip() and not uploads:
         raise ValidationFailed([{"field": "body", "message": "请填写留言内容或添加附件"}])
     role = "consumer" if "consumer" in mine else "business_staff" if "business" in mine else actor.kind
+    if role == "business_staff":
+        from server.core.assist.placeholders import check_no_placeholders
+
+        check_no_placeholders("body", body)
     if role in ("consumer", "business_staff") and body.strip():
         verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
                                                            settings=settings))
