@@ -14,14 +14,12 @@ from server.api.schemas import (
     ComplaintList,
     ComplaintOut,
     ComplaintQuery,
-    MessageIn,
-    MessageList,
-    MessageOut,
     ModerationDecisionIn,
     PageQuery,
     TransitionIn,
 )
-from server.api.serializers import attachments_of, complaint_json, flags_json, sees_flags
+from server.api.schemas_messages import MessageIn, MessageList, MessageOut
+from server.api.serializers import attachments_of, complaint_json, flags_json, message_json, sees_flags
 from server.core import collective
 from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES
@@ -29,7 +27,7 @@ from server.core.complaints.visibility import get_visible_complaint, visibility_
 from server.core.errors import DuplicateComplaint, Forbidden
 from server.core.models import Complaint, Message, utcnow
 from server.core.money import parse_yuan
-from server.core.timeutil import to_iso
+from server.core.uploads import message_attachments
 
 bp = Blueprint("complaints", __name__)
 
@@ -150,13 +148,8 @@ def transition(complaint_id: int, body: TransitionIn, actor):
     return run_idempotent(actor, f"POST /complaints/{complaint_id}/transitions", do)
 
 
-def _message_json(actor, m: Message) -> dict:
-    return {"id": m.id, "author_role": m.author_role, "mine": m.author_id is not None and m.author_id == actor.user_id,
-            "body": m.body, "created_at": to_iso(m.created_at)}
-
-
 @bp.post("/complaints/<int:complaint_id>/messages")
-@operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
+@operation(summary="在投诉下给对方留言，可附证据（attachment_ids，最多 9 个，投诉双方均可查看）", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
            errors=(404, 409, 422, 429), idempotent=True, api_key=True)
 def post_message(complaint_id: int, body: MessageIn, actor):
     s = db_session()
@@ -164,8 +157,8 @@ def post_message(complaint_id: int, body: MessageIn, actor):
 
     def do():
         check_message_limit(actor)
-        m = actions.do_post_message(s, settings(), actor, c, body.body)
-        return _message_json(actor, m), 201
+        m = actions.do_post_message(s, settings(), actor, c, body.body, attachment_ids=body.attachment_ids)
+        return message_json(actor, c, m, message_attachments(s, [m.id]).get(m.id, [])), 201
 
     return run_idempotent(actor, f"POST /complaints/{complaint_id}/messages", do)
 
@@ -176,7 +169,9 @@ def list_messages(complaint_id: int, query: PageQuery, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
     stmt = select(Message).where(Message.complaint_id == c.id).order_by(Message.created_at, Message.id)
-    return paginate(s, stmt, query.page, query.per_page, lambda m: _message_json(actor, m))
+    uploads: dict[int, list] = {}
+    return paginate(s, stmt, query.page, query.per_page, lambda m: message_json(actor, c, m, uploads.get(m.id, [])),
+                    prefetch=lambda rows: uploads.update(message_attachments(s, [m.id for m in rows])))
 
 
 

@@ -333,6 +333,16 @@ class ComplaintQuery(PageQuery):
     collective: int | None = Field(None, ge=1, description="集体投诉：该发起投诉及其成员投诉（仅列出本人可见的）")
 
 
+class AttachmentOut(BaseModel):
+    id: str
+    mime: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+
+
 class EventOut(BaseModel):
     seq: int
     action: str
@@ -342,15 +352,7 @@ class EventOut(BaseModel):
     note: str | None
     data: dict[str, Any]
     created_at: str
-
-
-class AttachmentOut(BaseModel):
-    id: str
-    mime: str
-    size: int
-    sha256: str
-    url: str
-    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+    attachments: list[AttachmentOut] | None = Field(None, description="补正材料（supplement）时提交的证据")
 
 
 class PublicationOut(BaseModel):
@@ -413,25 +415,6 @@ class ComplaintOut(BusinessDetailsOut):
 
 class ComplaintList(BaseModel):
     items: list[ComplaintOut]
-    page: int
-    per_page: int
-    total: int
-
-
-class MessageIn(Strict):
-    body: str = Field(min_length=1, max_length=2000)
-
-
-class MessageOut(BaseModel):
-    id: int
-    author_role: str
-    mine: bool
-    body: str
-    created_at: str
-
-
-class MessageList(BaseModel):
-    items: list[MessageOut]
     page: int
     per_page: int
     total: int

@@ -10,7 +10,7 @@ from server.core.actor import Actor
 from server.core.assist.taxonomy import INDUSTRY_NAMES
 from server.core.collective import JOIN_ACTION, summary
 from server.core.complaints.actions import allowed_actions
-from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Upload
+from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Message, Upload
 from server.core.money import format_yuan
 from server.core.public_reads import profile_figures
 from server.core.reference import region_full_name
@@ -67,12 +67,12 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
             attachments = attachments_of(session, c.id)
         from server.core.uploads import upload_visible_in
 
-        out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments
-                              if upload_visible_in(actor, c, u)]
+        out["attachments"] = [attachment_json(u) for u in attachments if upload_visible_in(actor, c, u)]
         if timeline is None:
             timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                             .order_by(ComplaintEvent.seq)).scalars())
-        out["timeline"] = [event_json(e) for e in timeline]
+        shown = {a["id"]: a for a in out["attachments"]}
+        out["timeline"] = [event_json(e) | _event_attachments(e, shown) for e in timeline]
         out["appeals"] = appeals_json(session, actor, c, timeline)
         if collectives is None and any(e.action == JOIN_ACTION for e in timeline):
             collectives = summary(session, [c.id])
@@ -108,14 +108,41 @@ def appeals_json(session: Session, actor: Actor, c: Complaint, timeline: list[Co
     return [appeals.appeal_view(actor, c, a, uploads.get(a.id, [])) for a in rows]
 
 
+def _event_attachments(ev: ComplaintEvent, shown: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The evidence an event brought (a supplement's attachment_ids), as far as the reader sees it."""
+    ids = (ev.data or {}).get("attachment_ids")
+    return {"attachments": [shown[i] for i in ids if i in shown]} if ids else {}
+
+
 def attachments_of(session: Session, complaint_id: int) -> list[Upload]:
-    """The complaint's attachments, ordered by created_at (what its detail shows)."""
-    return list(session.execute(select(Upload).where(Upload.complaint_id == complaint_id)
+    """The complaint's attachments, ordered by created_at (what its detail shows): given at filing or with a
+    supplement; the evidence sent with messages is shown with its message."""
+    from sqlalchemy import exists
+
+    from server.core.models import MessageAttachment
+
+    return list(session.execute(select(Upload).where(Upload.complaint_id == complaint_id,
+                                                     ~exists().where(MessageAttachment.upload_id == Upload.id))
                                 .order_by(Upload.created_at)).scalars())
 
 
 def upload_json(u: Upload) -> dict[str, Any]:
     return {"id": u.id, "sha256": u.sha256, "mime": u.mime, "size": u.size, "moderation": u.moderation or "pass"}
+
+
+def attachment_json(u: Upload) -> dict[str, Any]:
+    return upload_json(u) | {"content_type": u.mime, "url": f"/api/v1/uploads/{u.id}"}
+
+
+def message_json(actor: Actor, c: Complaint, m: Message, uploads: list[Upload]) -> dict[str, Any]:
+    """A message of the thread with the evidence sent with it that the reader may see (a risky image only
+    for its owner and the mediators)."""
+    from server.core.uploads import upload_visible_in
+
+    return {"id": m.id, "author_role": m.author_role, "mine": m.author_id is not None and m.author_id == actor.user_id,
+            "body": m.body, "created_at": to_iso(m.created_at),
+            "attachments": [{"id": u.id, "url": f"/api/v1/uploads/{u.id}", "content_type": u.mime, "mime": u.mime}
+                            for u in uploads if upload_visible_in(actor, c, u)]}
 
 
 def index_json(idx: BusinessIndex | None) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from server.core.models.complaints import (  # noqa: F401
     ComplaintEvent,
     IdempotencyRecord,
     Message,
+    MessageAttachment,
     Upload,
     WeChatPushNonce,
 )

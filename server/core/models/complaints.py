@@ -148,6 +148,16 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class MessageAttachment(Base):
+    """Evidence sent with a message (issue 18.3). The upload is also bound to the message's complaint
+    (upload.complaint_id), so that the complaint's parties may read it and its moderation holds apply."""
+
+    __tablename__ = "message_attachment"
+    upload_id: Mapped[str] = mapped_column(ForeignKey("upload.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
 class Upload(Base):
     __tablename__ = "upload"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, not enumerable

@@ -258,7 +258,7 @@ def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], compl
 
 def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Complaint, message: Message,
                     now: datetime) -> None:
-    body = f"{complaint.public_no}：{message.body[:60]}"
+    body = f"{complaint.public_no}：{message.body[:60] or '发来了图片或文件'}"
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                "message_id": message.id}
     _fan_out(session, settings, complaint, "message.created", f"msg{message.id}", body, payload, now,

@@ -37,6 +37,43 @@ function regionPicker(name, required) {
   return h('span', { class: 'region-picker' }, prov, city, dist);
 }
 
+// Evidence: image thumbnails that open the full picture in a dialog (the link still works without script),
+// other files as links. Used for the filing's evidence, a supplement's and a message's.
+const isImage = (a) => /^image\//.test(a.content_type || a.mime || '');
+function showImage(a, alt) {
+  const opener = document.activeElement;
+  const close = h('button', { type: 'button', class: 'button', id: 'image-close' }, '关闭');
+  const dlg = h('dialog', { class: 'dialog image-dialog', id: 'image-dialog', 'aria-label': alt },
+    h('img', { src: a.url, alt, class: 'full' }), h('div', { class: 'dialog-buttons' }, close, ' ',
+      h('a', { href: a.url, class: 'button', download: '' }, '下载原图')));
+  close.addEventListener('click', () => dlg.close());
+  dlg.addEventListener('close', () => { dlg.remove(); if (opener && opener.isConnected) opener.focus(); });
+  document.body.append(dlg);
+  dlg.showModal();
+  close.focus();
+}
+export function evidenceList(list, { label = '证据图片', ...attrs } = {}) {
+  let n = 0;
+  return h('div', { class: 'attachments', ...attrs }, (list || []).map((a) => {
+    if (!isImage(a)) return h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.content_type || a.mime}）`);
+    const alt = `${label}${++n}`;
+    const link = h('a', { href: a.url, class: 'thumb', title: `查看大图：${alt}`, dataset: { id: a.id } }, h('img', { src: a.url, alt, class: 'evidence' }));
+    link.addEventListener('click', (e) => { e.preventDefault(); showImage(a, alt); });
+    return link;
+  }));
+}
+
+// Photos picked with a labelled file input are uploaded (POST /uploads) one by one; their ids are sent.
+async function uploadAll(files) {
+  const ids = [];
+  for (const file of files) {
+    const up = new FormData();
+    up.append('file', file);
+    ids.push((await api('/uploads', { method: 'POST', form: up })).id);
+  }
+  return ids;
+}
+
 function actionForm(c, action, onDone) {
   const msg = h('p', { class: 'msg', role: 'alert' });
   const inputs = (FIELDS[action] || []).map(([name, label, required]) => {
@@ -73,14 +110,7 @@ function actionForm(c, action, onDone) {
     btn.disabled = true;
     try {
       const files = Array.from(form.querySelector('input[type=file]')?.files || []);
-      if (files.length) {
-        body.attachment_ids = [];
-        for (const file of files) {
-          const up = new FormData();
-          up.append('file', file);
-          body.attachment_ids.push((await api('/uploads', { method: 'POST', form: up })).id);
-        }
-      }
+      if (files.length) body.attachment_ids = await uploadAll(files);
       const updated = await api(`/complaints/${c.id}/transitions`, { method: 'POST', body });
       onDone(updated);
     } catch (err) { say(msg, errorText(err)); btn.disabled = false; }
@@ -88,33 +118,49 @@ function actionForm(c, action, onDone) {
   return form;
 }
 
+const MAX_MESSAGE_FILES = 9;
+
 async function messagesSection(c) {
   const list = h('ul', { class: 'messages', id: 'messages' });
   const box = h('section', {}, h('h3', {}, '留言'), list);
   async function load() {
     try {
       const data = await api(`/complaints/${c.id}/messages?per_page=100`);
-      clear(list, data.items.length ? data.items.map((m) => h('li', { class: m.mine ? 'mine' : '' },
-        h('div', { class: 'meta muted' }, `${m.mine ? '我' : ROLES[m.author_role] || m.author_role} · ${fmtTime(m.created_at)}`), m.body))
+      clear(list, data.items.length ? data.items.map((m) => h('li', { class: m.mine ? 'mine' : '', dataset: { id: String(m.id) } },
+        h('div', { class: 'meta muted' }, `${m.mine ? '我' : ROLES[m.author_role] || m.author_role} · ${fmtTime(m.created_at)}`),
+        m.body ? h('div', { class: 'body' }, m.body) : null,
+        (m.attachments || []).length ? evidenceList(m.attachments, { label: '留言图片', 'aria-label': '留言附带的图片' }) : null))
         : h('li', { class: 'muted' }, '还没有留言。'));
     } catch (err) { clear(list, h('li', { class: 'error' }, errorText(err))); }
   }
   await load();
   if (!['closed'].includes(c.status)) {
     const msg = h('p', { class: 'msg', role: 'alert' });
-    const ta = h('textarea', { name: 'body', rows: '2', maxlength: '2000', required: true, placeholder: '给对方留言' });
+    const ta = h('textarea', { name: 'body', rows: '2', maxlength: '2000', placeholder: '给对方留言', 'aria-label': '留言内容' });
+    const files = h('input', { type: 'file', id: 'message-files', name: 'files', multiple: true, accept: 'image/jpeg,image/png,image/webp,application/pdf' });
+    const picked = h('span', { class: 'muted', id: 'message-files-picked', 'aria-live': 'polite' });
+    files.addEventListener('change', () => { picked.textContent = files.files.length ? `已选择 ${files.files.length} 个文件` : ''; });
     let key = newKey();
-    const form = h('form', { class: 'form', id: 'message-form' }, ta, h('button', { class: 'button', type: 'submit' }, '发送'), msg);
+    const btn = h('button', { class: 'button', type: 'submit' }, '发送');
+    const form = h('form', { class: 'form', id: 'message-form' }, ta,
+      h('label', { for: 'message-files', class: 'file-label' }, `添加照片或文件（最多 ${MAX_MESSAGE_FILES} 个）`, files), picked, btn, msg);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!ta.value.trim()) return;
+      const chosen = Array.from(files.files || []);
+      if (!ta.value.trim() && !chosen.length) { say(msg, '请填写留言内容或添加照片'); ta.focus(); return; }
+      if (chosen.length > MAX_MESSAGE_FILES) { say(msg, `一条留言最多附 ${MAX_MESSAGE_FILES} 个文件`); return; }
+      btn.disabled = true;
       try {
-        await api(`/complaints/${c.id}/messages`, { method: 'POST', body: { body: ta.value.trim() }, idempotencyKey: key });
+        const body = { body: ta.value.trim() };
+        if (chosen.length) body.attachment_ids = await uploadAll(chosen);
+        await api(`/complaints/${c.id}/messages`, { method: 'POST', body, idempotencyKey: key });
         key = newKey();
         ta.value = '';
+        files.value = '';
+        picked.textContent = '';
         say(msg, '');
         await load();
-      } catch (err) { say(msg, errorText(err)); }
+      } catch (err) { say(msg, errorText(err)); } finally { btn.disabled = false; }
     });
     box.append(form);
   }
@@ -167,22 +213,20 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     }
     onChange(updated);
   };
-  const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
-    ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: '证据图片', class: 'evidence' }))
-    : h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.mime}）`));
   const actions = (c.allowed_actions || []).filter((a) => FIELDS[a]);
   clear(el,
     h('h2', { id: 'complaint-title' }, c.title, ' ', h('span', { id: 'complaint-status' }, statusBadge(c.status))),
     h('dl', { class: 'file' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
     h('h3', {}, '投诉内容'), h('p', { class: 'description' }, c.description),
-    attachments.length ? [h('h3', {}, '证据'), h('div', { class: 'attachments', id: 'attachments' }, attachments)] : null,
+    (c.attachments || []).length ? [h('h3', {}, '证据'), evidenceList(c.attachments, { id: 'attachments' })] : null,
     await membersSection(c),
     actions.length ? h('section', { class: 'actions', id: 'actions' }, h('h3', {}, '可执行的操作'), actions.map((a) => actionForm(c, a, refresh))) : null,
     h('h3', {}, '处理进度'),
     h('ol', { class: 'timeline', id: 'timeline' }, (c.timeline || []).map((ev) => h('li', {},
       h('div', {}, h('strong', {}, ACTIONS[ev.action] || ev.action), ev.to_status ? [' → ', STATUS[ev.to_status] || ev.to_status] : null),
       h('div', { class: 'meta muted' }, `${ROLES[ev.actor_role] || ev.actor_role || ''} · ${fmtTime(ev.created_at)}`),
-      ev.note ? h('div', { class: 'note' }, ev.note) : null))),
+      ev.note ? h('div', { class: 'note' }, ev.note) : null,
+      (ev.attachments || []).length ? evidenceList(ev.attachments, { label: '补正材料图片' }) : null))),
     await messagesSection(c));
   el.dataset.status = c.status;
   void fmtDate;
