@@ -63,7 +63,9 @@ def _json_obj(value: str | None, default: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"template configuration is not valid JSON: {exc}") from None
     if not isinstance(parsed, dict):
         raise ValueError("template configuration must be a JSON object")
-    return {str(k): (v if isinstance(v, dict) else str(v)) for k, v in parsed.items()}
+    # Numbers become ids; other shapes are kept for the validation to name.
+    return {str(k): (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in parsed.items()}
 
 
 def normalize_database_url(url: str) -> str:
