@@ -223,5 +223,12 @@ def source_values(row: Any) -> dict[str, Any]:
 def render(entry: Any, row: Any, oa: bool = False) -> dict[str, str]:
     """keyword -> value for one row with one configured entry."""
     values = source_values(row)
-    return {keyword: cut(keyword, values.get(source), oa=oa) for keyword, source in fields_of(entry).items()
-            if not (oa and keyword in OA_FORBIDDEN)}
+    out = {}
+    for keyword, source in fields_of(entry).items():
+        if oa and keyword in OA_FORBIDDEN:
+            continue
+        value = values.get(source)
+        if source in ("deadline_at", "event_time") and keyword_type(keyword) not in ("time", "date"):
+            value = format_time(value)  # a time shown in a text keyword reads the same way
+        out[keyword] = cut(keyword, value, oa=oa)
+    return out
