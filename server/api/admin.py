@@ -16,7 +16,7 @@ from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
 from server.core.actor import Actor
 from server.core.errors import Forbidden, ValidationFailed
-from server.core.identity.accounts import create_staff_user
+from server.core.identity.accounts import do_create_staff_user
 from server.core.models import User
 from server.core.reference import do_rename_industry, is_region_prefix
 from server.core.timeutil import to_iso
@@ -86,7 +86,7 @@ def create_staff(body: StaffIn, actor):
     if body.region_code and not is_region_prefix(body.region_code):
         raise ValidationFailed([{"field": "region_code", "message": "不是有效的行政区划代码（2、4 或 6 位）"}])
     s = db_session()
-    user = create_staff_user(s, body.role, body.username, body.password, region_code=body.region_code,
+    user = do_create_staff_user(s, body.role, body.username, body.password, region_code=body.region_code,
                              display_name=body.display_name)
     s.commit()
     return staff_json(user), 201
