@@ -251,14 +251,6 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
     return written
 
 
-def _template_sources(complaint: Complaint, note: str | None) -> dict[str, Any]:
-    """What a configured template field may show (server/core/notifications/templates.py SOURCES) beyond
-    the public number and status: kept short, the channel cuts each value to its keyword's limit."""
-    deadline = complaint.deadline_at
-    return {"complaint_title": (complaint.title or "")[:64], "business_name": (complaint.business_name or "")[:64],
-            "deadline_at": deadline.isoformat() if deadline else None, "note": (note or "")[:64] or None}
-
-
 def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_type: str, audience: _Audience,
                           wx_sub: str | None, ali_sub: str | None) -> set[int]:
     """Consumers of the event with a bound phone and no subscribe channel for it (no WeChat or Alipay
@@ -283,7 +275,7 @@ def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], compl
     if event_type in WITH_NOTE and event.note:
         body += f"：{event.note[:200]}"
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
-               "event_seq": event.seq, **_template_sources(complaint, event.note if event_type in WITH_NOTE else None)}
+               "event_seq": event.seq}
     _fan_out(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now)
 
 
@@ -291,7 +283,7 @@ def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Co
                     now: datetime) -> None:
     body = f"{complaint.public_no}：{message.body[:60]}"
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
-               "message_id": message.id, **_template_sources(complaint, message.body)}
+               "message_id": message.id}
     _fan_out(session, settings, complaint, "message.created", f"msg{message.id}", body, payload, now,
              exclude_user=message.author_id)
 

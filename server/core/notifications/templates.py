@@ -201,28 +201,56 @@ def cut(keyword: str, value: Any, oa: bool = False) -> str:
     return out
 
 
-def source_values(row: Any) -> dict[str, Any]:
-    """What each source means for one outbox row (payload written by the outbox, see outbox.py)."""
-    from server.core.vocabulary import STATUSES
+def read_context(db: Any, row: Any) -> dict[str, Any]:
+    """The complaint's title, business name and deadline and the event's note (or the message's text),
+    read when sending: the row's payload never copies personal text (it is shown in the inbox as
+    `data`), and a consumer's erasure has rewritten them by then."""
+    from sqlalchemy import select
+
+    from server.core.models import Complaint, ComplaintEvent, Message
 
     payload = row.payload or {}
+    if db is None or not row.complaint_id:
+        return {}
+    with db.session() as s:
+        c = s.execute(select(Complaint.title, Complaint.business_name, Complaint.deadline_at)
+                      .where(Complaint.id == row.complaint_id)).first()
+        note = None
+        if payload.get("message_id"):
+            note = s.execute(select(Message.body).where(Message.id == payload["message_id"])).scalar_one_or_none()
+        elif payload.get("event_seq") is not None:
+            note = s.execute(select(ComplaintEvent.note).where(
+                ComplaintEvent.complaint_id == row.complaint_id,
+                ComplaintEvent.seq == payload["event_seq"])).scalar_one_or_none()
+    if c is None:
+        return {"note": note}
+    return {"title": c.title, "business_name": c.business_name, "deadline_at": c.deadline_at, "note": note}
+
+
+def source_values(row: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What each source means for one outbox row, with read_context's values."""
+    from server.core.vocabulary import STATUSES
+
+    payload, context = row.payload or {}, context or {}
     body = row.body or row.title or "-"
     return {
-        "title": payload.get("complaint_title") or row.title or "投诉进展",
+        "title": context.get("title") or row.title or "投诉进展",
         "public_no": payload.get("public_no") or (str(row.complaint_id) if row.complaint_id else "-"),
         "status": STATUSES.get(payload.get("status") or "", "有更新"),
-        "business_name": payload.get("business_name") or "-",
-        "deadline_at": payload.get("deadline_at") or row.created_at,
+        "business_name": context.get("business_name") or "-",
+        "deadline_at": context.get("deadline_at") or row.created_at,
         "event_time": row.created_at,
-        "note": payload.get("note") or row.title or body,
+        "note": context.get("note") or row.title or body,
         "notice": row.title or "投诉进展",
         "summary": body,
     }
 
 
-def render(entry: Any, row: Any, oa: bool = False) -> dict[str, str]:
-    """keyword -> value for one row with one configured entry."""
-    values = source_values(row)
+def render(entry: Any, row: Any, oa: bool = False, db: Any = None) -> dict[str, str]:
+    """keyword -> value for one row with one configured entry (db: where read_context reads, for the
+    sources beyond the row itself; the default mapping needs none)."""
+    needed = set(fields_of(entry).values()) & {"title", "business_name", "deadline_at", "note"}
+    values = source_values(row, read_context(db, row) if needed else None)
     out = {}
     for keyword, source in fields_of(entry).items():
         if oa and keyword in OA_FORBIDDEN:

@@ -71,11 +71,11 @@ def get_sender(channel: str, settings: Mapping[str, Any] | None = None) -> Sende
 
 
 def template_data(row: Any, settings: Mapping[str, Any] | None = None, setting: str | None = None,
-                  oa: bool = False) -> dict[str, str]:
+                  oa: bool = False, db: Any = None) -> dict[str, str]:
     """keyword -> value for a subscribe/template message: the fields the template's entry in `setting`
     names (server/core/notifications/templates.py), cut to WeChat's limits for each keyword's type."""
     from server.core.notifications import templates
 
     tid = (row.payload or {}).get("template_id")
     entry = templates.entry_by_id(settings, setting, tid) if settings is not None and setting else tid
-    return templates.render(entry, row, oa=oa)
+    return templates.render(entry, row, oa=oa, db=db)

@@ -13,7 +13,7 @@ def send(ctx, row) -> Outcome:
     client = clients.alipay_mini(ctx.settings)
     # Alipay names its keywords keyword1..N: configured fields are sent as named, the default mapping
     # in its order.
-    data = template_data(row, ctx.settings, "ALIPAY_SUBSCRIBE_TEMPLATES")
+    data = template_data(row, ctx.settings, "ALIPAY_SUBSCRIBE_TEMPLATES", db=ctx.db)
     if all(not k.startswith("keyword") for k in data):
         data = {f"keyword{i}": v for i, v in enumerate(data.values(), start=1)}
     send_with_grant(ctx, row, "alipay", lambda template_id: client.send_subscribe_message(

@@ -15,6 +15,6 @@ def send(ctx, row) -> Outcome:
     oa = clients.wechat_oa(ctx.settings, ctx.redis)
     miniprogram = {"appid": ctx.settings["WECHAT_MINI_APPID"], "pagepath": complaint_page(row.complaint_id)}
     # 2023 rules: no first line, no remark, at most 20 characters a field.
-    data = template_data(row, ctx.settings, "WECHAT_OA_TEMPLATES", oa=True)
+    data = template_data(row, ctx.settings, "WECHAT_OA_TEMPLATES", oa=True, db=ctx.db)
     oa.send_template_message(row.target, template_id, data, miniprogram=miniprogram)
     return Outcome("sent")
