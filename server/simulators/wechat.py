@@ -103,7 +103,11 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
     "count": N (default: until cleared), "delay": seconds for slow, "paths": [prefixes]};
     POST /_sim/codes {"name", "unionid": bool} -> {"code"}; POST /_sim/refuse {"openid", "template_id"?};
     POST /_sim/unfollow {"openid"}; POST /_sim/expire_tokens; POST /_sim/scan {...} (delivers an OA
-    event to the app's callback); GET /_sim/messages; GET /_sim/stats; POST /_sim/reset.
+    event to the app's callback); POST /_sim/templates {"<id>": [keywords]} (47003 for other keys);
+    POST /_sim/subscribe {"openid", "templates": {"<id>": "accept"|"reject"}, "event": "popup"|"change"}
+    (pushes the subscribe event to the push URL set by /_sim/moderation; "sent_events": true there also
+    pushes each send's subscribe_msg_sent_event); GET /_sim/pushes; GET /_sim/messages; GET /_sim/stats
+    ("token" counts both token endpoints, "stable_token" that one); POST /_sim/reset.
     """
     if apps is None:
         apps = {"wx-mini-dev-appid": "wx-mini-dev-secret", "wx-oa-dev-appid": "wx-oa-dev-secret"}

@@ -28,6 +28,9 @@ LONG_TITLE = "羽绒服质量问题退款纠纷「新年大促销活动中购买
 FORWARDED = {"id": "tpl-forwarded-cfg", "fields": {
     "character_string1": "public_no", "thing2": "title", "phrase3": "status", "time4": "event_time",
     "thing5": "business_name"}}
+# The release guide's example (docs/miniprogram-release.md §5).
+RESPONDED = {"id": "tpl-responded-cfg", "fields": {
+    "character_string1": "public_no", "thing2": "business_name", "thing3": "note", "time4": "event_time"}}
 OA_FORWARDED = {"id": "tpl-oa-forwarded-cfg", "fields": {
     "character_string1": "public_no", "thing2": "title", "thing3": "business_name", "time4": "event_time"}}
 
@@ -36,6 +39,7 @@ OA_FORWARDED = {"id": "tpl-oa-forwarded-cfg", "fields": {
 def settings_overrides(settings_overrides):
     return {**settings_overrides,
             "WECHAT_SUBSCRIBE_TEMPLATES": json.dumps({"complaint.forwarded": FORWARDED,
+                                                      "complaint.responded": RESPONDED,
                                                       "complaint.resolved": "wx-sub-resolved-dev"}),
             "WECHAT_OA_TEMPLATES": json.dumps({"complaint.forwarded": OA_FORWARDED,
                                                "complaint.mediating": "wx-oa-mediating-dev"})}
@@ -116,6 +120,25 @@ def test_a_plain_template_id_keeps_the_first_release_keywords_without_an_open_br
     assert data["thing1"] == "您的投诉已解决"
     assert data["thing5"] == complaint["public_no"] + "…"  # not TS…「新
     assert all(not _open_bracket(v) for v in data.values())
+
+
+def test_the_business_answer_reaches_the_consumer_as_the_note(client, auth, db, settings, wechat_sim):
+    owner, biz = auth.business()
+    consumer, mediator = auth.consumer(), auth.mediator("1101")
+    give_identities(db, consumer.user_id, alipay=None)
+    wechat_sim.post("/_sim/templates", {RESPONDED["id"]: list(RESPONDED["fields"])})
+    grant(client, consumer, "wechat", RESPONDED["id"])
+    cid = _file_forward(client, consumer, mediator, biz["id"])["id"]
+    r = client.post(f"/api/v1/complaints/{cid}/transitions", headers=owner.headers,
+                    json={"action": "respond", "note": "同意全额退款（已在【订单】页面操作），三个工作日内到账"})
+    assert r.status_code == 200, r.get_json()
+    run_once(db, _worker(settings, wechat_sim))
+    [sub] = [m for m in wechat_sim.messages() if m["kind"] == "subscribe"]
+    data = {k: v["value"] for k, v in sub["data"].items()}
+    assert data["thing3"] == "同意全额退款（已在【订单】页面操作）…"
+    assert data["thing2"].startswith("北京京东世纪贸易") and len(data["thing2"]) <= 20
+    # The payload the inbox shows as `data` carries no copy of the answer.
+    assert all("退款" not in str(r.payload) for r in rows(db, event_type="complaint.responded"))
 
 
 def test_keywords_the_template_does_not_have_are_refused_by_wechat_47003(client, auth, db, settings, wechat_sim):

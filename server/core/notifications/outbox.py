@@ -261,6 +261,9 @@ def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_t
 
     if not applies(settings, event_type):
         return set()
+    enabled = enabled_channels(settings)
+    wx_sub = wx_sub if "wechat_subscribe" in enabled else None
+    ali_sub = ali_sub if "alipay" in enabled else None
     uids = [uid for uid, party, _ in audience.recipients if party == "consumer"
             and not ((wx_sub and audience.identities.get(uid, {}).get("wechat_mini"))
                      or (ali_sub and audience.identities.get(uid, {}).get("alipay")))]
