@@ -48,6 +48,9 @@ class WechatBinding(Base):
     scene: Mapped[str] = mapped_column(String(64), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("business_member.id", ondelete="CASCADE"))
     ticket: Mapped[str | None] = mapped_column(String(255))
+    # The content URL WeChat returned with the ticket (what the QR encodes): on the row, so every web
+    # process can draw the QR whether or not Redis is configured.
+    qr_url: Mapped[str | None] = mapped_column(String(512))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

@@ -3,8 +3,9 @@
 Built on wechatpy's WeChatClient, pointed at settings["WECHAT_API_BASE_URL"] (the real API or the
 local simulator). Access tokens come from ``POST cgi-bin/stable_token`` and live in wechatpy's
 RedisStorage when a Redis client is given (key ``smart315:wechat:<appid>_access_token``, expiring
-TOKEN_SAFETY_MARGIN_SECONDS before WeChat's expires_in), so every process shares one token; otherwise in
-MemoryStorage (per process).
+TOKEN_SAFETY_MARGIN_SECONDS before WeChat's expires_in), so every process shares one token; otherwise,
+given the process's shared-values engine (server.core.clients hands it in), in the database
+(server/core/shared_values.py), shared just the same; else in MemoryStorage.
 """
 from __future__ import annotations
 
@@ -129,13 +130,21 @@ class _Client(WeChatClient):
 
 
 class _WeChatBase:
-    def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None):
+    def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None,
+                 state_engine: Any = None):
         install_log_redaction()
         base = settings["WECHAT_API_BASE_URL"].rstrip("/")
         self.base_url = base
         self.appid = appid
         self.timeout = float(settings["WECHAT_TIMEOUT_SECONDS"])
-        storage = RedisStorage(redis, prefix=REDIS_PREFIX) if redis is not None else MemoryStorage()
+        if redis is not None:
+            storage = RedisStorage(redis, prefix=REDIS_PREFIX)
+        elif state_engine is not None:
+            from server.core.shared_values import DatabaseStorage
+
+            storage = DatabaseStorage(state_engine, prefix=REDIS_PREFIX)
+        else:
+            storage = MemoryStorage()
         self.client = _Client(appid, secret, base, storage, self.timeout)
 
     def _invoke(self, call: Callable[[], Any], uses_token: bool = True) -> dict:
@@ -210,8 +219,9 @@ class WeChatMini(_WeChatBase):
     # Every setting the client is built from (server.core.clients keys its cache on their values).
     SETTINGS = ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS")
 
-    def __init__(self, settings: dict[str, Any], redis: Any = None):
-        super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis)
+    def __init__(self, settings: dict[str, Any], redis: Any = None, state_engine: Any = None):
+        super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis,
+                         state_engine)
 
     def code_to_session(self, js_code: str) -> dict[str, Any]:
         """Exchange a wx.login() code: {openid, unionid|None, session_key}. The session_key stays server-side."""
@@ -273,8 +283,9 @@ class WeChatOA(_WeChatBase):
     SETTINGS = ("WECHAT_OA_APPID", "WECHAT_OA_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS",
                 "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_CALLBACK_WINDOW_SECONDS")
 
-    def __init__(self, settings: dict[str, Any], redis: Any = None):
-        super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
+    def __init__(self, settings: dict[str, Any], redis: Any = None, state_engine: Any = None):
+        super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis,
+                         state_engine)
         self.token = settings.get("WECHAT_OA_TOKEN") or ""
         self.callback_window = int(settings["WECHAT_CALLBACK_WINDOW_SECONDS"])
         aes_key = settings.get("WECHAT_OA_AES_KEY")
