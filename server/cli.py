@@ -22,11 +22,13 @@ from server.config import InsecureSettings, exit_if_insecure
 
 def _create_cli_app():
     """The app of a CLI process: create_app with no embedded worker or scheduler threads (the `worker` and
-    `scheduler` commands are those loops); insecure production settings end it with status 2 and the names."""
+    `scheduler` commands are those loops) and no warming of the assistant's retrieval index (no CLI process
+    answers /consult; warming cost `smart315 worker` 125 MiB, docs/benchmarks.md "Memory per process");
+    insecure production settings end it with status 2 and the names."""
     from server.app import create_app
 
     try:
-        return create_app({"EMBEDDED_WORKER": False})
+        return create_app({"EMBEDDED_WORKER": False, "ASSIST_WARM_INDEX": False})
     except InsecureSettings as exc:
         click.echo(f"smart315: {exc}", err=True)
         raise SystemExit(2) from None

@@ -98,8 +98,21 @@ def test_cli_commands_build_the_app_once_through_create_app(app, settings_overri
     monkeypatch.setattr(server.app, "create_app", spy)
     result = CliRunner().invoke(main, ["jobs", "--json"])
     assert result.exit_code == 0, result.output
-    assert calls == [{"EMBEDDED_WORKER": False}]  # once, and never with embedded delivery threads
+    assert calls == [{"EMBEDDED_WORKER": False, "ASSIST_WARM_INDEX": False}]  # once, never with delivery threads
     assert result.output.strip().startswith("[")
     # Commands that need no app do not build one.
     result = CliRunner().invoke(main, ["vocabulary"])
     assert result.exit_code == 0 and len(calls) == 1
+
+
+def test_cli_processes_do_not_build_the_assistant_index(tmp_path, monkeypatch):
+    """`smart315 worker` and the other CLI processes never answer /consult: building the retrieval index at
+    start (as gunicorn workers do) cost the notification worker 125 MiB of its 246 (docs/benchmarks.md)."""
+    from server.cli import _create_cli_app
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("SMART315_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("ASSIST_WARM_INDEX", raising=False)
+    app = _create_cli_app()
+    assert app.config["SMART315"]["ASSIST_WARM_INDEX"] is False
+    assert "smart315.assist_warm" not in app.extensions  # no warming thread was started
