@@ -184,7 +184,7 @@ def endpoint_latency(base: str, paths: list[str], n: int) -> dict:
 def prepare(database_url: str, out_dir: Path, field_key: str) -> tuple[Path, dict]:
     """Tokens and ids for wrk's Lua; the index published if it is not yet (so rankings have rows)."""
     from server.config import load_config
-    from server.core.identity.tokens import make_access_token
+    from server.core.identity.tokens import make_access_token, open_session
     from server.core.models import Business, BusinessIndex, Complaint, User
     from server.db import Database
 
@@ -208,12 +208,13 @@ def prepare(database_url: str, out_dir: Path, field_key: str) -> tuple[Path, dic
         admin = s.execute(select(User.id, User.token_version).where(User.kind == "admin")).first()
         submitted = list(s.scalars(select(Complaint.id).where(Complaint.status == "submitted").order_by(Complaint.id)))
 
-        class U:
-            def __init__(self, i, v):
-                self.id, self.token_version = i, v
+        def token_for(uid: int) -> str:  # access tokens name a live sign-in session (auth_session row)
+            user = s.get(User, uid)
+            return make_access_token(settings, user, open_session(s, user, "api").id)
 
-        tokens = [make_access_token(settings, U(i, v)) for i, v in consumers]
-        admin_token = make_access_token(settings, U(*admin))
+        tokens = [token_for(i) for i, _ in consumers]
+        admin_token = token_for(admin[0])
+        s.commit()
         industries = [c for c, in s.execute(text("SELECT code FROM industry ORDER BY code"))]
     db.dispose()
     lua = out_dir / "wrk_data.lua"
