@@ -58,7 +58,7 @@ def generate(conn, n_businesses: int, n_complaints: int, seed: int = 315) -> dic
     cols = ("id, business_id, business_name, industry_code, region_code, category, title, description, demands, "
             "public_consent, status, deadline_reminded, created_at, updated_at, accepted_at, forwarded_at, "
             "first_response_at, response_deadline_at, mediating_at, ended_at, settled_directly, "
-            "mediation_cooperated, went_to_mediation, outcome, rating, version")
+            "mediation_cooperated, went_to_mediation, outcome, rating, version, person_seen_at")
     with conn.cursor() as cur:
         with cur.copy(f"COPY complaint ({cols}) FROM STDIN") as cp:
             for cid, bid in enumerate(targets, start=1):
@@ -94,7 +94,8 @@ def generate(conn, n_businesses: int, n_complaints: int, seed: int = 315) -> dic
                               REGIONS[bid % len(REGIONS)], "quality", "基准投诉", "基准投诉内容", "[]",
                               rng.random() < 0.3, status, False, _ts(created), _ts(ended or first or forwarded),
                               _ts(accepted), _ts(forwarded), _ts(first), _ts(deadline), _ts(mediating), _ts(ended),
-                              settled, cooperated, went, outcome, rating, 1))
+                              settled, cooperated, went, outcome, rating, 1,
+                              _ts(accepted)))  # a mediator accepted it: it counts in the index (0002_appeals)
     t2 = time.perf_counter()
     with conn.cursor() as cur:
         cur.execute("SELECT setval('business_id_seq', %s)", (n_businesses,))
@@ -181,7 +182,8 @@ def main() -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    ap.add_argument("--reuse", action="store_true", help="measure a database kept by an earlier --keep run")
+    ap.add_argument("--reuse", action="store_true", help="measure a database kept by an earlier --keep run "
+                    "or loaded by bench.seed (kept afterwards)")
     ap.add_argument("--out", default=None, help="write the JSON result here")
     args = ap.parse_args()
 
@@ -213,7 +215,7 @@ def main() -> None:
             result["load"]["total_s"] = round(time.perf_counter() - t, 2)
         result.update(measure(url, args.samples))
     finally:
-        if not args.keep:
+        if not args.keep and not args.reuse:  # never drop a database it did not create (a 15-minute seed)
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{args.db}" WITH (FORCE)'))
         admin.dispose()

@@ -223,7 +223,8 @@ COMPLAINT_COLS = ("id", "public_no", "consumer_id", "business_id", "business_nam
                   "amount_recovered_fen", "demands", "public_consent", "status", "deadline_at", "deadline_reminded",
                   "created_at", "updated_at", "accepted_at", "forwarded_at", "first_response_at", "response_deadline_at",
                   "mediating_at", "ended_at", "closed_at", "settled_directly", "mediation_cooperated",
-                  "went_to_mediation", "outcome", "rating", "rated_at", "version")
+                  "went_to_mediation", "outcome", "rating", "rated_at", "version", "person_seen_at")
+PERSON_ROLES = ("mediator", "admin", "business_staff")  # what counts in the index: a person acted (0002_appeals)
 EVENT_COLS = ("complaint_id", "seq", "actor_id", "actor_role", "action", "from_status", "to_status", "note", "data",
               "created_at", "prev_hash", "hash")
 
@@ -387,7 +388,8 @@ def load(url: str, scale: float = 1.0, seed: int = 315, now: datetime | None = N
                     rng.random() < 0.7, c["status"], c["deadline_at"], c["deadline_reminded"], created, c["updated_at"],
                     c["accepted_at"], c["forwarded_at"], c["first_response_at"], c["response_deadline_at"],
                     c["mediating_at"], c["ended_at"], c["closed_at"], c["settled_directly"], c["mediation_cooperated"],
-                    c["went_to_mediation"], c["outcome"], c["rating"], c["rated_at"], 1 + len(evs)))
+                    c["went_to_mediation"], c["outcome"], c["rating"], c["rated_at"], 1 + len(evs),
+                    next((e[9] for e in evs if e[3] in PERSON_ROLES), None)))
                 ev_rows.extend(evs)
             copy("complaint", COMPLAINT_COLS, comp_rows)
             n_events += copy("complaint_event", EVENT_COLS, ev_rows)
