@@ -89,45 +89,47 @@ def main(argv: list[str] | None = None) -> int:
     result: dict = {"prepare": info, "database_mib": round(db_bytes / 2 ** 20, 1), "rows": counts,
                     "loadavg_before": os.getloadavg()}
 
-    app = Server("server.wsgi:app", env, out_dir / "memory_app.log")
-    try:
-        app.wait("/readyz")
-        time.sleep(2)
-        result["gunicorn_master_after_start"] = mem_kib(app.proc.pid)
-        result["gunicorn_workers_after_start"] = summary([m for w in app.workers() if (m := mem_kib(w))])
-        paths = [f"/api/v1/public/rankings?industry={i}&page={pg}" for i in industries for pg in (1, 2, 3)]
-        paths += ["/api/v1/public/stats", "/api/v1/public/industries"] + [f"/api/v1/businesses/{b}" for b in businesses]
-        consumer_calls = [(tok, None) for tok in tokens]
+    # Web workers as deployed, then without the assistant's retrieval index warmed at start (what that index costs).
+    for prefix, extra in (("gunicorn", {}), ("gunicorn_assist_warm_off", {"ASSIST_WARM_INDEX": "0"})):
+        app = Server("server.wsgi:app", {**env, **extra}, out_dir / f"memory_{prefix}.log")
+        try:
+            app.wait("/readyz")
+            time.sleep(2)
+            result[prefix + "_master_after_start"] = mem_kib(app.proc.pid)
+            result[prefix + "_workers_after_start"] = summary([m for w in app.workers() if (m := mem_kib(w))])
+            paths = [f"/api/v1/public/rankings?industry={i}&page={pg}" for i in industries for pg in (1, 2, 3)]
+            paths += ["/api/v1/public/stats", "/api/v1/public/industries"] + [f"/api/v1/businesses/{b}" for b in businesses]
+            consumer_calls = [(tok, None) for tok in tokens]
 
-        def get(path: str) -> int:
-            return requests.get(app.base + path, timeout=60).status_code
+            def get(path: str, base: str = app.base) -> int:
+                return requests.get(base + path, timeout=60).status_code
 
-        def consumer(call: tuple[str, None]) -> list[int]:
-            h = {"Authorization": "Bearer " + call[0]}
-            r = requests.get(app.base + "/api/v1/complaints", headers=h, timeout=60)
-            codes = [r.status_code]
-            items = r.json().get("items", []) if r.status_code == 200 else []
-            for it in items[:2]:
-                codes.append(requests.get(app.base + f"/api/v1/complaints/{it['id']}", headers=h,
-                                          timeout=60).status_code)
-            return codes
+            def consumer(call: tuple[str, None], base: str = app.base) -> list[int]:
+                h = {"Authorization": "Bearer " + call[0]}
+                r = requests.get(base + "/api/v1/complaints", headers=h, timeout=60)
+                codes = [r.status_code]
+                items = r.json().get("items", []) if r.status_code == 200 else []
+                for it in items[:2]:
+                    codes.append(requests.get(base + f"/api/v1/complaints/{it['id']}", headers=h,
+                                              timeout=60).status_code)
+                return codes
 
-        t0 = time.perf_counter()
-        codes: list[int] = []
-        with ThreadPoolExecutor(10) as pool:
-            for _ in range(a.rounds):
-                codes += list(pool.map(get, paths))
-                codes += [c for cs in pool.map(consumer, consumer_calls) for c in cs]
-        result["warm_up"] = {"requests": len(codes), "non_200": sum(c != 200 for c in codes),
-                             "seconds": round(time.perf_counter() - t0, 1)}
-        result["gunicorn_master_after_warm_up"] = mem_kib(app.proc.pid)
-        result["gunicorn_workers_after_warm_up"] = summary([m for w in app.workers() if (m := mem_kib(w))])
-    finally:
-        app.stop()
+            t0 = time.perf_counter()
+            codes: list[int] = []
+            with ThreadPoolExecutor(10) as pool:
+                for _ in range(a.rounds):
+                    codes += list(pool.map(get, paths))
+                    codes += [c for cs in pool.map(consumer, consumer_calls) for c in cs]
+            result[prefix + "_warm_up"] = {"requests": len(codes), "non_200": sum(c != 200 for c in codes),
+                                 "seconds": round(time.perf_counter() - t0, 1)}
+            result[prefix + "_master_after_warm_up"] = mem_kib(app.proc.pid)
+            result[prefix + "_workers_after_warm_up"] = summary([m for w in app.workers() if (m := mem_kib(w))])
+        finally:
+            app.stop()
 
-    # The worker builds the assistant's retrieval index at start like every process (ASSIST_WARM_INDEX): measured
-    # both ways, since it never answers /consult.
-    for label, extra in (("notification_worker", {}), ("notification_worker_assist_warm_off", {"ASSIST_WARM_INDEX": "0"})):
+    # CLI processes never warm the retrieval index (server/cli.py); ASSIST_WARM_INDEX=1 in the environment
+    # does not change that, measured beside it to show it.
+    for label, extra in (("notification_worker", {}), ("notification_worker_env_assist_warm_on", {"ASSIST_WARM_INDEX": "1"})):
         log = open(out_dir / f"memory_{label}.log", "wb")
         worker = subprocess.Popen([str(Path(sys.executable).parent / "smart315"), "worker"], cwd=ROOT,
                                   env={**env, **extra}, stdout=log, stderr=subprocess.STDOUT)
