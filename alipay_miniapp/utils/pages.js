@@ -838,7 +838,7 @@ var NOTE_PLACEHOLDERS = {
   dispute: '说明您不接受的理由',
   supplement: '说明补充的材料，如发票、检测报告',
   reopen: '说明重新打开的理由，如商家未兑现承诺',
-  not_fulfilled: '说明商家未履行的情况（选填）'
+  not_fulfilled: '说明商家未履行的情况（必填，将告知商家和调解员）'
 }
 
 // The form title where the vocabulary has no label for the answer yet.
@@ -1037,7 +1037,7 @@ function complaintDetail(platform) {
         return Promise.resolve()
       },
 
-      /** The fulfilment question: kept (after a confirmation) or not (with an optional note). */
+      /** The fulfilment question: kept (after a confirmation) or not (with a note, required by the server). */
       onFulfilled: function () {
         var self = this
         return platform.confirm({

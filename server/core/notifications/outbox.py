@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPES = WEBHOOK_EVENTS
 
+# The business's wording (and the default): the business reads these about a complaint against it.
 TITLES = {
     "complaint.forwarded": "收到新的投诉",
     "complaint.responded": "商家已回复您的投诉",
@@ -60,11 +61,15 @@ TITLES = {
     "appeal.filed": "商家对投诉提出了申诉",
     "appeal.decided": "申诉已有处理结果",
     "complaint.rejected": "投诉不予受理",
-    "complaint.transferred": "投诉已转办",
-    "complaint.reopened": "消费者重新打开了投诉",
+    "complaint.transferred": "投诉已转至其他地区处理",
+    "complaint.reopened": "消费者重新打开了投诉，投诉重新进入调解",
     "complaint.paused": "投诉处理期限暂停计时",
     "complaint.resumed": "投诉处理期限恢复计时",
-    "complaint.materials_requested": "调解员要求补正材料",
+    "complaint.materials_requested": "调解员要求消费者补正材料，处理期限暂停计时",
+    "complaint.supplemented": "消费者已补正材料，处理期限恢复计时",
+    "complaint.fulfilled": "消费者确认您已履行和解承诺",
+    "complaint.not_fulfilled": "消费者反映您未履行和解承诺，投诉重新进入调解",
+    "complaint.fulfilment_check": "商家是否已履行和解承诺？",
 }
 # The same event, worded for the consumer where the business's title would mislead them (issue 17:
 # a forwarded complaint told its own consumer 收到新的投诉).
@@ -83,22 +88,37 @@ CONSUMER_TITLES = {
     "complaint.paused": "您的投诉处理期限暂停计时",
     "complaint.resumed": "您的投诉处理期限恢复计时",
     "complaint.materials_requested": "请补正投诉材料",
+    "complaint.fulfilment_check": "商家是否已履行和解承诺？",
 }
+# The mediators of the complaint's region hear of what the consumer does in a mediation they run (a
+# supplement, an unkept settlement, a reopening) and of a complaint transferred to them; inbox only.
+MEDIATOR_TITLES = {
+    "complaint.supplemented": "消费者已补正材料，处理期限恢复计时",
+    "complaint.not_fulfilled": "消费者反映商家未履行和解承诺，投诉重新进入调解",
+    "complaint.reopened": "消费者重新打开了投诉，投诉重新进入调解",
+    "complaint.transferred": "收到转办的投诉",
+}
+MEDIATOR_EVENTS = set(MEDIATOR_TITLES)
 # Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
 WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened",
-             "complaint.materials_requested"}
+             "complaint.materials_requested", "complaint.supplemented", "complaint.not_fulfilled",
+             "complaint.fulfilment_check"}
 
 # Which party hears of which event.
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                    "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
                    "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed",
-                   "complaint.materials_requested"}
+                   "complaint.materials_requested", "complaint.fulfilment_check"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
                    "complaint.deadline_soon", "message.created", "appeal.decided",
-                   "complaint.reopened", "complaint.paused", "complaint.resumed"}
+                   "complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.rejected",
+                   "complaint.transferred", "complaint.materials_requested", "complaint.supplemented",
+                   "complaint.fulfilled", "complaint.not_fulfilled"}
 # The lifecycle events reach the business only once the complaint did (business_sees), and reach no
 # webhook until they are in the documented webhook events (vocabulary.WEBHOOK_EVENTS).
-BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed"}
+BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.rejected",
+                       "complaint.transferred", "complaint.materials_requested", "complaint.supplemented",
+                       "complaint.fulfilled", "complaint.not_fulfilled"}
 # appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
 # act, so it is not sent to the business or its webhooks.
 
@@ -252,6 +272,34 @@ def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], compl
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                "event_seq": event.seq}
     _fan_out(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now)
+    if event_type in MEDIATOR_EVENTS:
+        notify_region_mediators(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now,
+                                title=MEDIATOR_TITLES[event_type], exclude_user=event.actor_id)
+
+
+def region_mediator_ids(session: Session, region_code: str | None) -> list[int]:
+    """The mediators whose region contains the code (province, city or county), by id."""
+    from server.core.models import User
+
+    code = region_code or ""
+    prefixes = [code[:n] for n in (2, 4, 6) if len(code) >= n]
+    return list(session.execute(select(User.id).where(User.kind == "mediator", User.region_code.in_(prefixes),
+                                                      User.deleted_at.is_(None)).order_by(User.id)).scalars())
+
+
+def notify_region_mediators(session: Session, settings: Mapping[str, Any], complaint: Complaint, event_type: str,
+                            source: str, body: str, payload: dict, now: datetime, title: str | None = None,
+                            exclude_user: int | None = None) -> int:
+    """An inbox item for each mediator of the complaint's region (mediators have no other channel)."""
+    added = 0
+    for uid in region_mediator_ids(session, complaint.region_code):
+        if uid != exclude_user and _add(session, event_type=event_type, source=source, complaint=complaint,
+                                        recipient_id=uid, channel="inbox", now=now, body=body,
+                                        payload=dict(payload), title=title):
+            added += 1
+    if added:
+        wake_after_commit(session, settings)
+    return added
 
 
 def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Complaint, message: Message,
