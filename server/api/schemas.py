@@ -417,10 +417,8 @@ class ComplaintOut(BaseModel):
     paused_at: str | None = None
     reopened_at: str | None = Field(None, description="消费者重新打开投诉的时间（每件投诉只能重新打开一次）")
     materials_due_at: str | None = Field(None, description="调解员要求补正材料的截止时间；逾期未补正的投诉不予受理")
-    fulfilment_checked_at: str | None = Field(
-        None, description="平台询问消费者商家是否已履行和解承诺的时间（解决后 FULFILMENT_CHECK_DAYS 天，只问一次）")
-    fulfilment: Literal["fulfilled", "not_fulfilled"] | None = Field(
-        None, description="消费者的回答：fulfilled 已履行；not_fulfilled 未履行（投诉重新进入调解，计入指数）")
+    fulfilment_checked_at: str | None = Field(None, description="询问消费者商家是否已履行和解承诺的时间（只问一次）")
+    fulfilment: Literal["fulfilled", "not_fulfilled"] | None = Field(None, description="消费者的回答：已履行/未履行")
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")
