@@ -102,13 +102,13 @@ def index_refresh_means(db: Database, settings: Mapping[str, Any], now: datetime
 
 def disclosure_monthly(db: Database, settings: Mapping[str, Any], now: datetime) -> str | None:
     from server.core.models import Disclosure
-    from server.core.scoring.disclosure import previous_period, publish_disclosure
+    from server.core.scoring.disclosure import do_publish_disclosure, previous_period
 
     period = previous_period(now)
     with db.session() as s:
         if s.get(Disclosure, period) is not None:
             return None
-        d = publish_disclosure(s, settings, period, now)
+        d = do_publish_disclosure(s, settings, period, now)
         s.commit()
         log.info("published disclosure %s (%s)", period, d.sha256)
         return period
@@ -119,7 +119,7 @@ def fulfilment_check(db: Database, settings: Mapping[str, Any], now: datetime, b
     PostgreSQL, the version column against a second scheduler), one commit per batch. Returns how many."""
     from sqlalchemy.orm.exc import StaleDataError
 
-    from server.core.complaints.fulfilment import checks_due, send_fulfilment_check
+    from server.core.complaints.fulfilment import checks_due, do_fulfilment_check
     from server.core.scoring.actions import index_updates_deferred
 
     sent = 0
@@ -133,7 +133,7 @@ def fulfilment_check(db: Database, settings: Mapping[str, Any], now: datetime, b
                 break
             with index_updates_deferred(s, settings, now):
                 for complaint in rows:
-                    send_fulfilment_check(s, settings, complaint, now)
+                    do_fulfilment_check(s, settings, complaint, now)
             try:
                 s.commit()
             except StaleDataError:

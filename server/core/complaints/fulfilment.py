@@ -36,7 +36,7 @@ def checks_due(settings: Mapping[str, Any], now: datetime):
             .order_by(Complaint.ended_at, Complaint.id))
 
 
-def send_fulfilment_check(session: Session, settings: Mapping[str, Any], complaint: Complaint,
+def do_fulfilment_check(session: Session, settings: Mapping[str, Any], complaint: Complaint,
                           now: datetime) -> ComplaintEvent:
     """Ask the consumer, once (the step records fulfilment_checked_at): a timeline event by system and the
     consumer's notice in the inbox and their channels. No commit."""

@@ -18,7 +18,7 @@ from server.core.models import (
     IndustryMean,
     User,
 )
-from server.core.scoring.actions import get_weights, recompute_all, set_weights
+from server.core.scoring.actions import do_set_weights, get_weights, recompute_all
 from server.core.scoring.formula import DEFAULT_WEIGHTS, NEUTRAL_PRIOR
 from tests.factories import credit_code
 
@@ -113,7 +113,7 @@ def test_business_message_in_mediation_counts_as_cooperation_at_once(session, se
 
 
 def test_an_unkept_settlement_counts_as_not_settled_in_both_paths(session, settings):
-    from server.core.complaints.fulfilment import send_fulfilment_check
+    from server.core.complaints.fulfilment import do_fulfilment_check
 
     w = World(session, settings, n=4)
     settled = [w.settled(NOW + timedelta(hours=i), rating=None) for i in range(5)]
@@ -126,7 +126,7 @@ def test_an_unkept_settlement_counts_as_not_settled_in_both_paths(session, setti
     assert counts["settled_direct"] == 5 and counts["mediation_resolved"] == 1
     later = NOW + timedelta(days=30)
     for c in (settled[0], mediated):
-        send_fulfilment_check(session, settings, c, later)
+        do_fulfilment_check(session, settings, c, later)
         do_transition(session, settings, w.consumer, c, "not_fulfilled", note="退款未到账", now=later)
         assert c.status == "mediating"
     idx = w.index
@@ -167,13 +167,13 @@ def test_weights_are_validated_and_recompute_everyone(session, settings):
         w.settled(NOW + timedelta(hours=i), rating=1)
     before = w.index.score
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {"response": 1})
+        do_set_weights(session, settings, {"response": 1})
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {**DEFAULT_WEIGHTS, "bogus": 3})
+        do_set_weights(session, settings, {**DEFAULT_WEIGHTS, "bogus": 3})
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {name: 0 for name in DEFAULT_WEIGHTS})
+        do_set_weights(session, settings, {name: 0 for name in DEFAULT_WEIGHTS})
     only_satisfaction = {name: 0 for name in DEFAULT_WEIGHTS} | {"satisfaction": 1}
-    summary = set_weights(session, settings, only_satisfaction, now=NOW + timedelta(hours=6))
+    summary = do_set_weights(session, settings, only_satisfaction, now=NOW + timedelta(hours=6))
     assert get_weights(session)["satisfaction"] == 1.0
     assert summary["changed"] >= 1
     idx = session.get(BusinessIndex, w.business.id)
