@@ -22,6 +22,7 @@ async function main() {
         counting.why ? h('p', {}, h('strong', {}, '为什么：'), counting.why) : null,
         counting.appeals ? h('p', { id: 'appeals-rule' }, counting.appeals) : null,
         counting.not_fulfilled ? h('p', { id: 'not-fulfilled-rule' }, h('strong', {}, '未履行的和解：'), counting.not_fulfilled) : null,
+        counting.collective ? h('p', { id: 'collective-rule' }, counting.collective) : null,
         counting.past_periods ? h('p', { class: 'muted' }, counting.past_periods) : null) : null,
       ruleSets.length ? section('适用的投诉处理规则',
         h('p', {}, '每件投诉按受理之日适用的规则处理，受理时记入投诉，此后不因规则变化而改变；处理期限不含暂停计时（检测鉴定、补正材料、双方同意延期）的时间。'),
