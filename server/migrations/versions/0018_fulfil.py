@@ -5,7 +5,7 @@ before this release), fulfilment_checked_at, fulfilment (fulfilled | not_fulfill
 fulfilment_answered_at.
 
 Revision ID: 0018_fulfil
-Revises: 0016_contact (rechained after main; written against 0014_casefile)
+Revises: 0015_evidence (rechained after main; written against 0014_casefile)
 """
 import sqlalchemy as sa
 from alembic import op
@@ -13,7 +13,7 @@ from alembic import op
 import server.core.models.base
 
 revision = "0018_fulfil"
-down_revision = "0016_contact"
+down_revision = "0015_evidence"
 branch_labels = None
 depends_on = None
 
