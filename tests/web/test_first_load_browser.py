@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from bench.bench_first_load import BUDGET, first_load, table
 from tests.factories import act, complaint_body
 
 pytestmark = pytest.mark.browser
 
-BUDGET = 300_000
 PHONE = {"width": 390, "height": 844}
 
 
@@ -35,36 +35,16 @@ def seed(auth, client) -> None:
         act(client, consumer, first["id"], "confirm")
 
 
-def first_load(page) -> list[dict]:
-    """Open / in `page` and return every response with its transferred bytes (from CDP Network events)."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("Network.enable")
-    responses: dict[str, dict] = {}
-    cdp.on("Network.responseReceived", lambda e: responses.setdefault(e["requestId"], {}).update(
-        url=e["response"]["url"], status=e["response"]["status"],
-        encoding=e["response"]["headers"].get("content-encoding") or e["response"]["headers"].get("Content-Encoding")))
-    cdp.on("Network.loadingFinished", lambda e: responses.setdefault(e["requestId"], {}).update(
-        transferred=e["encodedDataLength"]))
-    page.goto("/")
-    page.wait_for_load_state("networkidle")
-    page.locator("#chart-monthly canvas").first.wait_for()
-    page.locator("#chart-industries canvas").first.wait_for()
-    page.wait_for_timeout(300)  # the last loadingFinished events
-    return [r for r in responses.values() if "url" in r and not r["url"].startswith("data:")]
-
-
 def test_home_first_load_fits_300_kb_and_draws_its_charts(auth, client, new_context, browser_errors):
     seed(auth, client)
     ctx = new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = ctx.new_page()
     responses = first_load(page)
     total = sum(r.get("transferred", 0) for r in responses)
-    table = "\n".join(f"{r.get('transferred', 0):>8}  {r.get('encoding') or '-':>5}  {r['status']}  {r['url']}"
-                      for r in sorted(responses, key=lambda r: -r.get("transferred", 0)))
-    assert total <= BUDGET, f"first load {total} bytes > {BUDGET}:\n{table}"
+    assert total <= BUDGET, f"first load {total} bytes > {BUDGET}:\n{table(responses)}"
     urls = [r["url"] for r in responses]
     bundle = [r for r in responses if "/static/vendor/echarts.custom.min.js" in r["url"]]
-    assert bundle and bundle[0]["encoding"] in ("gzip", "br", "zstd", "deflate"), table
+    assert bundle and bundle[0]["encoding"] in ("gzip", "br", "zstd", "deflate"), table(responses)
     assert not any("echarts.min.js" in u for u in urls)  # the full build is gone
     # What a person sees: the figures filled in and both charts drawn on canvas with their data.
     assert page.locator("#figures .figure").count() == 6
