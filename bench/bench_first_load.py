@@ -36,6 +36,7 @@ def first_load(page, path: str = "/") -> list[dict]:
     page.goto(path)
     page.wait_for_load_state("networkidle")
     if path == "/":
+        page.locator("#figures:not([aria-busy])").wait_for()
         page.locator("#chart-monthly canvas").first.wait_for()
         page.locator("#chart-industries canvas").first.wait_for()
     page.wait_for_timeout(300)  # the last loadingFinished events

@@ -153,11 +153,13 @@ export function fillSelect(select, items, { keepFirst = true } = {}) {
   clear(select, first, items.map((it) => h('option', { value: it.code }, it.name)));
 }
 
-// ECharts is loaded as a classic deferred script; modules run after it.
+// ECharts (the custom build, static/vendor/echarts.custom.min.js) is a classic deferred script: it runs
+// before the page's modules, compiled off the main thread while the page parses.
 export function chart(el, option) {
   if (!el || !window.echarts) return null;
   const c = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: 'canvas' });
-  c.setOption({ textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
+  // No animation: the figures appear at once (less work on a slow phone, nothing moving for elders).
+  c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
   if (!el.dataset.resize) { el.dataset.resize = '1'; window.addEventListener('resize', () => c.resize()); }
   return c;
 }
@@ -210,10 +212,13 @@ export function tabs(root = document, onShow = () => {}) {
 
 export function figures(el, stats) {
   const items = [
-    ['注册消费者', num(stats.consumers)], ['入驻商家', num(stats.businesses)], ['累计投诉', num(stats.complaints_total)],
-    ['已解决', num(stats.complaints_resolved)], ['解决率', pct(stats.resolution_rate)], ['挽回损失', bigYuan(stats.amount_recovered)],
+    ['consumers', '注册消费者', num(stats.consumers)], ['businesses', '入驻商家', num(stats.businesses)],
+    ['complaints_total', '累计投诉', num(stats.complaints_total)], ['complaints_resolved', '已解决', num(stats.complaints_resolved)],
+    ['resolution_rate', '解决率', pct(stats.resolution_rate)], ['amount_recovered', '挽回损失', bigYuan(stats.amount_recovered)],
   ];
-  clear(el, items.map(([label, value]) => h('div', { class: 'figure' }, h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
+  clear(el, items.map(([key, label, value]) => h('div', { class: 'figure', dataset: { figure: key } },
+    h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
+  el.removeAttribute('aria-busy');
 }
 
 export function monthlyChart(el, byMonth) {
