@@ -59,11 +59,16 @@ sync-miniapps:
 check-miniapp-release:
 	node scripts/check-miniapp-release.js
 
-## Debian's chromium for the browser tests (the Playwright download does not work offline)
+## Debian's chromium for the browser tests (the Playwright download does not work offline), a CJK font for
+## the pages to render as a person sees them, and Lighthouse (npm, tests/web/lighthouse) for its audit
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else echo "Install a CJK font (sudo apt-get install fonts-wqy-microhei) for the browser tests"; fi; }
+	cd tests/web/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 
 ## make charts: rebuild the custom ECharts bundle (web/charts/entry.js: only the series and components the
 ## pages draw) into server/web/static/vendor/echarts.custom.min.js; the built file is committed
