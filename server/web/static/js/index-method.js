@@ -29,6 +29,7 @@ async function main() {
         m.industry_means ? h('p', { class: 'muted' }, m.industry_means) : null),
       section('等级与数据不足', h('p', {}, m.grades_text || ''), h('p', {}, m.insufficient || '')),
       m.update ? section('更新', h('p', {}, m.update)) : null,
+      m.statistics_rule ? section('平台数据怎样计数', h('p', { id: 'statistics-rule' }, m.statistics_rule)) : null,
       versions.length ? section('版本记录', h('div', { class: 'table-wrap' }, h('table', { id: 'versions' },
         h('thead', {}, h('tr', {}, h('th', {}, '版本'), h('th', {}, '施行日期'), h('th', {}, '变更'))),
         h('tbody', {}, versions.map((v) => h('tr', {}, h('td', {}, v.version), h('td', {}, v.date), h('td', {}, v.changes))))))) : null);
