@@ -242,7 +242,8 @@ export function industriesChart(el, items) {
     tooltip: { trigger: 'axis', renderMode: 'richText' },
     grid: { left: 110, right: 20, bottom: 20, top: 10 },
     xAxis: { type: 'value' },
-    yAxis: { type: 'category', data: rows.map((r) => r.name || r.industry_name || r.code || r.industry_code) },
+    // Every industry named (ECharts would otherwise skip labels that might overlap: every other bar).
+    yAxis: { type: 'category', axisLabel: { interval: 0, fontSize: 11 }, data: rows.map((r) => r.name || r.industry_name || r.code || r.industry_code) },
     series: [{ name: '投诉量', type: 'bar', data: rows.map((r) => r.complaints ?? r.total ?? 0), itemStyle: { color: '#c8161d' } }],
   });
 }
