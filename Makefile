@@ -43,7 +43,8 @@ test-python: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make test-js: the shared mini-program code is in sync with miniapp-shared/, then both apps' unit tests
-test-js:
+## (the WeChat app's include screenshots of every page: test-artifacts/miniapp-screenshots/, needs chromium)
+test-js: browser
 	node scripts/sync-miniapps.js --check
 	@for d in miniprogram alipay_miniapp; do \
 	  if [ -f $$d/package.json ]; then \
@@ -59,15 +60,17 @@ sync-miniapps:
 check-miniapp-release:
 	node scripts/check-miniapp-release.js
 
-## Debian's chromium for the browser tests (the Playwright download does not work offline), a CJK font for
-## the pages to render as a person sees them, and Lighthouse (npm, tests/web/lighthouse) for its audit
+## Debian's chromium for the browser tests and the mini-program screenshots (the Playwright download does not
+## work offline), a Chinese font so the screenshots show characters rather than boxes, and Lighthouse (npm,
+## tests/web/lighthouse) for its audit of the home page
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Debian's chromium (sudo apt-get install chromium) for the browser tests"; exit 1; fi; }
 	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
-	  else echo "Install a CJK font (sudo apt-get install fonts-wqy-microhei) for the browser tests"; fi; }
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }; \
+	  else echo "Install a Chinese font (sudo apt-get install fonts-wqy-microhei) for the mini-program screenshots"; fi; }
 	cd tests/web/lighthouse && npm ci --no-audit --no-fund --loglevel=error
 
 ## make charts: rebuild the custom ECharts bundle (web/charts/entry.js: only the series and components the

@@ -74,6 +74,8 @@ function plan() {
     } else if (/^pages\/.+\.wxml$/.test(rel)) {
       out.push({ target: path.join(WECHAT, rel), content: content })
       out.push({ target: path.join(ALIPAY, rel.replace(/\.wxml$/, '.axml')), content: Buffer.from(toAxml(content.toString('utf8'), rel), 'utf8') })
+    } else if (/^test-fixtures\/[^/]+\.json$/.test(rel)) {
+      // Server answers recorded by tests/api/test_miniapp_fixtures.py; both apps' tests read them here.
     } else if (rel !== 'README.md') {
       throw new Error('miniapp-shared/' + rel + ': not a kind of file this script knows how to share')
     }

@@ -90,14 +90,14 @@ def users() -> None:
 def users_create(role: str, username: str, password: str, region: str | None, display_name: str | None) -> None:
     """Create an admin or a mediator who signs in with POST /auth/password."""
     from server.core.errors import DomainError
-    from server.core.identity.accounts import create_staff_user
+    from server.core.identity.accounts import do_create_staff_user
     from server.core.reference import is_region_prefix
 
     if region is not None and not is_region_prefix(region):
         raise click.BadParameter(f"unknown division code {region}", param_hint="--region")
     with _db().session() as s:
         try:
-            user = create_staff_user(s, role, username, password, region_code=region, display_name=display_name)
+            user = do_create_staff_user(s, role, username, password, region_code=region, display_name=display_name)
         except DomainError as exc:
             raise click.ClickException(exc.detail) from exc
         s.commit()
@@ -372,12 +372,12 @@ def index_recompute(full: bool) -> None:
 def disclose(period: str, out: str | None) -> None:
     """Publish (freeze) the month's disclosure and optionally write its CSV."""
     from server.core.errors import DomainError
-    from server.core.scoring.disclosure import publish_disclosure
+    from server.core.scoring.disclosure import do_publish_disclosure
 
     settings = _settings()
     with _db().session() as s:
         try:
-            d = publish_disclosure(s, settings, period)
+            d = do_publish_disclosure(s, settings, period)
         except DomainError as exc:
             raise click.ClickException(exc.detail) from exc
         s.commit()

@@ -12,7 +12,7 @@ from server.core.assist.taxonomy import INDUSTRIES
 from server.core.businesses import CREDIT_CHARS, credit_code_check_char
 from server.core.complaints import actions
 from server.core.complaints.visibility import parties
-from server.core.identity.accounts import create_staff_user, set_phone
+from server.core.identity.accounts import do_create_staff_user, do_set_phone
 from server.core.models import Business, BusinessMember, Complaint, User, utcnow
 from server.core.reference import ensure_reference_data, region_rows
 from server.db import Database
@@ -74,9 +74,9 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
         counties = [c for c, _n, _p, lv in region_rows() if lv == 3]
         beijing = [c for c in counties if c.startswith("11")]
         admin = s.execute(select(User).where(User.username == "admin")).scalar_one_or_none() or \
-            create_staff_user(s, "admin", "admin", "admin-pass-315", display_name="平台管理员")
+            do_create_staff_user(s, "admin", "admin", "admin-pass-315", display_name="平台管理员")
         mediator = s.execute(select(User).where(User.username == "mediator")).scalar_one_or_none() or \
-            create_staff_user(s, "mediator", "mediator", "mediator-pass-315", region_code="11",
+            do_create_staff_user(s, "mediator", "mediator", "mediator-pass-315", region_code="11",
                               display_name="北京市消协调解员")
         s.flush()
         now = utcnow()
@@ -93,7 +93,7 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
             s.add(owner)
             s.flush()
             phone = f"139{i:08d}"
-            set_phone(s, settings, owner, phone)
+            do_set_phone(s, settings, owner, phone)
             b = Business(name=name, credit_code=_credit_code(rng, region[:6]), industry_code=industry,
                          region_code=region, contact_name=rng.choice(SURNAMES) + "经理",
                          status="verified" if rng.random() < 0.85 else "pending",
@@ -113,7 +113,7 @@ def load_demo(db: Database, settings: dict[str, Any], consumers: int = 200, busi
                      created_at=now - timedelta(days=rng.randint(1, 365)))
             s.add(u)
             s.flush()
-            set_phone(s, settings, u, f"138{i:08d}")
+            do_set_phone(s, settings, u, f"138{i:08d}")
             people.append(u)
         s.commit()
 
@@ -174,9 +174,9 @@ def _walk(s, settings, rng: random.Random, c: Complaint, consumer, mediator, own
         return
     actions.do_transition(s, settings, mediator, c, "accept", now=t)
     if c.public_consent and c.id % 10:  # publication needs a person; every tenth waits in the mediators' queue
-        from server.core.publication import decide
+        from server.core.publication import do_decide_publication
 
-        decide(s, settings, mediator, c, True, None, now=t)
+        do_decide_publication(s, settings, mediator, c, True, None, now=t)
     if c.status == "forwarded":
         if rng.random() < 0.12 or not later(3, 200):
             return

@@ -284,8 +284,15 @@ def auth(app, client):
     return AuthActions(app, client)
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects: the browser marker below must already be there
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests run in the PostgreSQL pass (.ci/run runs both); elsewhere they are deselected, loudly."""
+    """Every test that drives Chromium (it uses the `browser` fixture, directly or through `new_context`)
+    carries the `browser` marker, so `make test-fast` (`-m "not browser"`) never starts a browser.
+    PostgreSQL-only tests run in the PostgreSQL pass (.ci/run runs both); elsewhere they are deselected,
+    loudly."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+            item.add_marker(pytest.mark.browser)
     if os.environ.get("TEST_DATABASE_URL"):
         return
     keep, dropped = [], []

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.core.businesses import CREDIT_CHARS, credit_code_check_char
-from server.core.identity.accounts import create_staff_user
+from server.core.identity.accounts import do_create_staff_user
 from server.core.identity.tokens import issue_tokens
 from server.core.models import User
 
@@ -71,14 +71,14 @@ class AuthActions:
             s.add(user)
             s.flush()
             if phone:
-                from server.core.identity.accounts import set_phone
+                from server.core.identity.accounts import do_set_phone
 
-                set_phone(s, self.settings, user, phone)
+                do_set_phone(s, self.settings, user, phone)
             return self._tokens(user, s)
 
     def staff(self, role: str, username: str, region: str | None = None, password: str = "secret-pass-123") -> Login:
         with self.db.session() as s:
-            create_staff_user(s, role, username, password, region_code=region)
+            do_create_staff_user(s, role, username, password, region_code=region)
             s.commit()
         r = self.client.post("/api/v1/auth/password", json={"username": username, "password": password})
         assert r.status_code == 200, r.get_json()

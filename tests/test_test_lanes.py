@@ -39,3 +39,20 @@ def test_each_sqlite_test_gets_its_own_migrated_copy(database_url, migrated_data
         from server.core.models import Region
 
         assert s.execute(select(func.count()).select_from(Region)).scalar_one() > 0
+
+
+def test_the_fast_lane_starts_no_browser(pytestconfig):
+    """`make test-fast` deselects `-m browser`: every collected test that drives Chromium, marked by hand or
+    not, carries the marker (tests/conftest.py adds it from the `browser` fixture)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                          "-m", "not browser and not slow", "tests/web/test_journey_browser.py",
+                          "tests/web/test_lifecycle_browser.py", "tests/web/test_consoles_browser.py"],
+                         capture_output=True, text=True, cwd=pytestconfig.rootpath)
+    assert "::" not in out.stdout, out.stdout  # nothing selected from files whose tests all drive Chromium
+    full = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "tests/web/test_journey_browser.py"], capture_output=True, text=True,
+                          cwd=pytestconfig.rootpath)
+    assert "::" in full.stdout  # and without the filter they are there

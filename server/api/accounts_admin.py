@@ -9,7 +9,7 @@ from server.api.admin import require_admin
 from server.api.context import db_session, settings
 from server.api.operation import operation
 from server.core.errors import Conflict, NotFound
-from server.core.identity.accounts import set_active, user_json
+from server.core.identity.accounts import do_set_active, user_json
 from server.core.models import User
 
 bp = Blueprint("accounts_admin", __name__)
@@ -44,7 +44,7 @@ def deactivate_user(user_id: int, actor):
     if user.id == actor.user_id:
         raise Conflict("不能停用自己的账号")
     s = db_session()
-    set_active(s, user, False)
+    do_set_active(s, user, False)
     s.commit()
     return _out(user)
 
@@ -56,6 +56,6 @@ def reactivate_user(user_id: int, actor):
     require_admin(actor)
     user = _account(user_id)
     s = db_session()
-    set_active(s, user, True)
+    do_set_active(s, user, True)
     s.commit()
     return _out(user)

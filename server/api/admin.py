@@ -16,9 +16,9 @@ from server.api.pagination import paginate
 from server.api.schemas import PageQuery, Strict
 from server.core.actor import Actor
 from server.core.errors import Forbidden, ValidationFailed
-from server.core.identity.accounts import create_staff_user
+from server.core.identity.accounts import do_create_staff_user
 from server.core.models import User
-from server.core.reference import do_rename_industry, is_region_prefix
+from server.core.reference import do_rename_industry, is_region_prefix, region_full_name
 from server.core.timeutil import to_iso
 
 bp = Blueprint("admin", __name__)
@@ -43,6 +43,7 @@ class StaffOut(BaseModel):
     display_name: str
     kind: str
     region_code: str | None
+    region_name: str | None = Field(None, description="辖区名称（如“北京市”）；无辖区限制时为空")
     is_active: bool
     created_at: str | None
 
@@ -65,7 +66,8 @@ class IndustryOut(BaseModel):
 
 def staff_json(u: User) -> dict:
     return {"id": u.id, "username": u.username, "display_name": u.display_name, "kind": u.kind,
-            "region_code": u.region_code, "is_active": u.is_active, "created_at": to_iso(u.created_at)}
+            "region_code": u.region_code, "region_name": region_full_name(u.region_code) if u.region_code else None,
+            "is_active": u.is_active, "created_at": to_iso(u.created_at)}
 
 
 @bp.get("/admin/staff")
@@ -86,7 +88,7 @@ def create_staff(body: StaffIn, actor):
     if body.region_code and not is_region_prefix(body.region_code):
         raise ValidationFailed([{"field": "region_code", "message": "不是有效的行政区划代码（2、4 或 6 位）"}])
     s = db_session()
-    user = create_staff_user(s, body.role, body.username, body.password, region_code=body.region_code,
+    user = do_create_staff_user(s, body.role, body.username, body.password, region_code=body.region_code,
                              display_name=body.display_name)
     s.commit()
     return staff_json(user), 201

@@ -59,7 +59,7 @@ def file_appeal(complaint_id: int, body: AppealIn, actor):
     c = get_visible_complaint(s, actor, complaint_id, for_update=True)
 
     def do():
-        appeal, uploads = core.file_appeal(s, settings(), actor, c, body.reason, body.note, body.attachment_ids)
+        appeal, uploads = core.do_file_appeal(s, settings(), actor, c, body.reason, body.note, body.attachment_ids)
         return _out(actor, c, appeal, uploads), 201
 
     return run_idempotent(actor, f"POST /complaints/{complaint_id}/appeals", do)
@@ -82,7 +82,7 @@ def list_appeals(complaint_id: int, actor):
 def decide(complaint_id: int, appeal_id: int, body: DecisionIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id, for_update=True, with_business=True)
-    appeal = core.decide_appeal(s, settings(), actor, c, appeal_id, body.upheld, body.note)
+    appeal = core.do_decide_appeal(s, settings(), actor, c, appeal_id, body.upheld, body.note)
     uploads = core.attachments_by_appeal(s, [appeal.id])
     s.commit()
     return _out(actor, c, appeal, uploads.get(appeal.id, []))

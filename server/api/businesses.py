@@ -101,7 +101,7 @@ def _member_json(m: BusinessMember, user: User) -> dict:
 def add_member(business_id: int, body: MemberIn, actor):
     s = db_session()
     b = core.get_business(s, business_id)
-    inv = staff.invite(s, settings(), actor, b, body.phone, body.role)
+    inv = staff.do_invite_member(s, settings(), actor, b, body.phone, body.role)
     s.commit()
     return {"invitation_id": inv.id}, 202
 
@@ -127,7 +127,7 @@ def list_invitations(business_id: int, actor):
            errors=(403, 404, 409))
 def remove_member(business_id: int, user_id: int, actor):
     s = db_session()
-    staff.remove_member(s, actor, core.get_business(s, business_id), user_id)
+    staff.do_remove_member(s, actor, core.get_business(s, business_id), user_id)
     s.commit()
     return "", 204
 
@@ -137,7 +137,7 @@ def remove_member(business_id: int, user_id: int, actor):
            response=BusinessOut, tags=("businesses",), errors=(403, 404, 409))
 def reject(business_id: int, body: RejectIn, actor):
     s = db_session()
-    b = staff.reject(s, settings(), actor, core.get_business(s, business_id), body.note)
+    b = staff.do_reject_business(s, settings(), actor, core.get_business(s, business_id), body.note)
     s.commit()
     return business_json(s, b)
 
@@ -147,7 +147,7 @@ def reject(business_id: int, body: RejectIn, actor):
            tags=("businesses",), errors=(403, 404, 409))
 def reapply(business_id: int, body: ReapplyIn, actor):
     s = db_session()
-    b = staff.reapply(s, actor, core.get_business(s, business_id), body.note)
+    b = staff.do_reapply_business(s, actor, core.get_business(s, business_id), body.note)
     s.commit()
     return business_json(s, b)
 

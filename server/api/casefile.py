@@ -78,7 +78,7 @@ def create_report(body: ReportIn, actor):
     s = db_session()
 
     def do():
-        report, uploads = core.file_report(s, settings(), actor, body.model_dump(),
+        report, uploads = core.do_file_report(s, settings(), actor, body.model_dump(),
                                            gate=lambda: check_report_limit(actor))
         return core.report_view(report, uploads, mine=True), 201
 
@@ -119,7 +119,7 @@ def get_report(report_id: int, actor):
 def post_public_reply(complaint_id: int, body: PublicReplyIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id, for_update=True)
-    reply = core.set_public_reply(s, settings(), actor, c, body.text)
+    reply = core.do_set_public_reply(s, settings(), actor, c, body.text)
     s.commit()
     return {"complaint_id": c.id, "business_reply": core.reply_json(reply)}
 

@@ -167,11 +167,11 @@ def list_messages(complaint_id: int, query: PageQuery, actor):
                    "clear=false 不通过，投诉不再向商家和公众展示，理由记入时间线",
            body=ModerationDecisionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409))
 def moderation_decision(complaint_id: int, body: ModerationDecisionIn, actor):
-    from server.core.moderation.holds import decide
+    from server.core.moderation.holds import do_decide_hold
 
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id, for_update=True)
-    timeline = decide(s, settings(), actor, c, body.clear, body.note)
+    timeline = do_decide_hold(s, settings(), actor, c, body.clear, body.note)
     attachments = attachments_of(s, c.id)
     s.commit()
     return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=timeline)

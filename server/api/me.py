@@ -8,7 +8,7 @@ from server.api.context import db_session, settings
 from server.api.operation import operation
 from server.api.schemas import MeOut, MePatch, MyInvitationOut, MyMembershipOut
 from server.core.errors import Forbidden
-from server.core.identity.accounts import do_set_display_name, erase_user, user_json
+from server.core.identity.accounts import do_erase_user, do_set_display_name, user_json
 from server.core.models import Business, BusinessMember
 
 bp = Blueprint("me", __name__)
@@ -53,7 +53,7 @@ def patch_me(body: MePatch, actor):
 def delete_me(actor):
     _require_user(actor)
     s = db_session()
-    erase_user(s, actor.user, settings())
+    do_erase_user(s, actor.user, settings())
     s.commit()
     return "", 204
 
@@ -81,7 +81,7 @@ def accept_invitation(invitation_id: int, actor):
 
     _require_user(actor)
     s = db_session()
-    m = staff.accept(s, settings(), actor, invitation_id)
+    m = staff.do_accept_invitation(s, settings(), actor, invitation_id)
     out = {"business_id": m.business_id, "business_name": s.get(Business, m.business_id).name, "role": m.role}
     s.commit()
     return out
@@ -94,6 +94,6 @@ def decline_invitation(invitation_id: int, actor):
 
     _require_user(actor)
     s = db_session()
-    staff.decline(s, actor, invitation_id)
+    staff.do_decline_invitation(s, actor, invitation_id)
     s.commit()
     return "", 204

@@ -187,7 +187,7 @@ def client_config():
            tags=("webhooks",), errors=(403, 404))
 def create_webhook(business_id: int, body: WebhookIn, actor):
     s = db_session()
-    hook, secret = core.create_webhook(s, settings(), actor, business_id, body.url, list(body.events))
+    hook, secret = core.do_create_webhook(s, settings(), actor, business_id, body.url, list(body.events))
     s.commit()
     return {**core.webhook_json(hook), "secret": secret}, 201
 
@@ -202,7 +202,7 @@ def list_webhooks(business_id: int, actor):
 @operation(summary="删除 Webhook", status=204, tags=("webhooks",), errors=(403, 404))
 def delete_webhook(business_id: int, webhook_id: int, actor):
     s = db_session()
-    core.delete_webhook(s, actor, business_id, webhook_id, utcnow())
+    core.do_delete_webhook(s, actor, business_id, webhook_id, utcnow())
     s.commit()
     return "", 204
 

@@ -16,7 +16,7 @@ from server.api.schemas import PageQuery, Strict
 from server.core import public_reads
 from server.core.errors import Forbidden
 from server.core.models import utcnow
-from server.core.scoring.actions import get_weights, set_weights
+from server.core.scoring.actions import do_set_weights, get_weights
 from server.core.scoring.disclosure import check_period, get_disclosure
 
 bp = Blueprint("public", __name__)
@@ -244,7 +244,7 @@ def get_index_weights(actor):
 def put_index_weights(body: WeightsIn, actor):
     _require_admin(actor)
     s = db_session()
-    summary = set_weights(s, settings(), body.weights)
+    summary = do_set_weights(s, settings(), body.weights)
     s.commit()
     return {"weights": get_weights(s), "recompute": summary}
 

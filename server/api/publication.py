@@ -32,7 +32,7 @@ class PreviewOut(BaseModel):
 def decide(complaint_id: int, body: PublicationIn, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id, for_update=True)
-    core.decide(s, settings(), actor, c, body.approve, body.note)
+    core.do_decide_publication(s, settings(), actor, c, body.approve, body.note)
     s.commit()
     return complaint_json(s, actor, c, with_timeline=True)
 

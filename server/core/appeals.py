@@ -150,7 +150,7 @@ def _check_attachments(session: Session, actor: Actor, attachment_ids: Sequence[
     return claim_own_uploads(session, actor, attachment_ids, limit=MAX_ATTACHMENTS)
 
 
-def file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, reason: str,
+def do_file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, reason: str,
                 note: str | None, attachment_ids: Sequence[str] = (), now: datetime | None = None
                 ) -> tuple[Appeal, list[Upload]]:
     """File an appeal (the caller holds the complaint locked). No commit."""
@@ -196,7 +196,7 @@ def file_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, com
 
 # ------------------------------------------------------------------ deciding
 
-def decide_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, appeal_id: int,
+def do_decide_appeal(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, appeal_id: int,
                   upheld: bool, note: str | None, now: datetime | None = None) -> Appeal:
     """Uphold or reject a pending appeal (the caller holds the complaint locked); the index follows at once.
     No commit."""

@@ -58,7 +58,7 @@ def _report_uploads(session: Session, actor: Actor, ids: Sequence[str]) -> list[
     return claim_own_uploads(session, actor, ids, limit=MAX_ATTACHMENTS)
 
 
-def file_report(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
+def do_file_report(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
                 now: datetime | None = None, gate: Callable[[], None] | None = None) -> tuple[Report, list[Upload]]:
     """File a report (no commit). Refusals come before anything is written; `gate` (the rate limit) runs once
     the report is known to be acceptable, so a refused one uses none of the reporter's quota."""
@@ -167,7 +167,7 @@ def reply_json(reply: PublicReply | None) -> dict[str, Any] | None:
     return None if reply is None else {"text": reply.text, "replied_at": to_iso(reply.replied_at)}
 
 
-def set_public_reply(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, text: str,
+def do_set_public_reply(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, text: str,
                      now: datetime | None = None) -> PublicReply:
     """Write (or replace) the business's public reply; the caller holds the complaint locked. No commit."""
     from server.core.cache import public_changed_on_commit
@@ -179,6 +179,9 @@ def set_public_reply(session: Session, settings: Mapping[str, Any], actor: Actor
     text = (text or "").strip()
     if not text:
         raise ValidationFailed([{"field": "text", "message": "内容太短"}])
+    from server.core.assist.placeholders import check_no_placeholders
+
+    check_no_placeholders("text", text)
     moderation.enforce(moderation.check_text(text, user=actor.user, scene="reply", settings=settings))
     reply = session.get(PublicReply, complaint.id)
     replaced = reply is not None

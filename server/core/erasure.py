@@ -1,6 +1,6 @@
 """Erasure that erases (PIPL, issue 14.1): what happens to a consumer's complaints when the account goes.
 
-Called by :func:`server.core.identity.accounts.erase_user` in the same transaction, before the account's
+Called by :func:`server.core.identity.accounts.do_erase_user` in the same transaction, before the account's
 own fields are cleared (it needs the name and phone to find them in the text):
 
 * Stored text is scrubbed: each of the person's complaints (title, description, order number), every

@@ -59,7 +59,7 @@ def preview(session: Session, actor: Actor, complaint: Complaint) -> dict[str, A
         "public_consent": bool(complaint.public_consent), "publication": publication_json(complaint)}
 
 
-def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, approve: bool,
+def do_decide_publication(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, approve: bool,
            note: str | None, now: datetime | None = None) -> Complaint:
     """Approve or refuse publication (the caller holds the complaint locked). No commit."""
     now = (now or utcnow()).replace(microsecond=0)

@@ -92,7 +92,7 @@ def _require_manager(actor: Actor, business: Business) -> None:
     require_owner(actor, business)
 
 
-def invite(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, phone: str,
+def do_invite_member(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, phone: str,
            role: str, now: datetime | None = None) -> BusinessInvitation:
     """Invite a phone to the staff. The same answer whether or not an account has the phone, is already a
     member, or belongs to a mediator (who will simply be unable to accept)."""
@@ -162,7 +162,7 @@ def _decidable(inv: BusinessInvitation, now: datetime) -> None:
         raise InvalidTransition("这份邀请已经处理过了", allowed_actions=[])
 
 
-def accept(session: Session, settings: Mapping[str, Any], actor: Actor, invitation_id: int,
+def do_accept_invitation(session: Session, settings: Mapping[str, Any], actor: Actor, invitation_id: int,
            now: datetime | None = None) -> BusinessMember:
     now = now or utcnow()
     inv = _my_invitation(session, actor, invitation_id)
@@ -191,7 +191,7 @@ def accept(session: Session, settings: Mapping[str, Any], actor: Actor, invitati
     return member
 
 
-def decline(session: Session, actor: Actor, invitation_id: int, now: datetime | None = None) -> None:
+def do_decline_invitation(session: Session, actor: Actor, invitation_id: int, now: datetime | None = None) -> None:
     now = now or utcnow()
     inv = _my_invitation(session, actor, invitation_id)
     _decidable(inv, now)
@@ -210,7 +210,7 @@ def business_invitations(session: Session, actor: Actor, business: Business) -> 
 
 # ------------------------------------------------------------------ removal
 
-def remove_member(session: Session, actor: Actor, business: Business, user_id: int) -> None:
+def do_remove_member(session: Session, actor: Actor, business: Business, user_id: int) -> None:
     _require_manager(actor, business)
     member = session.execute(select(BusinessMember).where(
         BusinessMember.business_id == business.id, BusinessMember.user_id == user_id)).scalar_one_or_none()
@@ -238,7 +238,7 @@ def _require_reviewer(actor: Actor, business: Business) -> None:
         raise Forbidden("只有管理员或该地区的调解员可以审核商家")
 
 
-def reject(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, note: str,
+def do_reject_business(session: Session, settings: Mapping[str, Any], actor: Actor, business: Business, note: str,
            now: datetime | None = None) -> Business:
     _require_reviewer(actor, business)
     if business.status != "pending":
@@ -259,7 +259,7 @@ def reject(session: Session, settings: Mapping[str, Any], actor: Actor, business
     return business
 
 
-def reapply(session: Session, actor: Actor, business: Business, note: str | None = None) -> Business:
+def do_reapply_business(session: Session, actor: Actor, business: Business, note: str | None = None) -> Business:
     from server.core.businesses import require_owner
 
     require_owner(actor, business)

@@ -100,13 +100,13 @@ def index_refresh_means(db: Database, settings: Mapping[str, Any], now: datetime
 
 def disclosure_monthly(db: Database, settings: Mapping[str, Any], now: datetime) -> str | None:
     from server.core.models import Disclosure
-    from server.core.scoring.disclosure import previous_period, publish_disclosure
+    from server.core.scoring.disclosure import do_publish_disclosure, previous_period
 
     period = previous_period(now)
     with db.session() as s:
         if s.get(Disclosure, period) is not None:
             return None
-        d = publish_disclosure(s, settings, period, now)
+        d = do_publish_disclosure(s, settings, period, now)
         s.commit()
         log.info("published disclosure %s (%s)", period, d.sha256)
         return period

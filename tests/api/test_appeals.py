@@ -257,7 +257,7 @@ def test_person_seen_and_excluded_complaints_equal_in_incremental_and_full(sessi
     """Whatever order the first look, the scheduler's steps and an appeal come in, the stored index equals
     a full recompute (core path, both databases)."""
     from server.core.actor import actor_for_user
-    from server.core.appeals import decide_appeal, file_appeal
+    from server.core.appeals import do_decide_appeal, do_file_appeal
     from server.core.complaints.actions import do_create_complaint, do_system_step, do_transition
     from server.core.models import Business, BusinessMember, User
     from tests.factories import credit_code
@@ -285,12 +285,12 @@ def test_person_seen_and_excluded_complaints_equal_in_incremental_and_full(sessi
     assert idx is not None and idx.n_complaints == 0  # forwarded automatically: nobody has looked at them
     do_transition(session, settings, who["staff"], made[0], "respond", note="同意退款", now=now + timedelta(days=11))
     do_system_step(session, settings, made[1], "response_timeout", now + timedelta(days=30))
-    appeal, _ = file_appeal(session, settings, who["staff"], made[2], "malicious", "恶意", now=now + timedelta(days=12))
+    appeal, _ = do_file_appeal(session, settings, who["staff"], made[2], "malicious", "恶意", now=now + timedelta(days=12))
     assert session.get(BusinessIndex, b.id).n_complaints == 1
-    decide_appeal(session, settings, who["admin"], made[2], appeal.id, False, None, now=now + timedelta(days=13))
+    do_decide_appeal(session, settings, who["admin"], made[2], appeal.id, False, None, now=now + timedelta(days=13))
     assert session.get(BusinessIndex, b.id).n_complaints == 2  # rejected: a person looked at it, it counts
-    appeal, _ = file_appeal(session, settings, who["staff"], made[0], "duplicate", None, now=now + timedelta(days=14))
-    decide_appeal(session, settings, who["admin"], made[0], appeal.id, True, None, now=now + timedelta(days=15))
+    appeal, _ = do_file_appeal(session, settings, who["staff"], made[0], "duplicate", None, now=now + timedelta(days=14))
+    do_decide_appeal(session, settings, who["admin"], made[0], appeal.id, True, None, now=now + timedelta(days=15))
     incremental = {k: getattr(session.get(BusinessIndex, b.id), k) for k in ("score", "components", "counts",
                                                                              "n_complaints")}
     assert incremental["n_complaints"] == 1

@@ -3,6 +3,8 @@ case summary for the mediator, grounded in the complaint and the retrieved artic
 or sent; a daily token budget after which the assistant answers from retrieval and says so."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import requests
 from sqlalchemy import func, select
@@ -170,3 +172,29 @@ def test_drafting_is_rate_limited_per_caller(client, auth, settings):
     r = client.post(f"/api/v1/complaints/{c['id']}/assist/reply-draft", headers=owner.headers, json={})
     assert r.status_code == 429 and r.headers.get("Retry-After")
     _summary(client, mediator, c["id"])  # another caller, its own window
+
+
+def test_a_draft_sent_with_its_gaps_unfilled_is_refused_everywhere_staff_write(app, client, auth):
+    """Staff who paste the draft as it is would send the consumer 【请填写…】: the answer, a message and the
+    public reply refuse it, name the gap, and change nothing; once filled in, the same text goes through."""
+    owner, biz, consumer, mediator, c = _forwarded(client, auth)
+    d = _draft(client, owner, c["id"], plan="同意退货退款")
+    before = _counts(app, c["id"])
+    r = client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=owner.headers,
+                    json={"action": "respond", "note": d["text"]})
+    assert r.status_code == 422, r.get_json()
+    problem = r.get_json()
+    assert "未填写" in problem["detail"] or any("未填写" in e["message"] for e in problem.get("errors", []))
+    assert "【请填写" in str(problem)
+    r = client.post(f"/api/v1/complaints/{c['id']}/messages", headers=owner.headers, json={"body": d["text"]})
+    assert r.status_code == 422
+    assert _counts(app, c["id"]) == before
+    assert client.get(f"/api/v1/complaints/{c['id']}", headers=owner.headers).get_json()["status"] == "forwarded"
+    # a consumer quoting the brackets is not a draft: only staff replies are checked
+    r = client.post(f"/api/v1/complaints/{c['id']}/messages", headers=consumer.headers,
+                    json={"body": "商家回复里写着【请填写具体方案】，这是什么意思？"})
+    assert r.status_code == 201, r.get_json()
+    filled = re.sub(r"【请填写[^】]*】", "三个工作日内退款到原支付账户", d["text"])
+    r = client.post(f"/api/v1/complaints/{c['id']}/transitions", headers=owner.headers,
+                    json={"action": "respond", "note": filled})
+    assert r.status_code == 200, r.get_json()

@@ -9,7 +9,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
-from server.core.scoring.disclosure import publish_disclosure
+from server.core.scoring.disclosure import do_publish_disclosure
 from tests.factories import act, file_complaint, settle
 
 
@@ -142,14 +142,14 @@ def test_disclosure_frozen_reproducible_and_served(client, auth, db, settings):
         from server.core.scoring.disclosure import build_disclosure
 
         again = build_disclosure(s, period)
-        d = publish_disclosure(s, settings, period, now=later)
+        d = do_publish_disclosure(s, settings, period, now=later)
         s.commit()
         assert (d.csv_bytes, d.json_text) == again  # reproducible byte for byte from the same data
         frozen = d.csv_bytes
     # Later changes do not alter a published period.
     settle(client, consumer, mediator, owner, biz["id"])
     with db.session() as s:
-        assert publish_disclosure(s, settings, period, now=later).csv_bytes == frozen
+        assert do_publish_disclosure(s, settings, period, now=later).csv_bytes == frozen
     r = client.get(f"/api/v1/public/disclosures/{period}.csv")
     assert r.status_code == 200 and r.data == frozen and r.data.startswith(b"\xef\xbb\xbf")
     assert r.headers["Content-Type"].startswith("text/csv")

@@ -148,10 +148,10 @@ def test_a_mediator_cannot_join_a_business_by_invitation(client, auth):
     inv = invite(client, owner, biz["id"], phone="13600136005").get_json()["invitation_id"]
     mediator = auth.mediator("1101")
     with auth.db.session() as s:
-        from server.core.identity.accounts import set_phone
+        from server.core.identity.accounts import do_set_phone
         from server.core.models import User
 
-        set_phone(s, auth.settings, s.get(User, mediator.user_id), "13600136005")
+        do_set_phone(s, auth.settings, s.get(User, mediator.user_id), "13600136005")
         s.commit()
     r = client.post(f"/api/v1/me/invitations/{inv}/accept", headers=mediator.headers)
     assert r.status_code == 403 and r.get_json()["detail"]

@@ -132,9 +132,9 @@ def test_a_business_review(app, client, auth, public, step):
         if step == "verify":
             do_verify_business(s, _actor(s, admin), b)
         elif step == "reject":
-            staff.reject(s, settings, _actor(s, admin), b, "执照不清晰")
+            staff.do_reject_business(s, settings, _actor(s, admin), b, "执照不清晰")
         else:
-            staff.reapply(s, _actor(s, owner), b, "已补充执照")
+            staff.do_reapply_business(s, _actor(s, owner), b, "已补充执照")
 
     _, after = _check(app, client, public, _profile(biz), change)
     assert after["status"] == {"verify": "verified", "reject": "rejected", "reapply": "pending"}[step]
@@ -145,9 +145,9 @@ def test_erasing_a_consumer_withdraws_their_open_complaint(app, client, auth, pu
     consumer, _, _ = _forwarded(client, auth, biz)
 
     def change(s, settings):
-        from server.core.identity.accounts import erase_user
+        from server.core.identity.accounts import do_erase_user
 
-        erase_user(s, s.get(User, consumer.user_id), settings)
+        do_erase_user(s, s.get(User, consumer.user_id), settings)
 
     _, after = _check(app, client, public, _profile(biz), change)
     assert after["counts"].get("withdrawn") == 1
@@ -160,7 +160,7 @@ def test_a_publication_decision(app, client, auth, public):
     def change(s, settings):
         from server.core import publication
 
-        publication.decide(s, settings, _actor(s, mediator), s.get(Complaint, c["id"]), True, None)
+        publication.do_decide_publication(s, settings, _actor(s, mediator), s.get(Complaint, c["id"]), True, None)
 
     before, after = _check(app, client, public, f"/api/v1/public/complaints?business_id={biz['id']}", change)
     assert before["items"] == [] and [i["public_no"] for i in after["items"]] == [c["public_no"]]
@@ -188,9 +188,9 @@ def test_a_public_reply(app, client, auth, public):
     assert r.status_code == 200, r.get_json()
 
     def change(s, settings):
-        from server.core.casefile import set_public_reply
+        from server.core.casefile import do_set_public_reply
 
-        set_public_reply(s, settings, _actor(s, owner), s.get(Complaint, c["id"]), "您好，已安排退款。")
+        do_set_public_reply(s, settings, _actor(s, owner), s.get(Complaint, c["id"]), "您好，已安排退款。")
 
     _, after = _check(app, client, public, f"/api/v1/public/complaints?business_id={biz['id']}", change)
     assert after["items"][0]["business_reply"]["text"] == "您好，已安排退款。"
@@ -198,12 +198,12 @@ def test_a_public_reply(app, client, auth, public):
 
 def test_index_weights(app, client, auth, public):
     def change(s, settings):
-        from server.core.scoring.actions import get_weights, set_weights
+        from server.core.scoring.actions import do_set_weights, get_weights
 
         weights = dict(get_weights(s))
         first = next(iter(weights))
         weights[first] = weights[first] + 1
-        set_weights(s, settings, weights)
+        do_set_weights(s, settings, weights)
 
     before, after = _check(app, client, public, "/api/v1/public/index-method", change)
     assert after != before
@@ -213,9 +213,9 @@ def test_publishing_a_disclosure(app, client, auth, public):
     period = (utcnow().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 
     def change(s, settings):
-        from server.core.scoring.disclosure import publish_disclosure
+        from server.core.scoring.disclosure import do_publish_disclosure
 
-        publish_disclosure(s, settings, period)
+        do_publish_disclosure(s, settings, period)
 
     before, after = _check(app, client, public, "/api/v1/public/disclosures", change)
     assert before["total"] == 0 and [i["period"] for i in after["items"]] == [period]
@@ -248,10 +248,10 @@ def test_an_appeal_decision_refreshes_every_aggregate(app, client, auth, public)
     other = auth.consumer("孙八")
 
     def change(s, settings):
-        from server.core.appeals import decide_appeal
+        from server.core.appeals import do_decide_appeal
 
         assert s.get(Appeal, appeal_id).state == "pending"
-        decide_appeal(s, settings, _actor(s, mediator), s.get(Complaint, c["id"]), appeal_id, True, "成立")
+        do_decide_appeal(s, settings, _actor(s, mediator), s.get(Complaint, c["id"]), appeal_id, True, "成立")
 
     before, after = _check(app, client, public, "/api/v1/public/stats", change,
                            stale=lambda: file_complaint(client, other, biz["id"]))

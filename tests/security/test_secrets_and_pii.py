@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import text
 
-from server.core.identity.accounts import create_staff_user
+from server.core.identity.accounts import do_create_staff_user
 from server.core.privacy import id_check_digit
 from tests.factories import complaint_body
 
@@ -87,7 +87,7 @@ def test_logs_and_problems_hold_no_secrets_or_personal_data(app, client, db, set
 
     # Staff password sign-in: a failure, then a success.
     with db.session() as s:
-        create_staff_user(s, "mediator", "log_mediator", STAFF_PASSWORD, region_code="1101")
+        do_create_staff_user(s, "mediator", "log_mediator", STAFF_PASSWORD, region_code="1101")
         s.commit()
     r = client.post("/api/v1/auth/password", json={"username": "log_mediator", "password": WRONG_PASSWORD})
     assert r.status_code == 401
@@ -209,7 +209,7 @@ def _debug_where(caplog, needle):  # pragma: no cover - debugging aid
 
 def test_passwords_are_stored_as_argon2id(app, db):
     with db.session() as s:
-        user = create_staff_user(s, "admin", "argon_admin", STAFF_PASSWORD)
+        user = do_create_staff_user(s, "admin", "argon_admin", STAFF_PASSWORD)
         s.commit()
         uid = user.id
     with db.engine.connect() as conn:

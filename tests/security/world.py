@@ -194,10 +194,10 @@ def build_world(app, client) -> World:
                                                            Notification.business_id == biz_x["id"])
                              .order_by(Notification.id)).scalars().first()
     from server.core.scoring.actions import get_weights
-    from server.core.scoring.disclosure import publish_disclosure
+    from server.core.scoring.disclosure import do_publish_disclosure
 
     with db.session() as s:
-        period = publish_disclosure(s, app.config["SMART315"], "2026-10").period
+        period = do_publish_disclosure(s, app.config["SMART315"], "2026-10").period
         weights = get_weights(s)
         s.commit()
     assert note is not None, "the consumer should have an inbox notification after the complaint was forwarded"

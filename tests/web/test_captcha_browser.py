@@ -60,10 +60,10 @@ def test_second_sms_sign_in_from_one_address_shows_and_takes_the_captcha(new_con
 
 
 def test_password_sign_in_after_a_failure_asks_for_the_captcha(auth, new_context, browser_errors, drawn):
-    from server.core.identity.accounts import create_staff_user
+    from server.core.identity.accounts import do_create_staff_user
 
     with auth.db.session() as s:
-        create_staff_user(s, "admin", "root", "secret-pass-123")
+        do_create_staff_user(s, "admin", "root", "secret-pass-123")
         s.commit()
     page = new_context().new_page()
     page.goto("/login")

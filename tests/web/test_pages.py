@@ -228,8 +228,8 @@ def test_admin_creates_staff_and_renames_an_industry(app, auth, client):
                     json={"username": "med_hd", "password": "mediate-2026", "role": "mediator", "region_code": "1101"})
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["kind"] == "mediator" and r.get_json()["region_code"] == "1101"
-    names = [u["username"] for u in client.get("/api/v1/admin/staff", headers=admin.headers).get_json()["items"]]
-    assert "med_hd" in names
+    staff = {u["username"]: u for u in client.get("/api/v1/admin/staff", headers=admin.headers).get_json()["items"]}
+    assert staff["med_hd"]["region_name"] == "北京市"  # the admin page shows the region's name, not 1101
     # The new mediator can sign in.
     assert client.post("/api/v1/auth/password", json={"username": "med_hd", "password": "mediate-2026"}).status_code == 200
     bad = client.post("/api/v1/admin/staff", headers=admin.headers,

@@ -16,7 +16,8 @@ function toWxml(axml) {
     .replace(/\bcatch([A-Z][a-zA-Z]*)=/g, (_, ev) => 'catch' + ev.toLowerCase() + '=')
 }
 
-function renderPage(name, query) {
+/** transform: optional (wxml) => wxml applied to the translated template (the screenshots mark built-ins). */
+function renderPage(name, query, transform) {
   let config = null
   global.Page = c => { config = c }
   jest.isolateModules(() => {
@@ -25,7 +26,7 @@ function renderPage(name, query) {
   const methods = {}
   Object.keys(config).forEach(k => { if (typeof config[k] === 'function') methods[k] = config[k] })
   const id = simulate.load({
-    template: toWxml(fs.readFileSync(path.join(ROOT, 'pages', name + '.axml'), 'utf8')),
+    template: (transform || (t => t))(toWxml(fs.readFileSync(path.join(ROOT, 'pages', name + '.axml'), 'utf8'))),
     data: JSON.parse(JSON.stringify(config.data || {})),
     methods
   })

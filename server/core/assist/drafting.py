@@ -24,6 +24,7 @@ from ..vocabulary import label
 from . import compensation, llm
 from .cases import similar_cases
 from .consult import MAX_CITATIONS, articles_block, retrieve
+from .placeholders import PLACEHOLDER_HINT
 from .retrieval import Hit
 from .schemas import CaseSummary, ReplyDraft, drop_unretrieved_citations, example_json, grounded
 from .taxonomy import CATEGORY_NAMES, INDUSTRY_NAMES
@@ -157,7 +158,7 @@ def reply_messages(facts: dict[str, Any], hits: list[Hit], plan: str) -> list[di
         "你是消费者投诉平台上帮助商家客服起草答复的助手。依据投诉事实和下面给出的法律条文，以商家的口吻起草一份"
         "礼貌、具体、可直接修改使用的中文答复：先回应消费者的诉求，说明依据（只能引用下面给出的条文，写明法律名称和条号），"
         "提出处理方案和办理时限；不承认投诉材料中没有的事实，不编造条文，不承诺商家没有同意的内容。"
-        "商家尚未确定的内容用【请填写……】标出。to_verify 列出发送前客服必须核实的事项。\n\n法律条文：\n"
+        "商家尚未确定的内容用" + PLACEHOLDER_HINT + "标出。to_verify 列出发送前客服必须核实的事项。\n\n法律条文：\n"
         + (articles_block(hits) or "（未检索到相关条文）")
         + "\n\n请只输出一个 json 对象。json 示例：\n" + example_json(ReplyDraft)
     )

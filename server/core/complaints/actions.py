@@ -258,6 +258,10 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
     errors = []
     if t.note_required and not (note and note.strip()):
         errors.append({"field": "note", "message": "请填写理由或方案"})
+    if t.party == "business":
+        from server.core.assist.placeholders import check_no_placeholders
+
+        check_no_placeholders("note", note)
     if action == "rate" and rating is None:
         errors.append({"field": "rating", "message": "请给出 1 到 5 的评分"})
     if action == "pause" and reason not in PAUSE_REASONS:
@@ -489,6 +493,10 @@ def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor,
     if complaint.status == "closed":
         raise InvalidTransition("投诉已结案，不能再留言", allowed_actions=[])
     role = "consumer" if "consumer" in mine else "business_staff" if "business" in mine else actor.kind
+    if role == "business_staff":
+        from server.core.assist.placeholders import check_no_placeholders
+
+        check_no_placeholders("body", body)
     if role in ("consumer", "business_staff"):
         verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
                                                            settings=settings))

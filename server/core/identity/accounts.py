@@ -32,7 +32,7 @@ def check_password_strength(password: str) -> None:
         raise ValidationFailed([{"field": "password", "message": "密码至少 8 位，且需同时包含字母和数字"}])
 
 
-def create_staff_user(session: Session, kind: str, username: str, password: str, region_code: str | None = None,
+def do_create_staff_user(session: Session, kind: str, username: str, password: str, region_code: str | None = None,
                       display_name: str | None = None) -> User:
     if kind not in ("admin", "mediator"):
         raise ValidationFailed([{"field": "role", "message": "角色只能是 admin 或 mediator"}])
@@ -65,7 +65,7 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
     return user
 
 
-def set_phone(session: Session, settings: Mapping[str, Any], user: User, phone: str) -> None:
+def do_set_phone(session: Session, settings: Mapping[str, Any], user: User, phone: str) -> None:
     """Attach a verified phone (already normalised); one phone belongs to one account."""
     c = cipher(settings)
     h = c.lookup_hash(phone)
@@ -116,7 +116,7 @@ def check_can_erase(session: Session, user: User) -> None:
             raise Conflict(f"您是「{name}」唯一的管理员，请先在商家后台添加另一位管理员（owner）再注销账号")
 
 
-def erase_user(session: Session, user: User, settings: Mapping[str, Any] | None = None) -> None:
+def do_erase_user(session: Session, user: User, settings: Mapping[str, Any] | None = None) -> None:
     """PIPL erasure: personal data goes, the anonymised complaint records stay for the statistics.
 
     Gone: name, username, password, phone (and its SMS codes), every sign-in identity with its
@@ -186,7 +186,7 @@ def do_set_display_name(session: Session, user: User, display_name: str) -> None
     user.display_name = display_name
 
 
-def set_active(session: Session, user: User, active: bool) -> None:
+def do_set_active(session: Session, user: User, active: bool) -> None:
     """Deactivate (sign-in refused, every session ended at once) or reactivate an account."""
     from server.core.identity.tokens import revoke_all_for_user
 

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from server.core.errors import AccountDeactivated, Conflict, Forbidden, NotFound
-from server.core.identity.accounts import cipher, find_user_by_phone, set_phone
+from server.core.identity.accounts import cipher, do_set_phone, find_user_by_phone
 from server.core.models import Business, BusinessMember, Identity, User, WechatBinding, utcnow
 
 WECHAT_MINI = "wechat_mini"
@@ -147,7 +147,7 @@ def do_sign_in_phone(session: Session, settings: Mapping[str, Any], phone: str,
     user = find_user_by_phone(session, settings, phone)
     if user is None:
         user = _new_consumer(session, f"用户{phone[-4:]}")
-        set_phone(session, settings, user, phone)
+        do_set_phone(session, settings, user, phone)
     _check_account(user)
     _ensure_phone_identity(session, settings, user, phone, now)
     session.flush()
@@ -166,7 +166,7 @@ def do_bind_phone(session: Session, settings: Mapping[str, Any], user: User, pho
     other = find_user_by_phone(session, settings, phone)
     if other is not None and other.id != user.id:
         raise Conflict("该手机号已绑定其他账号：请用该手机号登录原账号，或先在原账号中注销或更换手机号")
-    set_phone(session, settings, user, phone)
+    do_set_phone(session, settings, user, phone)
     _ensure_phone_identity(session, settings, user, phone, now)
     session.flush()
     return user

@@ -37,7 +37,7 @@ def hold_if_review(complaint: Complaint, verdict: Verdict) -> None:
         complaint.moderation = "review"
 
 
-def decide(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, clear: bool,
+def do_decide_hold(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, clear: bool,
            note: str | None = None, now: datetime | None = None):
     """The mediator's decision on a held complaint; answers the timeline (as do_transition does)."""
     from server.core.complaints.actions import _append_event, mark_seen, timeline_of

@@ -178,7 +178,7 @@ def _require_owner(session: Session, actor: Actor, business_id: int) -> Business
     return business
 
 
-def create_webhook(session: Session, settings: Mapping[str, Any], actor: Actor, business_id: int, url: str,
+def do_create_webhook(session: Session, settings: Mapping[str, Any], actor: Actor, business_id: int, url: str,
                    events: list[str]) -> tuple[Webhook, str]:
     """Returns (webhook, secret); the secret is shown this once and stored encrypted."""
     from server.core.identity.accounts import cipher
@@ -218,7 +218,7 @@ def get_webhook(session: Session, actor: Actor, business_id: int, webhook_id: in
     return hook
 
 
-def delete_webhook(session: Session, actor: Actor, business_id: int, webhook_id: int, now: datetime) -> None:
+def do_delete_webhook(session: Session, actor: Actor, business_id: int, webhook_id: int, now: datetime) -> None:
     """Soft delete: no new rows; pending rows for it end as "failed" when the worker sees them."""
     hook = get_webhook(session, actor, business_id, webhook_id)
     hook.deleted_at = now

@@ -13,7 +13,7 @@ Why the two paths publish the same numbers, by construction:
   every commit each stored index equals what a full recompute with the stored snapshot gives.
   An industry without a snapshot yet uses ``NEUTRAL_PRIOR`` for every component, on both paths.
 * Weights: both read the ``index_weights`` Setting (default ``DEFAULT_WEIGHTS``); changing the
-  weights recomputes every business (see :func:`set_weights`).
+  weights recomputes every business (see :func:`do_set_weights`).
 * Time: the window is "forwarded in the trailing 365 days" as of ``now``; whether a complaint is
   still pending depends on its state, not on the clock. Both paths agree for the same ``now``;
   the scheduled full recompute rolls the window forward for businesses that had no change.
@@ -151,7 +151,7 @@ def validate_weights(weights: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def set_weights(session: Session, settings: Mapping[str, Any], weights: Mapping[str, Any],
+def do_set_weights(session: Session, settings: Mapping[str, Any], weights: Mapping[str, Any],
                 now: datetime | None = None) -> dict[str, Any]:
     """Store validated weights and recompute every business with them (same snapshot of means)."""
     clean = validate_weights(weights)

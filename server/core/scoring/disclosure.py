@@ -154,7 +154,7 @@ def build_disclosure(session: Session, period: str) -> tuple[bytes, str]:
     return render(period, disclosure_rows(session, period))
 
 
-def publish_disclosure(session: Session, settings: Mapping[str, Any], period: str,
+def do_publish_disclosure(session: Session, settings: Mapping[str, Any], period: str,
                        now: datetime | None = None) -> Disclosure:
     """Freeze the month's disclosure (no commit); a period already published returns its stored row unchanged."""
     start, end = check_period(period)

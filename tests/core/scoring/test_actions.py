@@ -18,7 +18,7 @@ from server.core.models import (
     IndustryMean,
     User,
 )
-from server.core.scoring.actions import get_weights, recompute_all, set_weights
+from server.core.scoring.actions import do_set_weights, get_weights, recompute_all
 from server.core.scoring.formula import DEFAULT_WEIGHTS, NEUTRAL_PRIOR
 from tests.factories import credit_code
 
@@ -137,13 +137,13 @@ def test_weights_are_validated_and_recompute_everyone(session, settings):
         w.settled(NOW + timedelta(hours=i), rating=1)
     before = w.index.score
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {"response": 1})
+        do_set_weights(session, settings, {"response": 1})
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {**DEFAULT_WEIGHTS, "bogus": 3})
+        do_set_weights(session, settings, {**DEFAULT_WEIGHTS, "bogus": 3})
     with pytest.raises(ValidationFailed):
-        set_weights(session, settings, {name: 0 for name in DEFAULT_WEIGHTS})
+        do_set_weights(session, settings, {name: 0 for name in DEFAULT_WEIGHTS})
     only_satisfaction = {name: 0 for name in DEFAULT_WEIGHTS} | {"satisfaction": 1}
-    summary = set_weights(session, settings, only_satisfaction, now=NOW + timedelta(hours=6))
+    summary = do_set_weights(session, settings, only_satisfaction, now=NOW + timedelta(hours=6))
     assert get_weights(session)["satisfaction"] == 1.0
     assert summary["changed"] >= 1
     idx = session.get(BusinessIndex, w.business.id)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from server.core.actor import actor_for_user
-from server.core.appeals import decide_appeal, file_appeal
+from server.core.appeals import do_decide_appeal, do_file_appeal
 from server.core.complaints.actions import do_create_complaint, do_post_message, do_system_step, do_transition
 from server.core.models import Appeal, Business, BusinessIndex, BusinessMember, Complaint, IndexHistory, User
 from server.core.scoring.actions import recompute_all
@@ -108,9 +108,9 @@ def test_incremental_equals_full_recompute(db, settings, complaints, ops, snapsh
                 pending = s.execute(select(Appeal).where(Appeal.complaint_id == c.id, Appeal.state == "pending")
                                     ).scalar_one_or_none()
                 if pending is None:
-                    file_appeal(s, settings, actors["business"], c, "malicious", None, now=now)
+                    do_file_appeal(s, settings, actors["business"], c, "malicious", None, now=now)
                 else:
-                    decide_appeal(s, settings, actors["mediator"], c, pending.id, bool(hours % 2), None, now=now)
+                    do_decide_appeal(s, settings, actors["mediator"], c, pending.id, bool(hours % 2), None, now=now)
             elif who == "system":
                 do_system_step(s, settings, c, action, now)
             elif who == "message":

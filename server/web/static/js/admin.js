@@ -8,7 +8,7 @@ async function loadStaff() {
   try {
     const data = await api('/admin/staff?per_page=100');
     clear(tbody, data.items.map((u) => h('tr', {}, h('td', {}, u.username), h('td', {}, u.display_name),
-      h('td', {}, KINDS[u.kind] || u.kind), h('td', {}, u.region_code || '全部'), h('td', {}, u.is_active ? '正常' : '停用'),
+      h('td', {}, KINDS[u.kind] || u.kind), h('td', {}, u.region_code ? (u.region_name || u.region_code) : '全部'), h('td', {}, u.is_active ? '正常' : '停用'),
       h('td', {}, h('button', { type: 'button', class: 'button small', dataset: { account: String(u.id) },
         onclick: () => setActive(u.id, !u.is_active, u.username) }, u.is_active ? '停用' : '恢复')))));
   } catch (err) { clear(tbody, h('tr', {}, h('td', { colspan: '6', class: 'error' }, errorText(err)))); }

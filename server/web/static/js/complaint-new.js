@@ -1,11 +1,13 @@
 // Filing a complaint: classifier assistance, business search, cascading regions, evidence upload,
 // and an idempotent submit (the same key is reused if the network fails and the user retries).
-import { api, h, clear, ref, fillSelect, say, errorText, newKey, $ } from './lib.js';
+import { api, h, clear, ref, fillSelect, say, errorText, newKey, fmtTime, $ } from './lib.js';
+import { keepDraft } from './form-draft.js';
 
 const form = document.getElementById('complaint-form');
 const msg = document.getElementById('form-msg');
 const uploads = []; // {id, name}
 let submitKey = newKey();
+let draft = { discard() {} };
 
 async function regions(parent) {
   return (await api(`/regions${parent ? '?parent=' + parent : ''}`)).items || [];
@@ -121,6 +123,7 @@ async function submit(e) {
   try {
     const c = await api('/complaints', { method: 'POST', body, idempotencyKey: submitKey });
     submitKey = newKey();
+    draft.discard();
     location.href = `/my/complaints/${c.id}?new=1`;
   } catch (err) {
     // A validation error means the body will change: the next try is a new request.
@@ -141,6 +144,21 @@ async function main() {
   form.addEventListener('submit', submit);
   const preset = new URLSearchParams(location.search).get('business_id');
   if (preset) { try { pickBusiness(await api(`/businesses/${preset}`)); } catch { /* stays free text */ } }
+  if (!preset) {
+    draft = keepDraft(form, 'complaint', {
+      restore: async (data) => {
+        if (data.region_code) await chooseRegion(data.region_code);
+        if (data.business_id) clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${data.business_name || ''}`));
+      },
+      notice: (when, discard) => {
+        const again = h('button', { type: 'button', class: 'button small', id: 'draft-discard' }, '清空草稿，重新填写');
+        again.addEventListener('click', discard);
+        form.prepend(h('p', { class: 'notice', id: 'draft-restored', role: 'status' },
+          `已恢复您 ${fmtTime(when.toISOString())} 未提交的草稿（仅保存在本设备，提交或退出登录后清除）。`, ' ', again));
+      },
+    });
+    await draft.ready;
+  }
   form.dataset.ready = '1';
 }
 

@@ -237,13 +237,17 @@ export function monthlyChart(el, byMonth) {
 }
 
 export function industriesChart(el, items) {
-  const rows = (items || []).slice().sort((a, b) => (a.complaints ?? a.total ?? 0) - (b.complaints ?? b.total ?? 0));
+  const n = (r) => r.complaints ?? r.total ?? 0;
+  const all = (items || []).slice().sort((a, b) => n(a) - n(b));
+  const some = all.filter((r) => n(r) > 0);
+  const rows = some.length ? some : all; // industries without complaints are left out while any has some
+  // Every bar keeps its label: the chart grows with the number of industries instead of skipping labels.
+  if (el) el.style.height = `${Math.max(300, rows.length * 24 + 40)}px`;
   return chart(el, {
     tooltip: { trigger: 'axis', renderMode: 'richText' },
     grid: { left: 110, right: 20, bottom: 20, top: 10 },
-    xAxis: { type: 'value' },
-    // Every industry named (ECharts would otherwise skip labels that might overlap: every other bar).
-    yAxis: { type: 'category', axisLabel: { interval: 0, fontSize: 11 }, data: rows.map((r) => r.name || r.industry_name || r.code || r.industry_code) },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: rows.map((r) => r.name || r.industry_name || r.code || r.industry_code), axisLabel: { interval: 0 } },
     series: [{ name: '投诉量', type: 'bar', data: rows.map((r) => r.complaints ?? r.total ?? 0), itemStyle: { color: '#c8161d' } }],
   });
 }

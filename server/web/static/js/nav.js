@@ -1,9 +1,11 @@
 // Sign-out button in the header (present on every page for a signed-in user).
 import { api } from './lib.js';
+import { clearDrafts } from './form-draft.js';
 
 const btn = document.getElementById('logout');
 if (btn) {
   btn.addEventListener('click', async () => {
+    clearDrafts(); // the next person at this computer must not find this user's drafts
     try { await api('/web/logout', { method: 'POST' }); } finally { location.href = '/'; }
   });
 }
