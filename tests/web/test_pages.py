@@ -61,8 +61,8 @@ def test_public_pages_render_with_security_headers(client, auth, business):
 
 def test_static_files_and_vendored_echarts_are_served_locally(client):
     html = client.get("/").get_data(as_text=True)
-    src = re.search(r'src="(/static/vendor/echarts\.custom\.min\.js\?v=[0-9a-f]+)"', html)
-    assert src, "the home page loads the custom ECharts bundle under a versioned URL"
+    src = re.search(r'content="(/static/vendor/echarts\.custom\.min\.js\?v=[0-9a-f]+)"', html)
+    assert src, "the home page names the custom ECharts bundle (fetched by its first chart) by a versioned URL"
     r = client.get(src.group(1))
     assert r.status_code == 200 and b"Apache ECharts 5.6.0" in r.data[:300]
     assert client.get("/static/vendor/echarts.min.js").status_code == 404  # the full build is gone
@@ -78,7 +78,7 @@ def test_text_is_compressed_for_clients_that_accept_it_and_etags_still_answer_30
     page = gzip.decompress(html.data).decode()
     assert "让消费维权更简单" in page
     assert "Content-Encoding" not in client.get("/").headers  # a client that does not ask gets identity
-    versioned = re.search(r'src="(/static/vendor/echarts\.custom\.min\.js\?v=[0-9a-f]+)"', page).group(1)
+    versioned = re.search(r'content="(/static/vendor/echarts\.custom\.min\.js\?v=[0-9a-f]+)"', page).group(1)
     r = client.get(versioned, headers={"Accept-Encoding": "gzip"})
     body = gzip.decompress(r.data)
     assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip" and len(r.data) < len(body) / 2

@@ -153,11 +153,33 @@ export function fillSelect(select, items, { keepFirst = true } = {}) {
   clear(select, first, items.map((it) => h('option', { value: it.code }, it.name)));
 }
 
-// ECharts (the custom build, static/vendor/echarts.custom.min.js) is a classic deferred script: it runs
-// before the page's modules, compiled off the main thread while the page parses.
-export function chart(el, option) {
-  if (!el || !window.echarts) return null;
-  const c = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: 'canvas' });
+// ECharts (the custom build named by the page's smart315-charts meta, static/vendor/echarts.custom.min.js) is
+// fetched by the first chart drawn, after the page and its figures have painted, and each chart is drawn in
+// a task of its own: no long task in front of the first paint, none that runs the bundle and both charts.
+let echartsLoading = null;
+function loadEcharts() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  if (!echartsLoading) {
+    echartsLoading = new Promise((resolve, reject) => {
+      const meta = document.querySelector('meta[name="smart315-charts"]');
+      const s = document.createElement('script');
+      s.src = meta ? meta.content : '/static/vendor/echarts.custom.min.js';
+      s.onload = () => resolve(window.echarts);
+      s.onerror = () => { echartsLoading = null; reject(new Error('图表组件加载失败')); };
+      document.head.append(s);
+    });
+  }
+  return echartsLoading;
+}
+
+const nextTask = () => new Promise((resolve) => { setTimeout(resolve, 0); });
+
+export async function chart(el, option) {
+  if (!el) return null;
+  const echarts = await loadEcharts().catch(() => null);
+  if (!echarts) { clear(el, h('p', { class: 'error' }, '图表组件加载失败，请刷新页面重试。')); return null; }
+  await nextTask();
+  const c = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
   // No animation: the figures appear at once (less work on a slow phone, nothing moving for elders).
   c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
   if (!el.dataset.resize) { el.dataset.resize = '1'; window.addEventListener('resize', () => c.resize()); }
