@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 # make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
 export SMART315_ENV ?= development
 
-.PHONY: install run test test-fast test-python test-js test-e2e-js lint bench eval browser charts clean demo check-miniapp-release sync-miniapps
+.PHONY: install run run-sim test test-fast test-python test-js test-e2e-js lint bench eval browser charts clean demo check-miniapp-release sync-miniapps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -30,6 +30,22 @@ run: install
 	$(BIN)/smart315 demo-data --if-empty
 	@echo "Smart315 on http://$(HOST):$(PORT)  (demo accounts: admin / admin-pass-315, mediator / mediator-pass-315)"
 	$(BIN)/smart315 serve --bind $(HOST):$(PORT)
+
+## make run-sim: make run with WeChat and Alipay pointed at the local simulators (`smart315 simulators`,
+## started here and stopped with the server). SMS stays with the console provider (codes in the server log);
+## SIM_FLAGS="--sms --llm" sends SMS and the assistant to their simulators too. Development mode only.
+SIM_ENV := instance/simulators.env
+SIM_FLAGS ?=
+run-sim: install
+	$(BIN)/smart315 db upgrade
+	$(BIN)/smart315 demo-data --if-empty
+	@rm -f $(SIM_ENV)
+	@$(BIN)/smart315 simulators --env-file $(SIM_ENV) $(SIM_FLAGS) & sims=$$!; \
+	  trap 'kill $$sims 2>/dev/null' EXIT INT TERM; \
+	  for i in $$(seq 100); do [ -s $(SIM_ENV) ] && break; kill -0 $$sims 2>/dev/null || exit 1; sleep 0.1; done; \
+	  set -a; . ./$(SIM_ENV); set +a; \
+	  echo "Smart315 on http://$(HOST):$(PORT) with the simulators (WeChat/Alipay sign-in: any code starting ok-)"; \
+	  $(BIN)/smart315 serve --bind $(HOST):$(PORT)
 
 ## make test: the whole suite (Python on SQLite by default; set TEST_DATABASE_URL / TEST_REDIS_URL for PostgreSQL / Redis)
 test: install browser test-js test-python

@@ -188,25 +188,24 @@ def jobs(as_json: bool) -> None:
 @click.option("--alipay-port", default=9102, type=int)
 @click.option("--llm-port", default=9103, type=int)
 @click.option("--sms-port", default=9104, type=int)
-def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms_port: int) -> None:
-    """Run local WeChat, Alipay, SMS and LLM simulators for demos."""
-    import time
-
+@click.option("--sms", "with_sms", is_flag=True, help="also export SMS_PROVIDER=aliyun and the SMS simulator's keys "
+              "(replaces your SMS provider, e.g. the console one that writes codes to the server log)")
+@click.option("--llm", "with_llm", is_flag=True, help="also export LLM_BASE_URL/LLM_API_KEY for the LLM simulator")
+@click.option("--env-file", type=click.Path(dir_okay=False), default=None,
+              help="also write the exports to this file (KEY=value lines; `make run-sim` sources it)")
+def simulators(host: str, wechat_port: int, alipay_port: int, llm_port: int, sms_port: int, with_sms: bool,
+               with_llm: bool, env_file: str | None) -> None:
+    """Run local WeChat, Alipay, SMS and LLM simulators for demos; print the exports for WeChat and Alipay."""
     from server.simulators.llm import create_llm_simulator
+    from server.simulators.runner import DEFAULT_GROUPS
     from server.simulators.runner import main as run_sims
 
     api_key = "sim-llm-key"
-    running = run_sims(host=host, ports={"wechat": wechat_port, "alipay": alipay_port, "sms": sms_port},
-                       extra={"llm": (create_llm_simulator(api_key=api_key), llm_port)}, block=False)
-    click.echo(f"  export LLM_BASE_URL={running['urls']['llm']}/v1")
-    click.echo(f"  export LLM_API_KEY={api_key}")
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        running["shutdown"]()
+    groups = DEFAULT_GROUPS + (("sms",) if with_sms else ()) + (("llm",) if with_llm else ())
+    extra_env = {"LLM_API_KEY": api_key}
+    run_sims(host=host, ports={"wechat": wechat_port, "alipay": alipay_port, "sms": sms_port},
+             extra={"llm": (create_llm_simulator(api_key=api_key), llm_port)}, groups=groups,
+             extra_env=extra_env, env_file=env_file, block=True)
 
 
 # ------------------------------------------------------------------ data

@@ -52,13 +52,20 @@ def _names(value: str) -> list[str]:
     return [n.strip().lower() for n in value.split(",") if n.strip()]
 
 
-def _json_obj(value: str | None, default: dict[str, str]) -> dict[str, str]:
+def _json_obj(value: str | None, default: dict[str, Any]) -> dict[str, Any]:
+    """A template setting: event -> template id, or -> {"id": ..., "fields": {...}} (kept as given;
+    server.core.notifications.templates.validate checks it when the settings are loaded)."""
     if not value:
         return dict(default)
-    parsed = json.loads(value)
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"template configuration is not valid JSON: {exc}") from None
     if not isinstance(parsed, dict):
         raise ValueError("template configuration must be a JSON object")
-    return {str(k): str(v) for k, v in parsed.items()}
+    # Numbers become ids; other shapes are kept for the validation to name.
+    return {str(k): (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v)
+            for k, v in parsed.items()}
 
 
 def normalize_database_url(url: str) -> str:
@@ -69,6 +76,11 @@ def normalize_database_url(url: str) -> str:
     if url.startswith("postgresql+psycopg2://"):
         return "postgresql+psycopg://" + url[len("postgresql+psycopg2://"):]
     return url
+
+
+# event -> template id, or -> {"id": "...", "fields": {"<keyword>": "<source>"}} (API.md "Template
+# fields are configuration"; server/core/notifications/templates.py).
+TemplateMap = dict[str, Any]
 
 
 class UnknownSetting(KeyError):
@@ -159,6 +171,11 @@ class Settings(Mapping):
     SMS_ENDPOINT: str = _f("https://dysmsapi.aliyuncs.com")
     SMS_REGION_ID: str = _f("cn-hangzhou")
     SMS_TIMEOUT_SECONDS: float = _f(5.0)
+    # Notifications by SMS when a consumer has no subscribe grant left (API.md "Mini-programs in the field"):
+    # complaint.responded/.mediating/.resolved/.unresolved, to a bound phone, through SMS_PROVIDER with the
+    # notice template SMS_NOTIFY_TEMPLATE_CODE (variables ${public_no} and ${event}).
+    SMS_FALLBACK: bool = _f(True)
+    SMS_NOTIFY_TEMPLATE_CODE: str = _f("SMS_000001")
     SMS_CODE_TTL_SECONDS: int = _f(300)
     SMS_RESEND_COOLDOWN_SECONDS: int = _f(60)
     LLM_BASE_URL: str | None = _f(None)
@@ -175,7 +192,8 @@ class Settings(Mapping):
     ASSIST_INDEX_CACHE_DIR: str = _f("")  # [INSTANCE_DIR/cache]
     # --- registries: the enabled login providers and notification channels (comma-separated; all by default)
     LOGIN_PROVIDERS: list[str] = _f(["wechat", "alipay", "sms", "password"])
-    NOTIFICATION_CHANNELS: list[str] = _f(["inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook"])
+    NOTIFICATION_CHANNELS: list[str] = _f(["inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook",
+                                           "sms"])
     # --- storage: evidence files in a local directory (UPLOAD_DIR) or an S3-compatible bucket
     UPLOAD_DIR: str = _f("")  # [INSTANCE_DIR/uploads]
     UPLOAD_MAX_BYTES: int = _f(10 * 1024 * 1024)
@@ -190,9 +208,9 @@ class Settings(Mapping):
     # --- notifications: webhooks, template ids, the outbox worker's tuning
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: bool = _f(False)
     WEBHOOK_TIMEOUT_SECONDS: float = _f(5.0)
-    WECHAT_SUBSCRIBE_TEMPLATES: dict[str, str] = _f(DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES)
-    WECHAT_OA_TEMPLATES: dict[str, str] = _f(DEFAULT_WECHAT_OA_TEMPLATES)
-    ALIPAY_SUBSCRIBE_TEMPLATES: dict[str, str] = _f(DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES)
+    WECHAT_SUBSCRIBE_TEMPLATES: TemplateMap = _f(DEFAULT_WECHAT_SUBSCRIBE_TEMPLATES)
+    WECHAT_OA_TEMPLATES: TemplateMap = _f(DEFAULT_WECHAT_OA_TEMPLATES)
+    ALIPAY_SUBSCRIBE_TEMPLATES: TemplateMap = _f(DEFAULT_ALIPAY_SUBSCRIBE_TEMPLATES)
     NOTIFY_LEASE_SECONDS: float = _f(60.0)
     NOTIFY_BATCH_SIZE: int = _f(50)
     NOTIFY_CONCURRENCY: int = _f(8)
@@ -337,7 +355,7 @@ def _parse(name: str, raw: str) -> Any:
         if name in _LOWER_NAMES:
             return _names(raw)
         return [o.strip() for o in raw.split(",") if o.strip()]
-    if kind == dict[str, str]:
+    if kind == dict[str, str] or kind == TemplateMap:
         return _json_obj(raw, {})
     return raw.strip().lower() if meta["lower"] else raw
 
@@ -367,6 +385,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     if values.get("DATABASE_REPLICA_URL"):
         values["DATABASE_REPLICA_URL"] = normalize_database_url(values["DATABASE_REPLICA_URL"])
     settings = Settings(**values)
+    # A template entry naming an unknown source or keyword type stops the process here, with the entry.
+    from server.core.notifications.templates import validate as validate_templates
+
+    validate_templates(settings)
     # Deadlines are computed wherever settings are loaded (web, worker, scheduler, CLI): every process
     # counts working days on the same calendar. A broken file stops the process here, not a deadline later.
     from server.core.timeutil import use_calendar_file

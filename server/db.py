@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,45 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20, pgboun
         # relies on is transaction-scoped already (advisory xact locks, SET LOCAL): see deploy/README.md.
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "prepare_threshold": None}
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, **kwargs)
+
+
+def sqlite_side_url(url: str, suffix: str) -> str | None:
+    """sqlite:///dir/name.sqlite3 -> sqlite:///dir/name-<suffix>.sqlite3; None for an in-memory database."""
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    p = Path(path)
+    return f"sqlite:///{p.with_name(p.stem + '-' + suffix + (p.suffix or '.sqlite3'))}"
+
+
+_state_engines: dict[str, Engine | None] = {}
+_state_lock = threading.Lock()
+STATE_ENGINES_KEPT = 8
+
+
+def shared_state_engine(database_url: str) -> Engine | None:
+    """This process's engine for values every process shares without Redis (server/core/shared_values.py):
+    the database itself on PostgreSQL (table shared_value, small pool); on SQLite a `*-shared.sqlite3` file
+    beside it, so a write there never waits for a request's own write transaction; None in memory."""
+    with _state_lock:
+        if database_url in _state_engines:
+            return _state_engines[database_url]
+        if database_url.startswith("sqlite"):
+            side = sqlite_side_url(database_url, "shared")
+            engine = make_engine(side) if side else None
+            if engine is not None:
+                from server.core.models import SharedValue
+
+                SharedValue.__table__.create(engine, checkfirst=True)
+        else:
+            # No server-side prepared statements: this engine may run behind PgBouncer in transaction mode too.
+            engine = make_engine(database_url, pool_size=2, max_overflow=2, pgbouncer=True)
+        _state_engines[database_url] = engine
+        while len(_state_engines) > STATE_ENGINES_KEPT:  # tests make many databases; a process has one
+            old = _state_engines.pop(next(iter(_state_engines)))
+            if old is not None:
+                old.dispose()
+        return engine
 
 
 class Database:

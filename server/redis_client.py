@@ -36,8 +36,11 @@ def shared_redis(url: str) -> redis.Redis:
 
 
 def hand_to_core() -> None:
-    """Give server/core this process's Redis clients (core never imports this module: server/core/ports.py).
+    """Give server/core this process's Redis clients and its engine for shared values (core never imports this
+    module: server/core/ports.py).
     Called by create_app (init_redis), the worker, the scheduler and the CLI; calling it again is harmless."""
     from server.core import ports
+    from server.db import shared_state_engine
 
     ports.set_redis_factory(shared_redis)
+    ports.set_state_engine_factory(shared_state_engine)

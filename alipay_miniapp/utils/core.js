@@ -289,6 +289,12 @@ function roleLabel(role) {
 }
 
 /** Timeline event -> what a page shows. */
+/** The photos among a list of attachments ({id, url, content_type or mime}), numbered for their tiles. */
+function evidencePhotos(list) {
+  return (list || []).filter(function (a) { return /^image\//.test(a.content_type || a.mime || '') })
+    .map(function (a, i) { return { id: a.id, url: a.url, index: i } })
+}
+
 function timelineItem(ev) {
   ev = ev || {}
   var role = ev.actor_role || ev.role || (ev.actor && ev.actor.role) || ev.actor || ''
@@ -299,7 +305,9 @@ function timelineItem(ev) {
     toText: statusLabel(ev.to || ev.to_status),
     note: ev.note || '',
     roleText: roleLabel(role),
-    time: formatDateTime(ev.created_at)
+    time: formatDateTime(ev.created_at),
+    // Evidence the event brought (a supplement's photos).
+    photos: evidencePhotos(ev.attachments)
   }
 }
 
@@ -459,6 +467,8 @@ function emptyForm() {
     amount_claimed: '',
     demands: [],
     public_consent: false,
+    // How the business may reach the consumer: 'message' (the thread only) or 'phone' (API.md issue 18.4).
+    contact_preference: 'message',
     attachments: []
   }
 }
@@ -546,6 +556,7 @@ function buildComplaintPayload(form) {
     description: String(form.description || '').trim(),
     demands: (form.demands || []).slice(),
     public_consent: !!form.public_consent,
+    contact_preference: form.contact_preference === 'phone' ? 'phone' : 'message',
     attachment_ids: (form.attachments || []).filter(function (a) { return a.id }).map(function (a) { return a.id })
   }
   if (form.business_id) body.business_id = form.business_id
@@ -917,6 +928,7 @@ module.exports = {
   actionLabel: actionLabel,
   roleLabel: roleLabel,
   timelineItem: timelineItem,
+  evidencePhotos: evidencePhotos,
   actionButtons: actionButtons,
   validateTransition: validateTransition,
   buildTransitionBody: buildTransitionBody,

@@ -545,6 +545,11 @@ function complaintNew(platform) {
         this.update({ public_consent: !!e.detail.value })
       },
 
+      /** The radio group 商家如何联系您: the message thread only, or the business may call. */
+      onContactChange: function (e) {
+        this.update({ contact_preference: e.detail.value === 'phone' ? 'phone' : 'message' })
+      },
+
       onChoosePhotos: function () {
         var self = this
         var room = MAX_PHOTOS - self.data.form.attachments.length
@@ -783,10 +788,7 @@ function materialsView(c) {
   }
 }
 
-function imagesOf(list) {
-  return (list || []).filter(function (a) { return /^image\//.test(a.mime || '') })
-    .map(function (a, i) { return { id: a.id, url: a.url, index: i } })
-}
+var imagesOf = core.evidencePhotos
 
 function complaintView(c) {
   var reply = c.business_reply || c.public_reply || null
@@ -803,7 +805,7 @@ function complaintView(c) {
     demandsText: (c.demands || []).map(function (d) { return DEMAND_LABELS[d] || d }).join('、'),
     created: core.formatDateTime(c.created_at),
     photos: imagesOf(c.attachments),
-    files: (c.attachments || []).filter(function (a) { return !/^image\//.test(a.mime || '') })
+    files: (c.attachments || []).filter(function (a) { return !/^image\//.test(a.content_type || a.mime || '') })
       .map(function (a) { return { id: a.id, url: a.url } }),
     reviewText: c.moderation === 'review' ? '内容正在安全审核，审核通过前商家和公众暂时看不到这条投诉' :
       c.moderation === 'rejected' ? '内容未通过安全审核，不向商家和公众展示' : '',
@@ -814,9 +816,6 @@ function complaintView(c) {
     joinedText: c.collective_id && c.collective_id !== c.id ? '您已加入一件集体投诉，商家和调解员将一并处理' : ''
   }
 }
-
-// A message's own text is required by the server; a photos-only message says so in its text.
-var PHOTO_ONLY_BODY = '[图片]'
 
 function messageView(m) {
   var role = m.author_role || m.role || (m.author && m.author.role) || (m.sender && m.sender.role) || ''
@@ -903,21 +902,43 @@ function complaintDetail(platform) {
         return this.load().then(function () { platform.stopPullDownRefresh() })
       },
 
+      /** An evidence photo's local file: fetched once with the Authorization header (a failure is retried). */
+      photoPath: function (url) {
+        var self = this
+        self.photoPaths = self.photoPaths || {}
+        if (!self.photoPaths[url]) {
+          self.photoPaths[url] = platform.api().downloadFile(url).catch(function (err) {
+            delete self.photoPaths[url]
+            throw err
+          })
+        }
+        return self.photoPaths[url]
+      },
+
       /** Evidence photos, full screen: fetched with the Authorization header, then shown. */
       previewPhotos: function (photos, index) {
         var self = this
         if (!photos.length || !platform.previewImages) return Promise.resolve()
-        var client = platform.api()
-        self.photoPaths = self.photoPaths || {}
-        return Promise.all(photos.map(function (p) {
-          if (self.photoPaths[p.url]) return self.photoPaths[p.url]
-          return client.downloadFile(p.url).then(function (path) {
-            self.photoPaths[p.url] = path
-            return path
-          })
-        })).then(function (paths) {
+        return Promise.all(photos.map(function (p) { return self.photoPath(p.url) })).then(function (paths) {
           platform.previewImages(paths, paths[index] || paths[0])
         }, platform.showError)
+      },
+
+      /** Thumbnails of the filing's, the supplements' and the messages' photos, each shown as it arrives;
+       * one that cannot be fetched keeps its tile's text (a tap says why). */
+      loadThumbs: function () {
+        var self = this
+        var jobs = []
+        ;(self.data.complaint.photos || []).forEach(function (p, i) { jobs.push(['complaint.photos[' + i + '].thumb', p]) })
+        ;(self.data.timeline || []).forEach(function (t, ti) {
+          (t.photos || []).forEach(function (p, pi) { jobs.push(['timeline[' + ti + '].photos[' + pi + '].thumb', p]) })
+        })
+        ;(self.data.messages || []).forEach(function (m, mi) {
+          (m.photos || []).forEach(function (p, pi) { jobs.push(['messages[' + mi + '].photos[' + pi + '].thumb', p]) })
+        })
+        return Promise.all(jobs.filter(function (j) { return !j[1].thumb }).map(function (j) {
+          return self.photoPath(j[1].url).then(function (path) { self.setData({ [j[0]]: path }) }, function () {})
+        }))
       },
 
       onPreviewPhoto: function (e) {
@@ -929,6 +950,13 @@ function complaintDetail(platform) {
         var d = platform.dataset(e)
         var m = this.data.messages[Number(d.msg) || 0]
         return this.previewPhotos((m && m.photos) || [], Number(d.index) || 0)
+      },
+
+      /** A photo given with a timeline event (data-event: the event's position, data-index: the photo's). */
+      onPreviewEventPhoto: function (e) {
+        var d = platform.dataset(e)
+        var t = this.data.timeline[Number(d.event) || 0]
+        return this.previewPhotos((t && t.photos) || [], Number(d.index) || 0)
       },
 
       load: function () {
@@ -952,7 +980,7 @@ function complaintDetail(platform) {
         }, function (rs) {
           self.show(rs[0])
           return { messages: itemsOf(rs[1]).map(messageView) }
-        })
+        }).then(function () { self.thumbs = self.loadThumbs() })
       },
 
       show: function (c) {
@@ -1159,6 +1187,7 @@ function complaintDetail(platform) {
         return platform.api().post('/complaints/' + self.data.id + '/transitions', body).then(function (c) {
           self.setData({ acting: false })
           self.show(c)
+          self.thumbs = self.loadThumbs()
           platform.toast('操作成功', 'success')
         }, function (err) {
           self.setData({ acting: false })
@@ -1183,13 +1212,15 @@ function complaintDetail(platform) {
           platform.toast('请输入留言内容')
           return Promise.resolve()
         }
-        var payload = { body: body || PHOTO_ONLY_BODY }
+        // With photos the text may be empty.
+        var payload = { body: body }
         if (ids.length) payload.attachment_ids = ids
         self.setData({ sending: true })
         return platform.api().post('/complaints/' + self.data.id + '/messages', payload).then(function (m) {
           var user = platform.api().currentUser() || {}
           var view = messageView(Object.assign({ role: user.kind }, m || payload))
           self.setData({ sending: false, messageBody: '', messagePhotos: [], messages: self.data.messages.concat([view]) })
+          self.thumbs = self.loadThumbs()
         }, function (err) {
           self.setData({ sending: false })
           platform.showError(err)
@@ -1272,10 +1303,11 @@ function businessDetail(platform) {
 // the number of members of a collective case, and joining it.
 
 // An open case can be joined unless the server says otherwise (`joinable: false`); joining needs
-// the case's `id` (POST /complaints/{id}/join).
+// the case's `id` (POST /complaints/{id}/join). `members`: how many joined a collective case, the
+// lead included (null for a case nobody joined).
 function publicCaseView(c, i) {
   var reply = c.business_reply || c.public_reply || null
-  var members = c.collective && c.collective.members
+  var members = c.members
   return {
     index: i,
     id: c.id || null,
@@ -1287,7 +1319,7 @@ function publicCaseView(c, i) {
     amountText: c.amount_claimed ? core.formatYuan(c.amount_claimed) : '',
     replyText: reply && reply.text ? reply.text : '',
     replyTime: reply && reply.replied_at ? core.formatDateTime(reply.replied_at) : '',
-    membersText: members ? '集体投诉 · ' + core.formatCount(members) + '位消费者参与' : '',
+    membersText: members ? '集体投诉 · 已有' + core.formatCount(members) + '人加入' : '',
     joinable: !!c.id && c.joinable !== false && CLOSED_STATUSES.indexOf(c.status) < 0 && c.status !== 'withdrawn'
   }
 }

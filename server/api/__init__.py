@@ -27,6 +27,8 @@ MODULES = [
     "server.api.publication",
     "server.api.accounts_admin",
     "server.api.casefile",
+    "server.api.contact",
+    "server.api.collective",
 ]
 
 

@@ -29,10 +29,10 @@ from server.core.assist import llm
 from server.core.assist.classify import classify
 from server.core.assist.consult import consult, consult_stream
 from server.core.assist.drafting import MAX_PLAN_CHARS, case_summary, reply_draft
-from server.core.complaints.states import OPEN_STATES
+from server.core.collective import filing_hints
 from server.core.complaints.visibility import get_visible_complaint, parties
 from server.core.errors import Forbidden
-from server.core.models import Business, Complaint
+from server.core.models import Business
 from server.core.timeutil import local_today
 
 bp = Blueprint("assist", __name__)
@@ -200,6 +200,8 @@ class ClassifyOut(BaseModel):
     confidence: float
     business_candidates: list[Candidate]
     duplicate_of: list[dict[str, Any]] = []
+    collective_suggestion: dict[str, Any] | None = Field(
+        None, description="可加入的集体投诉（针对同一商家、尚未结束）{id, title, members}；加入用 POST /complaints/{id}/join")
 
 
 _names_lock = threading.Lock()
@@ -284,22 +286,13 @@ def _chain(first: str, rest):
 
 
 @bp.post("/assist/classify")
-@operation(summary="根据投诉描述推荐行业、类别和平台上的商家；提示可能的重复投诉", body=ClassifyIn,
+@operation(summary="根据投诉描述推荐行业、类别和平台上的商家；提示可能的重复投诉和可加入的集体投诉", body=ClassifyIn,
            response=ClassifyOut, auth="optional", tags=("assist",), errors=(429,))
 def classify_view(body: ClassifyIn, actor):
     check_assist_limit(actor, "classify")
     result = classify(body.text, business_names())
-    result["duplicate_of"] = []
-    if actor is not None and actor.user_id is not None and result["business_candidates"]:
-        ids = [c["id"] for c in result["business_candidates"]]
-        rows = db_session().execute(
-            select(Complaint.id, Complaint.public_no, Complaint.business_id, Complaint.status)
-            .where(Complaint.consumer_id == actor.user_id, Complaint.business_id.in_(ids),
-                   Complaint.status.in_(OPEN_STATES))).all()
-        result["duplicate_of"] = [{"id": r[0], "public_no": r[1], "business_id": r[2], "status": r[3],
-                                   "message": f"您已有一件针对该商家的投诉正在处理中（{r[1]}），请勿重复投诉"}
-                                  for r in rows]
-    return result
+    # Your own open complaint against a candidate (duplicate_of), or an open collective case to join.
+    return result | filing_hints(db_session(), actor, [c["id"] for c in result["business_candidates"]])
 
 
 # --- help for the other parties (issue 20 item 5) ----------------------------------------------

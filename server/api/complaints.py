@@ -14,21 +14,20 @@ from server.api.schemas import (
     ComplaintList,
     ComplaintOut,
     ComplaintQuery,
-    MessageIn,
-    MessageList,
-    MessageOut,
     ModerationDecisionIn,
     PageQuery,
     TransitionIn,
 )
-from server.api.serializers import attachments_of, complaint_json, flags_json, sees_flags
+from server.api.schemas_messages import MessageIn, MessageList, MessageOut
+from server.api.serializers import attachments_of, complaint_json, flags_json, message_json, sees_flags
+from server.core import collective
 from server.core.complaints import abuse, actions
 from server.core.complaints.states import OPEN_STATES
 from server.core.complaints.visibility import get_visible_complaint, visibility_clause
-from server.core.errors import Forbidden
+from server.core.errors import DuplicateComplaint, Forbidden
 from server.core.models import Complaint, Message, utcnow
 from server.core.money import parse_yuan
-from server.core.timeutil import to_iso
+from server.core.uploads import message_attachments
 
 bp = Blueprint("complaints", __name__)
 
@@ -48,7 +47,11 @@ def create(body: ComplaintIn, actor):
     def do():
         # The duplicate check first, so a refused repeat uses none of the consumer's quota; a replayed
         # Idempotency-Key never reaches here and counts nothing either.
-        screening = abuse.screen(s, settings(), actor.user_id, data, now)
+        try:
+            screening = abuse.screen(s, settings(), actor.user_id, data, now)
+        except DuplicateComplaint as exc:  # the warning offers an open collective case to join instead
+            exc.extra["collective_suggestion"] = collective.suggestion(s, [b for b in [body.business_id] if b], actor)
+            raise
         check_complaint_limit(actor.user_id)
         filed = actions.do_create_complaint(s, settings(), actor, data, now, screening=screening)
         return complaint_json(s, actor, filed.complaint, with_timeline=True, attachments=filed.attachments,
@@ -87,6 +90,8 @@ def list_(query: ComplaintQuery, actor):
         if not sees_flags(actor):
             raise Forbidden("只有调解员和管理员可以按风险提示筛选投诉")
         stmt = stmt.where(abuse.flag_clause(query.flag))
+    if query.collective:
+        stmt = stmt.where(or_(Complaint.id == query.collective, Complaint.collective_id == query.collective))
     if query.q:
         like = query.q
         stmt = stmt.where(or_(Complaint.title.contains(like, autoescape=True),
@@ -94,9 +99,15 @@ def list_(query: ComplaintQuery, actor):
                               Complaint.business_name.contains(like, autoescape=True)))
     stmt = stmt.order_by(Complaint.created_at.desc(), Complaint.id.desc())
     flags: dict[int, list] = {}
-    prefetch = (lambda rows: flags.update(flags_json(s, [c.id for c in rows]))) if sees_flags(actor) else None
-    return paginate(s, stmt, query.page, query.per_page, lambda c: complaint_json(s, actor, c, flags=flags),
-                    prefetch=prefetch)
+    leads: dict[int, dict] = {}  # the collective leads of the page (the business console's 集体投诉 badge)
+
+    def prefetch(rows):
+        leads.update(collective.collectives(s, rows))
+        if sees_flags(actor):
+            flags.update(flags_json(s, [c.id for c in rows]))
+
+    return paginate(s, stmt, query.page, query.per_page,
+                    lambda c: complaint_json(s, actor, c, flags=flags, collectives=leads), prefetch=prefetch)
 
 
 @bp.get("/complaints/<int:complaint_id>")
@@ -123,21 +134,22 @@ def transition(complaint_id: int, body: TransitionIn, actor):
                                       amount_recovered_fen=amount, rating=body.rating,
                                       region_code=body.region_code, reason=body.reason,
                                       attachment_ids=body.attachment_ids)
+        members = None
+        if body.apply_to_members:  # a collective's lead: the same step for each open member, each on its own
+            members = collective.do_transition_members(s, settings(), actor, c, body.action, body.note, utcnow())
         # A transition does not touch attachments: read them in this transaction rather than opening another.
         attachments = attachments_of(s, c.id)
         s.flush()
-        return complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline), 200
+        out = complaint_json(s, actor, c, with_timeline=True, attachments=attachments, timeline=moved.timeline)
+        if members is not None:
+            out.update(members_applied=members.applied, members_skipped=members.skipped)
+        return out, 200
 
     return run_idempotent(actor, f"POST /complaints/{complaint_id}/transitions", do)
 
 
-def _message_json(actor, m: Message) -> dict:
-    return {"id": m.id, "author_role": m.author_role, "mine": m.author_id is not None and m.author_id == actor.user_id,
-            "body": m.body, "created_at": to_iso(m.created_at)}
-
-
 @bp.post("/complaints/<int:complaint_id>/messages")
-@operation(summary="在投诉下给对方留言", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
+@operation(summary="在投诉下给对方留言，可附证据（attachment_ids，最多 9 个，投诉双方均可查看）", body=MessageIn, response=MessageOut, status=201, tags=("complaints",),
            errors=(404, 409, 422, 429), idempotent=True, api_key=True)
 def post_message(complaint_id: int, body: MessageIn, actor):
     s = db_session()
@@ -145,8 +157,8 @@ def post_message(complaint_id: int, body: MessageIn, actor):
 
     def do():
         check_message_limit(actor)
-        m = actions.do_post_message(s, settings(), actor, c, body.body)
-        return _message_json(actor, m), 201
+        m = actions.do_post_message(s, settings(), actor, c, body.body, attachment_ids=body.attachment_ids)
+        return message_json(actor, c, m, message_attachments(s, [m.id]).get(m.id, [])), 201
 
     return run_idempotent(actor, f"POST /complaints/{complaint_id}/messages", do)
 
@@ -157,7 +169,9 @@ def list_messages(complaint_id: int, query: PageQuery, actor):
     s = db_session()
     c = get_visible_complaint(s, actor, complaint_id)
     stmt = select(Message).where(Message.complaint_id == c.id).order_by(Message.created_at, Message.id)
-    return paginate(s, stmt, query.page, query.per_page, lambda m: _message_json(actor, m))
+    uploads: dict[int, list] = {}
+    return paginate(s, stmt, query.page, query.per_page, lambda m: message_json(actor, c, m, uploads.get(m.id, [])),
+                    prefetch=lambda rows: uploads.update(message_attachments(s, [m.id for m in rows])))
 
 
 

@@ -125,31 +125,6 @@ def _me_json(user) -> dict:
     return out
 
 
-# The QR's content URL is only needed while the ticket lives (10 minutes): a cache, in Redis when
-# configured (shared by all processes), else in this process.
-def _cache_qr_url(scene: str, url: str, ttl: int) -> None:
-    r = _redis()
-    if r is not None:
-        try:
-            r.setex(f"smart315:wxbind:{scene}", max(1, ttl), url)
-            return
-        except Exception:  # noqa: BLE001 - Redis down: keep it in this process
-            pass
-    current_app.extensions.setdefault("smart315.wxbind_urls", {})[scene] = url
-
-
-def _cached_qr_url(scene: str) -> str | None:
-    r = _redis()
-    if r is not None:
-        try:
-            value = r.get(f"smart315:wxbind:{scene}")
-            if value is not None:
-                return value.decode() if isinstance(value, bytes) else str(value)
-        except Exception:  # noqa: BLE001
-            pass
-    return current_app.extensions.get("smart315.wxbind_urls", {}).get(scene)
-
-
 # ------------------------------------------------------------------ sign-in
 
 @bp.post("/auth/wechat")
@@ -272,8 +247,7 @@ def create_wechat_binding(business_id: int, actor):
     result = oa.create_qr_ticket(binding.scene, signin.BINDING_TTL_SECONDS)
     binding.ticket = result["ticket"]
     binding.expires_at = min(binding.expires_at, utcnow() + timedelta(seconds=result["expire_seconds"]))
-    if result.get("url"):
-        _cache_qr_url(binding.scene, result["url"], result["expire_seconds"])
+    binding.qr_url = result.get("url")
     s.commit()
     return {
         "ticket": binding.ticket,
@@ -297,7 +271,7 @@ def wechat_binding_qr(business_id: int, query: QrQuery, actor):
     business = biz.get_business(s, business_id)
     biz.require_staff(actor, business)
     binding = signin.get_own_binding(s, user, business, query.scene)
-    url = _cached_qr_url(binding.scene)
+    url = binding.qr_url
     if binding.used_at is not None or binding.expires_at <= utcnow() or not url:
         raise NotFound("二维码已过期或已使用，请重新生成")
     buf = io.BytesIO()

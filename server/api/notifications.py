@@ -161,11 +161,16 @@ def mark_read(notification_id: int, actor):
 # ------------------------------------------------------------------ grants and client config
 
 @bp.post("/me/subscriptions")
-@operation(summary="上报订阅消息授权结果（每次接受记一次可发送额度）", body=SubscriptionsIn, status=204,
+@operation(summary="上报订阅消息授权结果：仅为提示。配置了微信消息推送（WECHAT_MINI_PUSH_TOKEN）时，微信渠道的"
+                   "授权额度只按消息推送事件（subscribe_msg_popup_event 等）增减，本接口不再计数，同一次点击不会重复计算；"
+                   "未配置消息推送时及支付宝渠道，每次接受记一次可发送额度", body=SubscriptionsIn, status=204,
            tags=("notifications",))
 def report_subscriptions(body: SubscriptionsIn, actor):
     uid = _user_id(actor)
-    accepted = subscriptions.check_grants(settings(), body.channel, body.template_ids, body.accepted)
+    cfg = settings()
+    accepted = subscriptions.check_grants(cfg, body.channel, body.template_ids, body.accepted)
+    if subscriptions.hint_only(cfg, body.channel):
+        return "", 204  # the push event of the same tap adds the grant (push_grants.py)
     s = db_session()
     subscriptions.do_add_grants(s, uid, body.channel, accepted, utcnow())
     s.commit()
@@ -176,8 +181,10 @@ def report_subscriptions(body: SubscriptionsIn, actor):
 @operation(summary="小程序配置：可申请订阅的消息模板", response=ClientConfigOut, auth="none", tags=("notifications",))
 def client_config():
     cfg = settings()
-    return {"wechat": {"subscribe_templates": dict(cfg["WECHAT_SUBSCRIBE_TEMPLATES"])},
-            "alipay": {"subscribe_templates": dict(cfg["ALIPAY_SUBSCRIBE_TEMPLATES"])}}
+    from server.core.notifications.templates import ids
+
+    return {"wechat": {"subscribe_templates": ids(cfg, "WECHAT_SUBSCRIBE_TEMPLATES")},
+            "alipay": {"subscribe_templates": ids(cfg, "ALIPAY_SUBSCRIBE_TEMPLATES")}}
 
 
 # ------------------------------------------------------------------ webhooks

@@ -103,6 +103,9 @@ class PublicComplaintQuery(PageQuery):
 
 
 class PublicComplaint(BaseModel):
+    id: int = Field(description="投诉 id：加入集体投诉时用（POST /complaints/{id}/join）")
+    members: int | None = Field(None, description="集体投诉的参与人数（含发起投诉本身）；无人加入时为 null")
+    joinable: bool = Field(False, description="尚未结束，可以加入")
     public_no: str | None
     business_id: int | None
     business_name: str

@@ -2,15 +2,50 @@
 from __future__ import annotations
 
 from flask import Blueprint
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from server.api.context import db_session
 from server.api.operation import operation
-from server.api.schemas import RefList, RegionQuery, RuleSetList, Vocabulary
+from server.api.schemas import RefList, RegionQuery
 from server.core.models import Category, Industry, Region
 from server.core.vocabulary import vocabulary as labels
 
 bp = Blueprint("reference", __name__)
+
+
+class RuleSetMediation(BaseModel):
+    days: int
+    working_days: bool
+    text: str
+
+
+class RuleSetOut(BaseModel):
+    code: str
+    name: str
+    effective_from: str = Field(description="适用于此日（上海时间）及以后受理的投诉")
+    accept_working_days: int
+    mediation: RuleSetMediation
+    summary: str
+
+
+class RuleSetList(BaseModel):
+    items: list[RuleSetOut]
+
+
+class Vocabulary(BaseModel):
+    """Code → Chinese label, per kind (server/core/vocabulary.py)."""
+    statuses: dict[str, str]
+    actions: dict[str, str]
+    roles: dict[str, str]
+    events: dict[str, str]
+    demands: dict[str, str]
+    appeal_reasons: dict[str, str]
+    appeal_states: dict[str, str]
+    components: dict[str, str]
+    grades: dict[str, str]
+    webhook_events: dict[str, str]
+    fields: dict[str, str]
 
 
 @bp.get("/industries")

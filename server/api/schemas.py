@@ -6,8 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from server.api.contact_schemas import BusinessDetailsIn, BusinessDetailsOut
 from server.core.assist.taxonomy import CATEGORY_CODES, INDUSTRY_CODES
 from server.core.money import parse_yuan
+from server.core.privacy import normalize_phone
 
 DEMANDS = ("refund", "return", "exchange", "repair", "compensation", "apology", "other")
 STATUSES = ("submitted", "accepted", "forwarded", "responded", "mediating", "resolved", "unresolved",
@@ -39,8 +41,6 @@ def _county(v: str) -> str:
 
 
 def _phone(v: str) -> str:
-    from server.core.privacy import normalize_phone
-
     try:
         return normalize_phone(v)
     except ValueError as exc:
@@ -119,40 +119,6 @@ class RefItem(BaseModel):
 
 class RefList(BaseModel):
     items: list[RefItem]
-
-
-class RuleSetMediation(BaseModel):
-    days: int
-    working_days: bool
-    text: str
-
-
-class RuleSetOut(BaseModel):
-    code: str
-    name: str
-    effective_from: str = Field(description="适用于此日（上海时间）及以后受理的投诉")
-    accept_working_days: int
-    mediation: RuleSetMediation
-    summary: str
-
-
-class RuleSetList(BaseModel):
-    items: list[RuleSetOut]
-
-
-class Vocabulary(BaseModel):
-    """Code → Chinese label, per kind (server/core/vocabulary.py)."""
-    statuses: dict[str, str]
-    actions: dict[str, str]
-    roles: dict[str, str]
-    events: dict[str, str]
-    demands: dict[str, str]
-    appeal_reasons: dict[str, str]
-    appeal_states: dict[str, str]
-    components: dict[str, str]
-    grades: dict[str, str]
-    webhook_events: dict[str, str]
-    fields: dict[str, str]
 
 
 # ------------------------------------------------------------------ businesses
@@ -289,7 +255,7 @@ class ApiKeyOut(BaseModel):
 
 # ------------------------------------------------------------------ complaints
 
-class ComplaintIn(Strict):
+class ComplaintIn(Strict, BusinessDetailsIn):
     business_id: int | None = Field(None, ge=1)
     business_name: str | None = Field(None, min_length=2, max_length=128)
     industry_code: str
@@ -338,6 +304,8 @@ class TransitionIn(Strict):
     reason: Literal["testing", "materials", "agreed_extension"] | None = Field(
         None, description="pause：暂停原因，testing 检测鉴定、materials 补正材料、agreed_extension 双方同意延期")
     attachment_ids: list[str] | None = Field(None, max_length=20, description="supplement：补正的证据材料（先上传）")
+    apply_to_members: bool = Field(False, description="集体投诉的发起投诉：同一操作一并用于每件未结束的成员投诉"
+                                                      "（accept/respond/propose/pause/resume/request_materials）")
 
     @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
@@ -362,6 +330,17 @@ class ComplaintQuery(PageQuery):
         None, description="消费者同意公开、公开审核为该状态的投诉（调解员的待审核公开：publication=pending）")
     flag: Literal["claimant"] | None = Field(
         None, description="有该风险提示的投诉（调解员、管理员）：claimant 疑似职业索赔")
+    collective: int | None = Field(None, ge=1, description="集体投诉：该发起投诉及其成员投诉（仅列出本人可见的）")
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    mime: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
 
 
 class EventOut(BaseModel):
@@ -373,15 +352,7 @@ class EventOut(BaseModel):
     note: str | None
     data: dict[str, Any]
     created_at: str
-
-
-class AttachmentOut(BaseModel):
-    id: str
-    mime: str
-    size: int
-    sha256: str
-    url: str
-    moderation: str = Field("pass", description="图片安全审核：pass、pending（微信异步审核中）、review（待调解员审核）")
+    attachments: list[AttachmentOut] | None = Field(None, description="补正材料（supplement）时提交的证据")
 
 
 class PublicationOut(BaseModel):
@@ -389,7 +360,12 @@ class PublicationOut(BaseModel):
     decided_at: str | None
 
 
-class ComplaintOut(BaseModel):
+class CollectiveOut(BaseModel):
+    members: int = Field(description="参与人数，含发起投诉本身；已撤回或不予受理的成员不计")
+    amount_claimed_total: str | None = Field(None, description="参与者涉及金额合计（元）")
+
+
+class ComplaintOut(BusinessDetailsOut):
     id: int
     public_no: str
     status: str
@@ -428,6 +404,10 @@ class ComplaintOut(BaseModel):
     moderation: Literal["pass", "review", "rejected"] = Field(
         "pass", description="内容安全审核：review 时投诉暂不向商家和公众展示，待调解员审核（POST /complaints/{id}/moderation）；"
                             "rejected 为审核未通过，不向商家和公众展示")
+    collective_id: int | None = Field(None, description="集体投诉的成员：所加入的发起投诉的 id（POST /complaints/{id}/join）")
+    collective: CollectiveOut | None = Field(None, description="集体投诉的发起投诉（有人加入后）：members 含发起人本人")
+    members_applied: list[int] | None = Field(None, description="apply_to_members：一并推进的成员投诉 id")
+    members_skipped: list[dict[str, Any]] | None = Field(None, description="apply_to_members：不能推进的成员投诉及原因")
     flags: list[dict[str, Any]] | None = Field(
         None, description="调解员和管理员可见的风险提示，如 kind=claimant（疑似职业索赔：同一账号对多家商家提交"
                           "几乎相同的投诉）；仅供人工判断，从不自动驳回。消费者和商家看不到此字段")
@@ -435,25 +415,6 @@ class ComplaintOut(BaseModel):
 
 class ComplaintList(BaseModel):
     items: list[ComplaintOut]
-    page: int
-    per_page: int
-    total: int
-
-
-class MessageIn(Strict):
-    body: str = Field(min_length=1, max_length=2000)
-
-
-class MessageOut(BaseModel):
-    id: int
-    author_role: str
-    mine: bool
-    body: str
-    created_at: str
-
-
-class MessageList(BaseModel):
-    items: list[MessageOut]
     page: int
     per_page: int
     total: int

@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from server.core.actor import Actor
 from server.core.assist.taxonomy import INDUSTRY_NAMES
+from server.core.collective import JOIN_ACTION, summary
 from server.core.complaints.actions import allowed_actions
-from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Upload
+from server.core.models import Business, BusinessIndex, Complaint, ComplaintEvent, Message, Upload
 from server.core.money import format_yuan
 from server.core.public_reads import profile_figures
 from server.core.reference import region_full_name
@@ -31,9 +32,12 @@ def _settings() -> dict[str, Any] | None:
 def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: bool = False,
                    attachments: list[Upload] | None = None,
                    timeline: list[ComplaintEvent] | None = None,
-                   flags: dict[int, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+                   flags: dict[int, list[dict[str, Any]]] | None = None,
+                   collectives: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """attachments / timeline: when the caller already holds them (ordered by created_at / seq), else read.
-    flags: the flags of a page of complaints by id (a list reads them in one query), else read for staff."""
+    flags: the flags of a page of complaints by id (a list reads them in one query), else read for staff.
+    collectives: the `collective` of a page's leads by id (server/core/collective.py, one query); without it
+    the detail reads it only when its timeline has a join (nearly none has)."""
     out: dict[str, Any] = {
         "id": c.id, "public_no": c.public_no, "status": c.status, "business_id": c.business_id,
         "business_name": c.business_name, "industry_code": c.industry_code, "region_code": c.region_code,
@@ -50,19 +54,30 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
         "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},
+        "business_address": c.business_address, "business_phone": c.business_phone,
+        "business_credit_code": c.business_credit_code, "contact_preference": c.contact_preference or "message",
     }
     if with_timeline:
+        from server.core.complaints.business_details import contact_view
+
+        contact = contact_view(session, _settings() or {}, actor, c)
+        if contact is not None:
+            out["consumer_contact"] = contact
         if attachments is None:
             attachments = attachments_of(session, c.id)
         from server.core.uploads import upload_visible_in
 
-        out["attachments"] = [upload_json(u) | {"url": f"/api/v1/uploads/{u.id}"} for u in attachments
-                              if upload_visible_in(actor, c, u)]
+        out["attachments"] = [attachment_json(u) for u in attachments if upload_visible_in(actor, c, u)]
         if timeline is None:
             timeline = list(session.execute(select(ComplaintEvent).where(ComplaintEvent.complaint_id == c.id)
                                             .order_by(ComplaintEvent.seq)).scalars())
-        out["timeline"] = [event_json(e) for e in timeline]
+        shown = {a["id"]: a for a in out["attachments"]}
+        out["timeline"] = [event_json(e) | _event_attachments(e, shown) for e in timeline]
         out["appeals"] = appeals_json(session, actor, c, timeline)
+        if collectives is None and any(e.action == JOIN_ACTION for e in timeline):
+            collectives = summary(session, [c.id])
+    out["collective_id"] = c.collective_id
+    out["collective"] = (collectives or {}).get(c.id) if c.collective_id is None else None
     if sees_flags(actor):
         out["flags"] = flags.get(c.id, []) if flags is not None else flags_json(session, [c.id]).get(c.id, [])
     return out
@@ -93,14 +108,41 @@ def appeals_json(session: Session, actor: Actor, c: Complaint, timeline: list[Co
     return [appeals.appeal_view(actor, c, a, uploads.get(a.id, [])) for a in rows]
 
 
+def _event_attachments(ev: ComplaintEvent, shown: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The evidence an event brought (a supplement's attachment_ids), as far as the reader sees it."""
+    ids = (ev.data or {}).get("attachment_ids")
+    return {"attachments": [shown[i] for i in ids if i in shown]} if ids else {}
+
+
 def attachments_of(session: Session, complaint_id: int) -> list[Upload]:
-    """The complaint's attachments, ordered by created_at (what its detail shows)."""
-    return list(session.execute(select(Upload).where(Upload.complaint_id == complaint_id)
+    """The complaint's attachments, ordered by created_at (what its detail shows): given at filing or with a
+    supplement; the evidence sent with messages is shown with its message."""
+    from sqlalchemy import exists
+
+    from server.core.models import MessageAttachment
+
+    return list(session.execute(select(Upload).where(Upload.complaint_id == complaint_id,
+                                                     ~exists().where(MessageAttachment.upload_id == Upload.id))
                                 .order_by(Upload.created_at)).scalars())
 
 
 def upload_json(u: Upload) -> dict[str, Any]:
     return {"id": u.id, "sha256": u.sha256, "mime": u.mime, "size": u.size, "moderation": u.moderation or "pass"}
+
+
+def attachment_json(u: Upload) -> dict[str, Any]:
+    return upload_json(u) | {"content_type": u.mime, "url": f"/api/v1/uploads/{u.id}"}
+
+
+def message_json(actor: Actor, c: Complaint, m: Message, uploads: list[Upload]) -> dict[str, Any]:
+    """A message of the thread with the evidence sent with it that the reader may see (a risky image only
+    for its owner and the mediators)."""
+    from server.core.uploads import upload_visible_in
+
+    return {"id": m.id, "author_role": m.author_role, "mine": m.author_id is not None and m.author_id == actor.user_id,
+            "body": m.body, "created_at": to_iso(m.created_at),
+            "attachments": [{"id": u.id, "url": f"/api/v1/uploads/{u.id}", "content_type": u.mime, "mime": u.mime}
+                            for u in uploads if upload_visible_in(actor, c, u)]}
 
 
 def index_json(idx: BusinessIndex | None) -> dict[str, Any] | None:

@@ -63,7 +63,10 @@ def push_echo(query: PushQuery):
 
 @bp.post("/wechat/mini/events")
 @operation(summary="微信小程序消息推送（微信服务器调用；明文或安全模式，XML 或 JSON）：处理 wxa_media_check "
-                   "（media_check_async 的图片审核结果）", auth="none", tags=("wechat",), errors=(400, 403),
+                   "（media_check_async 的图片审核结果）与订阅消息事件：subscribe_msg_popup_event（接受即增加一次授权）、"
+                   "subscribe_msg_change_event（拒绝即清除授权）、subscribe_msg_sent_event（发送结果：本平台发送的消息"
+                   "确认已用的授权，未知消息用去一次，失败如 43101 则不再有授权）", auth="none", tags=("wechat",),
+           errors=(400, 403),
            content_type="text/plain")
 def push_event():
     query = parse_query(PushQuery)

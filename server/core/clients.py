@@ -7,7 +7,8 @@ settings give a new one:
 
 - WeChat mini-program / official account (wechatpy): the settings each class lists in SETTINGS, plus
   REDIS_URL when a Redis client is handed in (its access token then lives in Redis, shared by every
-  process) or "no Redis" (an in-process token) -- a caller that lost its Redis gets its own client.
+  process) or else the database URL (the token then lives in its shared_value table, shared just the
+  same: server/core/shared_values.py) -- a caller that lost its Redis gets its own client.
 - Alipay (python-alipay-sdk): its settings plus each key file's modification time and size (a stat,
   not a read): the key files are read once per client, and a rotated key file is picked up without
   a restart.
@@ -74,8 +75,18 @@ def reset() -> None:
         builds.clear()
 
 
-def _redis_key(settings: Mapping[str, Any], redis: Any) -> str | None:
-    return str(settings.get("REDIS_URL")) if redis is not None else None
+def _redis_key(settings: Mapping[str, Any], redis: Any) -> str:
+    """Where the client keeps its access token: this Redis, or (without) the database's shared values."""
+    return str(settings.get("REDIS_URL")) if redis is not None else "db:" + str(settings.get("DATABASE_URL"))
+
+
+def _state_engine(settings: Mapping[str, Any], redis: Any) -> Any:
+    """Without Redis, the engine the process handed in for shared values (server/core/ports.py), or None."""
+    if redis is not None:
+        return None
+    from server.core.ports import state_engine_for
+
+    return state_engine_for(settings.get("DATABASE_URL"))
 
 
 def wechat_mini(settings: Mapping[str, Any], redis: Any = None) -> WeChatMini:
@@ -83,7 +94,7 @@ def wechat_mini(settings: Mapping[str, Any], redis: Any = None) -> WeChatMini:
     from server.core.identity.providers.wechat import WeChatMini
 
     key = _values(settings, WeChatMini.SETTINGS) + (_redis_key(settings, redis),)
-    return get("wechat_mini", key, lambda: WeChatMini(dict(settings), redis))
+    return get("wechat_mini", key, lambda: WeChatMini(dict(settings), redis, _state_engine(settings, redis)))
 
 
 def wechat_oa(settings: Mapping[str, Any], redis: Any = None) -> WeChatOA:
@@ -91,7 +102,7 @@ def wechat_oa(settings: Mapping[str, Any], redis: Any = None) -> WeChatOA:
     from server.core.identity.providers.wechat import WeChatOA
 
     key = _values(settings, WeChatOA.SETTINGS) + (_redis_key(settings, redis),)
-    return get("wechat_oa", key, lambda: WeChatOA(dict(settings), redis))
+    return get("wechat_oa", key, lambda: WeChatOA(dict(settings), redis, _state_engine(settings, redis)))
 
 
 def alipay_mini(settings: Mapping[str, Any]) -> AlipayMini:

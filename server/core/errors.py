@@ -159,6 +159,11 @@ class DuplicateComplaint(Conflict):
     title = "您已提交过相同的投诉"
 
 
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    title = "投诉已关联平台商家"
+
+
 class IdempotencyConflict(Conflict):
     code = "idempotency_conflict"
     title = "同一幂等键已用于不同的请求"

@@ -4,6 +4,10 @@ Core never imports `server.redis_client` (or anything else outside `server/core`
 it -- create_app (server/app.py), the worker and the scheduler (server/tasks/), the CLI -- hands in a
 Redis client factory with `set_redis_factory` (server.redis_client.hand_to_core does it). Core asks
 `redis_for(url)` and copes with None (no Redis configured, or none handed in) as it copes with Redis down.
+
+Likewise `set_state_engine_factory` hands in the engine for values every process shares when there is no
+Redis (server/core/shared_values.py); `state_engine_for(database_url)` answers None when none was handed in
+or the database is one process's anyway (SQLite in memory).
 """
 from __future__ import annotations
 
@@ -38,3 +42,19 @@ def redis_for(url: str | None) -> Any | None:
                         "continuing without Redis")
         return None
     return factory(str(url))
+
+
+EngineFactory = Callable[[str], Any]
+_state_engine_factory: EngineFactory | None = None
+
+
+def set_state_engine_factory(factory: EngineFactory | None) -> None:
+    """`factory(database_url)` returns this process's engine for shared values (or None)."""
+    global _state_engine_factory
+    _state_engine_factory = factory
+
+
+def state_engine_for(database_url: str | None) -> Any | None:
+    if not database_url or _state_engine_factory is None:
+        return None
+    return _state_engine_factory(str(database_url))

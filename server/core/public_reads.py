@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from server.core.assist.taxonomy import INDUSTRY_NAMES
 from server.core.casefile import replies_of, reply_json
+from server.core.collective import collectives
+from server.core.complaints.states import OPEN_STATES
 from server.core.models import Business, BusinessIndex, Complaint, Disclosure, IndexHistory, Industry, User
 from server.core.money import format_yuan
 from server.core.publication import public_clause, public_text
@@ -205,10 +207,15 @@ def compute_public_complaints(s: Session, *, business_id: int | None, industry: 
                      .where(cond).order_by(Complaint.created_at.desc(), Complaint.id.desc())
                      .limit(per_page).offset((page - 1) * per_page)).all()
     replies = replies_of(s, [c.id for c, _ in rows])
+    groups = collectives(s, [c for c, _ in rows])  # 集体投诉: how many joined each (the lead included)
     items = []
     for c, display_name in rows:
         shown = public_text(c, display_name)
+        group = groups.get(c.id)
         items.append({
+            # id: what POST /complaints/{id}/join takes; members: the collective's size, null when alone.
+            "id": c.id, "members": group["members"] if group else None,
+            "joinable": c.status in OPEN_STATES,
             "public_no": c.public_no, "business_id": c.business_id, "business_name": c.business_name,
             "industry_code": c.industry_code, "industry_name": INDUSTRY_NAMES.get(c.industry_code),
             "region_code": c.region_code, "region_name": region_full_name(c.region_code), "category": c.category,

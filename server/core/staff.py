@@ -68,7 +68,9 @@ def notify_user(session: Session, settings: Mapping[str, Any], user_id: int, eve
         target=None, dedupe_key=f"{source}:u{user_id}:inbox:"[:160], title=title, body=body,
         payload=with_request_id(dict(payload)),
         send_state="sent", sent_at=now, next_attempt_at=None, created_at=now, attempts=0))
-    template = (settings.get("WECHAT_OA_TEMPLATES") or {}).get(event_type)
+    from server.core.notifications.templates import entry_for, template_id
+
+    template = template_id(entry_for(settings, "WECHAT_OA_TEMPLATES", event_type))
     if not template:
         return
     openids = session.execute(select(BusinessMember.oa_openid).where(

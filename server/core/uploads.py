@@ -187,10 +187,10 @@ def check_own_uploads(session, actor: Actor, attachment_ids, *, complaint_id: in
                       limit: int | None = None) -> tuple[list, list[dict[str, str]]]:
     """The caller's uploads that may become evidence now, in the order asked (duplicates dropped), and the
     errors for the others: one upload is evidence of one thing only — a complaint (`complaint_id` allows
-    the caller's own complaint again, for a supplement), an appeal or a report. One query."""
+    the caller's own complaint again, for a supplement), a message, an appeal or a report. One query."""
     from sqlalchemy import exists, select
 
-    from server.core.models import AppealAttachment, ReportAttachment, Upload
+    from server.core.models import AppealAttachment, MessageAttachment, ReportAttachment, Upload
 
     ids = list(dict.fromkeys(attachment_ids or []))
     if limit is not None and len(ids) > limit:
@@ -198,7 +198,8 @@ def check_own_uploads(session, actor: Actor, attachment_ids, *, complaint_id: in
     if not ids:
         return [], []
     in_use = (exists().where(AppealAttachment.upload_id == Upload.id)
-              | exists().where(ReportAttachment.upload_id == Upload.id))
+              | exists().where(ReportAttachment.upload_id == Upload.id)
+              | exists().where(MessageAttachment.upload_id == Upload.id))
     rows = {u.id: (u, used) for u, used in session.execute(
         select(Upload, in_use.label("used")).where(Upload.id.in_(ids))).all()}
     errors = []
@@ -220,3 +221,30 @@ def claim_own_uploads(session, actor: Actor, attachment_ids, **kwargs) -> list:
     if errors:
         raise ValidationFailed(errors)
     return uploads
+
+
+def bind_to_complaint(complaint: Complaint, uploads) -> None:
+    """Checked uploads become evidence of the complaint (at filing, with a supplement, with a message): its
+    parties may read them (get_readable_upload), and an image WeChat's media check sent to a person puts the
+    complaint under review (server.core.moderation.holds)."""
+    for u in uploads:
+        u.complaint_id = complaint.id
+        if u.moderation == "review":
+            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
+
+
+def message_attachments(session, message_ids) -> dict[int, list[Upload]]:
+    """The uploads sent with each of the messages, in the order they were sent. One query."""
+    from sqlalchemy import select
+
+    from server.core.models import MessageAttachment
+
+    out: dict[int, list[Upload]] = {}
+    if not message_ids:
+        return out
+    rows = session.execute(select(MessageAttachment.message_id, Upload).join(Upload, Upload.id == MessageAttachment.upload_id)
+                           .where(MessageAttachment.message_id.in_(list(message_ids)))
+                           .order_by(MessageAttachment.message_id, MessageAttachment.position)).all()
+    for mid, u in rows:
+        out.setdefault(mid, []).append(u)
+    return out

@@ -26,7 +26,12 @@ ACTIONS = {
     "moderation": "内容审核", "public_reply": "商家公开回复",
     "transfer": "转办至其他地区", "reopen": "重新打开投诉", "pause": "暂停计时", "resume": "恢复计时",
     "request_materials": "要求补正材料", "supplement": "补正材料", "materials_timeout": "逾期未补正材料，不予受理",
+    "link_business": "关联平台商家", "contact_reveal": "查看消费者电话",
+    "join": "有消费者加入集体投诉",
 }
+
+# How the business may reach the consumer, chosen at filing (server/core/complaints/business_details.py).
+CONTACT_PREFERENCES = {"message": "仅通过留言联系", "phone": "可以电话联系"}
 
 # Why a mediator stops the clock (pause).
 PAUSE_REASONS = {"testing": "检测鉴定", "materials": "补正材料", "agreed_extension": "双方同意延期"}
@@ -45,6 +50,7 @@ EVENTS = {
     "complaint.rejected": "投诉不予受理", "complaint.transferred": "投诉转办", "complaint.reopened": "投诉重新打开",
     "complaint.paused": "暂停计时", "complaint.resumed": "恢复计时", "complaint.materials_requested": "要求补正材料",
     "report.filed": "新的举报",
+    "complaint.joined": "有消费者加入集体投诉",
 }
 
 # A business's registration, its staff roles and the states of an invitation to join its staff.
@@ -86,6 +92,8 @@ FIELDS = {
     "password": "密码", "username": "用户名", "action": "操作", "reason": "理由", "events": "通知事件",
     "url": "地址", "status": "状态", "question": "问题", "name": "名称", "role": "角色", "period": "期间",
     "upheld": "处理结果", "text": "内容", "nickname": "昵称", "credit_code": "统一社会信用代码",
+    "business_address": "商家地址", "business_phone": "商家电话", "business_credit_code": "商家统一社会信用代码",
+    "contact_preference": "联系方式",
 }
 
 GRADES = {"A": "优秀", "B": "良好", "C": "中等", "D": "较差", "E": "差"}
@@ -99,6 +107,7 @@ def vocabulary() -> dict[str, dict[str, str]]:
         "webhook_events": {e: EVENTS[e] for e in WEBHOOK_EVENTS}, "fields": dict(FIELDS),
         "business_statuses": dict(BUSINESS_STATUSES), "staff_roles": dict(STAFF_ROLES),
         "invitation_states": dict(INVITATION_STATES), "pause_reasons": dict(PAUSE_REASONS),
+        "contact_preferences": dict(CONTACT_PREFERENCES),
     }
 
 

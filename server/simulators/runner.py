@@ -1,6 +1,7 @@
 """Serve simulators in background threads (tests) or in the foreground (`smart315 simulators`)."""
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -78,10 +79,45 @@ def build_all(keys_dir: str | Path, sms_access_keys: dict[str, str] | None = Non
     return apps, env
 
 
+# Which settings each simulator's exports set. By default `smart315 simulators` prints (and writes) only
+# WeChat's and Alipay's: both have no working local default, while SMS has one (the console provider,
+# codes in the server log) and the assistant has its local answers, which the user may rely on.
+GROUPS = {
+    "wechat": ("WECHAT_API_BASE_URL",),
+    "alipay": ("ALIPAY_GATEWAY_URL", "ALIPAY_APP_PRIVATE_KEY_FILE", "ALIPAY_PUBLIC_KEY_FILE"),
+    "sms": ("SMS_PROVIDER", "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_ENDPOINT"),
+    "llm": ("LLM_BASE_URL", "LLM_API_KEY"),
+}
+DEFAULT_GROUPS = ("wechat", "alipay")
+
+
+def exports_for(env: Mapping[str, str], groups: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The part of `env` that points the named groups at the simulators, in GROUPS order."""
+    return {name: env[name] for group in GROUPS if group in groups for name in GROUPS[group] if name in env}
+
+
+def write_env_file(path: str | Path, exports: Mapping[str, str]) -> Path:
+    """`KEY=value` lines a shell can source (`set -a; . FILE`), written whole or not at all."""
+    import os
+    import shlex
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(f"{k}={shlex.quote(str(v))}\n" for k, v in exports.items()), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
 def main(host: str = "127.0.0.1", ports: dict[str, int] | None = None, keys_dir: str | Path | None = None,
-         extra: dict[str, tuple[Any, int]] | None = None, block: bool = True) -> dict[str, Any]:
-    """Serve the WeChat, Alipay and SMS simulators (plus any `extra` name -> (app, port)) and print
-    the environment that points Smart315 at them. Blocks until Ctrl-C unless block=False."""
+         extra: dict[str, tuple[Any, int]] | None = None, block: bool = True,
+         groups: tuple[str, ...] | list[str] = DEFAULT_GROUPS, extra_env: Mapping[str, str] | None = None,
+         env_file: str | Path | None = None) -> dict[str, Any]:
+    """Serve the WeChat, Alipay and SMS simulators (plus any `extra` name -> (app, port)) and print the
+    exports of `groups` (default WeChat and Alipay; "sms", "llm" on request) that point Smart315 at them,
+    also written to `env_file` when given. Nothing else is printed as an export, so a configured SMS
+    provider or model is never replaced unless asked. `env` in the result holds every group's settings.
+    Blocks until Ctrl-C unless block=False."""
     from server.config import load_config
 
     cfg = load_config()
@@ -98,20 +134,31 @@ def main(host: str = "127.0.0.1", ports: dict[str, int] | None = None, keys_dir:
         urls[name] = url
         shutdowns.append(stop)
     env.update({"WECHAT_API_BASE_URL": urls["wechat"], "ALIPAY_GATEWAY_URL": urls["alipay"] + "/gateway.do",
-                "SMS_ENDPOINT": urls["sms"]})
+                "SMS_ENDPOINT": urls["sms"], **(extra_env or {})})
+    if "llm" in urls:
+        env["LLM_BASE_URL"] = urls["llm"] + "/v1"
+    exports = exports_for(env, groups)
     print("Simulators running:")
     for name, url in urls.items():
         print(f"  {name:8s} {url}")
     print("Point Smart315 at them with:")
-    for key, value in env.items():
+    for key, value in exports.items():
         print(f"  export {key}={value}")
+    left = [g for g in GROUPS if g not in groups]
+    if left:
+        print("Not exported (your own settings stay): " + ", ".join(left)
+              + "; add " + " ".join(f"--{g}" for g in left) + " to use those simulators too.")
+    if env_file:
+        print(f"Written to {write_env_file(env_file, exports)}")
+    sys.stdout.flush()
 
     def stop_all() -> None:
         for stop in shutdowns:
             stop()
 
+    result = {"urls": urls, "env": env, "exports": exports, "shutdown": stop_all}
     if not block:
-        return {"urls": urls, "env": env, "shutdown": stop_all}
+        return result
     try:
         while True:
             time.sleep(3600)
@@ -119,4 +166,4 @@ def main(host: str = "127.0.0.1", ports: dict[str, int] | None = None, keys_dir:
         pass
     finally:
         stop_all()
-    return {"urls": urls, "env": env, "shutdown": stop_all}
+    return result

@@ -1,10 +1,17 @@
 """A local WeChat API simulator speaking the real wire protocol (JSON over HTTP, real error codes).
 
-Endpoints: /cgi-bin/token, /sns/jscode2session, /wxa/business/getuserphonenumber,
+Endpoints: /cgi-bin/token, /cgi-bin/stable_token (normal mode answers the token still valid with its
+remaining lifetime; force_refresh retires the appid's earlier tokens), /sns/jscode2session, /wxa/business/getuserphonenumber,
 /cgi-bin/message/subscribe/send, /cgi-bin/message/template/send, /cgi-bin/qrcode/create,
 /cgi-bin/showqrcode, /wxa/msg_sec_check (v2; v1 answers 87014 for risky text) and
 /wxa/media_check_async (v2: answers a trace_id; the verdict is POSTed later to the mini-program's
-message-push URL, signed, plaintext or safe mode, JSON or XML, as WeChat does). Test and demo controls live under /_sim/ (see `create_wechat_simulator`).
+message-push URL, signed, plaintext or safe mode, JSON or XML, as WeChat does). Subscribe messages
+whose template's keywords the simulator knows (POST /_sim/templates) answer 47003 when the data's keys
+differ or a value exceeds its type's limit (thing 20, character_string 32, phrase 5); OA template
+messages answer 47003 for a value over 20 characters. POST /_sim/subscribe plays a user's tap in the
+subscribe pop-up (or settings page) and POSTs the subscribe_msg_* event to the push URL; each
+subscribe send POSTs its subscribe_msg_sent_event when the push is set with "sent_events". Test and
+demo controls live under /_sim/ (see `create_wechat_simulator`).
 
 Login codes: a code "ok-<name>" (or one issued by POST /_sim/codes) is valid once; it maps to the
 openid "o" + sha1(appid:name)[:27] and the unionid "u" + sha1(name)[:27] (the same person has the
@@ -15,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import secrets
 import threading
 import time
@@ -31,6 +39,10 @@ USER_NOT_ACTIVE = {"errcode": 61010, "errmsg": "user access record overtime, use
                                                 "in the past 2 hours"}
 DEFAULT_RISKY_WORDS = ("违禁词", "出售枪支", "网络赌博", "色情服务")
 DEFAULT_REVIEW_WORDS = ("待审词", "传销")
+# WeChat's limits per keyword type (subscribe messages) and per field of an OA template message (2023).
+KEYWORD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "number": 32, "letter": 32, "symbol": 5,
+                  "name": 10, "phone_number": 17, "car_number": 8, "amount": 11}
+OA_FIELD_LIMIT = 20
 LABEL_CODES = {"广告": 10001, "时政": 20001, "色情": 20002, "辱骂": 20003, "违法犯罪": 20006, "欺诈": 20008}
 
 
@@ -71,6 +83,8 @@ class WeChatSimState:
         self.media_checks: dict[str, dict[str, Any]] = {}
         self.media_verdict: dict[str, Any] = {"suggest": "pass", "label": 100}
         self.push: dict[str, Any] | None = None  # {"url", "token", "aes_key", "appid", "format", "auto"}
+        self.template_keywords: dict[str, list[str]] = {}  # template id -> its keywords (POST /_sim/templates)
+        self.pushes: list[dict[str, Any]] = []  # subscribe events delivered: {"event", "status"}
 
     def count(self, name: str) -> None:
         self.counters[name] = self.counters.get(name, 0) + 1
@@ -89,7 +103,11 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
     "count": N (default: until cleared), "delay": seconds for slow, "paths": [prefixes]};
     POST /_sim/codes {"name", "unionid": bool} -> {"code"}; POST /_sim/refuse {"openid", "template_id"?};
     POST /_sim/unfollow {"openid"}; POST /_sim/expire_tokens; POST /_sim/scan {...} (delivers an OA
-    event to the app's callback); GET /_sim/messages; GET /_sim/stats; POST /_sim/reset.
+    event to the app's callback); POST /_sim/templates {"<id>": [keywords]} (47003 for other keys);
+    POST /_sim/subscribe {"openid", "templates": {"<id>": "accept"|"reject"}, "event": "popup"|"change"}
+    (pushes the subscribe event to the push URL set by /_sim/moderation; "sent_events": true there also
+    pushes each send's subscribe_msg_sent_event); GET /_sim/pushes; GET /_sim/messages; GET /_sim/stats
+    ("token" counts both token endpoints, "stable_token" that one); POST /_sim/reset.
     """
     if apps is None:
         apps = {"wx-mini-dev-appid": "wx-mini-dev-secret", "wx-oa-dev-appid": "wx-oa-dev-secret"}
@@ -175,6 +193,33 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
             state.tokens[value] = (appid, time.time() + state.token_ttl)
         return jsonify({"access_token": value, "expires_in": state.token_ttl})
 
+    @app.post("/cgi-bin/stable_token")
+    def stable_token():
+        body = request.get_json(force=True, silent=True) or {}
+        appid, secret = body.get("appid"), body.get("secret")
+        with state.lock:
+            state.count("token")
+            state.count("stable_token")
+        if body.get("grant_type") != "client_credential":
+            return jsonify({"errcode": 40002, "errmsg": "invalid grant_type"})
+        if appid not in state.apps:
+            return jsonify({"errcode": 40013, "errmsg": "invalid appid"})
+        if state.apps[appid] != secret:
+            return jsonify({"errcode": 40125, "errmsg": "invalid appsecret"})
+        now = time.time()
+        with state.lock:
+            if not body.get("force_refresh"):
+                live = [(exp, tok) for tok, (a, exp) in state.tokens.items() if a == appid and exp > now + 60]
+                if live:
+                    exp, tok = max(live)
+                    return jsonify({"access_token": tok, "expires_in": int(exp - now)})
+            else:
+                # force_refresh: the appid's earlier tokens stop working.
+                state.tokens = {k: (a, 0.0 if a == appid else e) for k, (a, e) in state.tokens.items()}
+            value = secrets.token_urlsafe(96)[:128]
+            state.tokens[value] = (appid, now + state.token_ttl)
+        return jsonify({"access_token": value, "expires_in": state.token_ttl})
+
     @app.get("/sns/jscode2session")
     def jscode2session():
         appid, secret, code = request.args.get("appid"), request.args.get("secret"), request.args.get("js_code")
@@ -219,7 +264,7 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
             "phoneNumber": digits, "purePhoneNumber": digits, "countryCode": "86",
             "watermark": {"timestamp": int(time.time()), "appid": appid}}})
 
-    def validate_message(body: dict) -> dict | None:
+    def validate_message(body: dict, oa: bool = False) -> dict | None:
         touser, template_id, data = body.get("touser"), body.get("template_id"), body.get("data")
         if not touser or not str(touser).startswith("o"):
             return {"errcode": 40003, "errmsg": "invalid openid"}
@@ -230,6 +275,17 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
         for key, value in data.items():
             if not isinstance(value, dict) or value.get("value") in (None, ""):
                 return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value is empty"}
+        with state.lock:
+            keywords = state.template_keywords.get(str(template_id))
+        if keywords is not None and set(data) != set(keywords):
+            return {"errcode": 47003, "errmsg": f"argument invalid! data keywords {sorted(data)} do not match "
+                                                f"the template's {sorted(keywords)}"}
+        for key, value in data.items():
+            text = str(value["value"])
+            kind = re.sub(r"\d+$", "", key)
+            limit = OA_FIELD_LIMIT if oa else KEYWORD_LIMITS.get(kind)
+            if limit is not None and len(text) > limit:
+                return {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value exceeds limit"}
         return None
 
     @app.post("/cgi-bin/message/subscribe/send")
@@ -248,7 +304,39 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
             state.messages.append({"kind": "subscribe", "appid": appid, "touser": body["touser"],
                                    "template_id": body["template_id"], "data": body["data"],
                                    "page": body.get("page"), "msgid": msgid, "at": time.time()})
+            sent_events = bool((state.push or {}).get("sent_events"))
+        if sent_events:
+            threading.Timer(0.05, deliver_subscribe, args=("subscribe_msg_sent_event", body["touser"], [
+                {"TemplateId": body["template_id"], "MsgID": str(msgid), "ErrorCode": "0",
+                 "ErrorStatus": "success"}])).start()
         return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    def deliver_subscribe(event_name: str, openid: str, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        """POST one subscribe_msg_* event (XML: inside its wrapper; JSON: "List") to the push URL."""
+        with state.lock:
+            push = dict(state.push or {})
+        if not push.get("url"):
+            return {"error": "no push url configured"}
+        fmt = push.get("format") or "json"
+        wrapper = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+                   "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+                   "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}[event_name]
+        event: dict[str, Any] = {"ToUserName": "gh_sim00000000", "FromUserName": openid,
+                                 "CreateTime": int(time.time()), "MsgType": "event", "Event": event_name}
+        if fmt == "xml":
+            event[wrapper] = {"List": entries}
+        else:
+            event["List"] = entries
+        args, payload, ctype = build_mini_push(push.get("token") or "smart315minipushdev", event, fmt=fmt,
+                                               aes_key=push.get("aes_key"),
+                                               appid=push.get("appid") or next(iter(state.apps), ""))
+        try:
+            res = requests.post(push["url"], params=args, data=payload, headers={"Content-Type": ctype}, timeout=10)
+        except requests.RequestException as exc:
+            return {"error": type(exc).__name__}
+        with state.lock:
+            state.pushes.append({"event": event_name, "openid": openid, "status": res.status_code})
+        return {"status": res.status_code, "body": res.text}
 
     @app.post("/cgi-bin/message/template/send")
     def template_send():
@@ -256,7 +344,7 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
         if error:
             return jsonify(error)
         body = request.get_json(force=True, silent=True) or {}
-        error = validate_message(body)
+        error = validate_message(body, oa=True)
         if error:
             return jsonify(error)
         with state.lock:
@@ -417,6 +505,31 @@ def create_wechat_simulator(apps: dict[str, str] | None = None, token_ttl: int =
             if "push" in body:
                 state.push = body["push"]
         return jsonify({"ok": True})
+
+    @app.post("/_sim/templates")
+    def sim_templates():
+        """{"<template id>": ["thing1", "character_string2", ...]}: the keywords of templates (47003 otherwise)."""
+        body = request.get_json(force=True, silent=True) or {}
+        with state.lock:
+            state.template_keywords.update({str(k): [str(w) for w in v] for k, v in body.items()})
+        return jsonify({"ok": True})
+
+    @app.post("/_sim/subscribe")
+    def sim_subscribe():
+        """Play a tap: {"openid", "templates": {"<id>": "accept"|"reject"}, "event": "popup"|"change"}
+        -> POSTs subscribe_msg_popup_event (or _change_event) to the push URL; answers the push's answer."""
+        body = request.get_json(force=True, silent=True) or {}
+        kind = body.get("event") or "popup"
+        entries = [{"TemplateId": tid, "SubscribeStatusString": status,
+                    **({"PopupScene": "0"} if kind == "popup" else {})}
+                   for tid, status in (body.get("templates") or {}).items()]
+        out = deliver_subscribe(f"subscribe_msg_{kind}_event", str(body.get("openid") or ""), entries)
+        return jsonify(out), (400 if out.get("error") else 200)
+
+    @app.get("/_sim/pushes")
+    def sim_pushes():
+        with state.lock:
+            return jsonify(list(state.pushes))
 
     @app.get("/_sim/media_checks")
     def sim_media_checks():

@@ -153,7 +153,11 @@ def public_case(s, public_no: str) -> dict | None:
     text = public_text(c, display_name)
     reply = replies_of(s, [c.id]).get(c.id)
     category = s.execute(select(Category.name).where(Category.code == c.category)).scalar_one_or_none()
+    from server.core.collective import collectives
+
+    group = collectives(s, [c]).get(c.id)
     return {
+        "members": group["members"] if group else None,
         "public_no": c.public_no, "title": text["title"], "description": text["description"],
         "status": c.status, "status_name": STATUS_NAMES.get(c.status, c.status),
         "outcome_name": STATUS_NAMES.get(c.outcome, "") if c.outcome else "",

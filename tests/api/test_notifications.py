@@ -188,6 +188,7 @@ def test_subscriptions_validate_and_accumulate(client, auth, db, settings):
     from server.core.models import SubscriptionGrant
 
     consumer = auth.consumer()
+    give_identities(db, consumer.user_id, alipay=None)  # the pop-up's push events name the openid
     t = settings["WECHAT_SUBSCRIBE_TEMPLATES"]["complaint.resolved"]
     grant(client, consumer, "wechat", t)
     grant(client, consumer, "wechat", t, "wx-unknown-template", accepted=[t, "wx-unknown-template"])

@@ -14,7 +14,7 @@ from server.core.registry import check_settings
 def test_the_defaults_enable_every_provider_and_channel():
     cfg = load_config(environ={})
     assert enabled_login_providers(cfg) == ("wechat", "alipay", "sms", "password") == LOGIN_PROVIDERS.names()
-    assert enabled_channels(cfg) == ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook")
+    assert enabled_channels(cfg) == ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook", "sms")
     assert enabled_channels(cfg) == CHANNELS.names()
     # An empty variable means the default too.
     assert enabled_login_providers(load_config(environ={"LOGIN_PROVIDERS": ""})) == LOGIN_PROVIDERS.names()

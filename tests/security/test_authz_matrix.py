@@ -257,6 +257,21 @@ RULES: dict[str, Rule] = {
                                          denied=404), json={}),
     "assist.case_summary_view": Rule(only({"mediator_in": 200, "admin": 200, "consumer": 403, "staff": 403},
                                           denied=404), json={}),
+    # --- contact (issue 18.4) ---
+    # Linking: C's mediators get as far as "already linked" (409, C is X's); the other parties that see C may not
+    # (403); the rest never see C. A real link: tests/api/test_business_details.py.
+    "contact.link_business": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 409, "admin": 409},
+                                       denied=404), json=lambda w, r: {"business_id": w.business_y}),
+    # The consumer's phone: C's mediators (an audited timeline event); X's staff are refused because C's consumer
+    # chose the message thread (403), the consumer has nothing to reveal (403), X's API key is no person (403).
+    "contact.reveal_contact": Rule(only({"consumer": 403, "staff": 403, "mediator_in": 200, "admin": 200},
+                                        denied=404), json={}, mutates=True),
+    # --- collective ---
+    # Joining C (not published): only those who see C could; its own consumer need not (409), X's staff may not
+    # join a complaint against X and mediators file nothing (403); the rest cannot find C (404). Joining a
+    # published case: tests/api/test_collective.py.
+    "collective.join": Rule(only({"consumer": 409, "staff": 403, "mediator_in": 403, "admin": 403}, denied=404),
+                            json={}, mutates=True),
 }
 
 

@@ -71,7 +71,7 @@ def test_case_cards_keep_apart(auth, client, new_context, browser_errors, width)
                            " || s.backgroundColor !== getComputedStyle(document.body).backgroundColor; })")
     assert framed
     rows = sorted(rects)
-    for (t1, b1, l1, r1), (t2, b2, l2, r2) in zip(rows, rows[1:]):
+    for (_t1, b1, l1, r1), (t2, _b2, l2, r2) in zip(rows, rows[1:], strict=False):
         side_by_side = r1 <= l2 or r2 <= l1
         assert side_by_side or t2 - b1 >= 8, (rows, width)
 

@@ -67,6 +67,18 @@ describe('Alipay filing form', () => {
     expect(my._calls.find(c => c.path === '/complaints')).toBeUndefined()
   })
 
+  test('the contact choice 商家可以打电话给我 is sent as contact_preference phone', async () => {
+    my._route('POST', '/complaints', () => ({ status: 201, data: { id: 10, status: 'submitted', allowed_actions: [] } }))
+    const page = loadPage('complaint/new', {})
+    await flush()
+    await fill(page)
+    page.onContactChange(ev('phone'))
+    expect(page.data.form.contact_preference).toBe('phone')
+    await page.onSubmit()
+    const post = my._calls.find(c => c.method === 'POST' && c.path === '/complaints')
+    expect(post.data.contact_preference).toBe('phone')
+  })
+
   test('draft restores after reopening, and a retry reuses the Idempotency-Key', async () => {
     let page = loadPage('complaint/new', {})
     await flush()
@@ -90,6 +102,7 @@ describe('Alipay filing form', () => {
     expect(posts[1].headers['Idempotency-Key']).toBe(posts[0].headers['Idempotency-Key'])
     expect(posts[1].data.business_name).toBe('路边小店')
     expect(posts[1].data.amount_claimed).toBe('12.50')
+    expect(posts[1].data.contact_preference).toBe('message') // the message thread unless the consumer chooses
     expect(my.requestSubscribeMessage.mock.calls[0][0].entityIds).toEqual(['A-RESP', 'A-RES'])
     expect(my._calls.find(c => c.path === '/me/subscriptions').data).toEqual({ channel: 'alipay', template_ids: ['A-RESP', 'A-RES'], accepted: ['A-RESP'] })
     expect(my._store.has('smart315.complaint_draft')).toBe(false)

@@ -11,7 +11,7 @@ describe('Alipay public cases', () => {
     my = installMy()
     my._route('GET', '/public/complaints', () => ({ data: { items: [
       { id: 41, business_name: '某电商', title: '双11价格欺诈', description: '先涨价后打折', status: 'forwarded', created_at: '2026-11-12T10:00:00+08:00',
-        collective: { members: 5 }, business_reply: { text: '逐一退差价', replied_at: '2026-11-13T09:00:00+08:00' } }
+        members: 5, joinable: true, business_reply: { text: '逐一退差价', replied_at: '2026-11-13T09:00:00+08:00' } }
     ], page: 1, per_page: 20, total: 1 } }))
   })
 
@@ -21,7 +21,7 @@ describe('Alipay public cases', () => {
     my._route('POST', '/complaints/41/join', req => { joined = req.data; return { status: 201, data: { id: 77 } } })
     const comp = renderPage('cases/cases', { business_id: '8' })
     await flush()
-    expect(text(comp, '#case-0-members')).toBe('集体投诉 · 5位消费者参与')
+    expect(text(comp, '#case-0-members')).toBe('集体投诉 · 已有5人加入')
     expect(text(comp, '#case-0-reply')).toContain('逐一退差价')
     comp.querySelector('#join-0').dispatchEvent('tap')
     await flush()

@@ -215,7 +215,7 @@ describe('complaint detail: the complete case', () => {
     // A photo alone is a message too.
     comp.querySelector('#message-send').dispatchEvent('tap')
     await flush()
-    expect(posted).toEqual({ body: '[图片]', attachment_ids: ['att-9'] })
+    expect(posted).toEqual({ body: '', attachment_ids: ['att-9'] })
     expect(comp.querySelector('#message-photos')).toBeUndefined()
     expect(comp.querySelector('#msg-2-photo-0')).toBeDefined()
   })

@@ -38,6 +38,7 @@ async function fillValidForm(comp) {
   input(comp, '#date-picker', '2026-01-02', 'change')
   input(comp, '#order-input', 'JD123456')
   input(comp, '#consent-switch', true, 'change')
+  input(comp, '#contact-group', 'phone', 'change')
 }
 
 describe('filing a complaint', () => {
@@ -127,6 +128,7 @@ describe('filing a complaint', () => {
       amount_claimed: '1999.50',
       demands: ['repair', 'refund'],
       public_consent: true,
+      contact_preference: 'phone',
       attachment_ids: []
     })
     expect(wx.requestSubscribeMessage).toHaveBeenCalledWith(expect.objectContaining({ tmplIds: ['T1'] }))

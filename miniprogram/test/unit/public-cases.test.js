@@ -5,10 +5,10 @@ const { installWx, signIn, renderPage, flush, text, problem } = require('../help
 function cases() {
   return { data: { items: [
     { id: 41, public_no: 'TS1', business_id: 8, business_name: '某电商', title: '双11价格欺诈', description: '先涨价后打折\n实际没有优惠', status: 'mediating',
-      amount_claimed: '99.00', created_at: '2026-11-12T10:00:00+08:00', collective: { members: 20000, amount_claimed_total: '1980000.00' },
+      amount_claimed: '99.00', created_at: '2026-11-12T10:00:00+08:00', members: 20000, joinable: true,
       business_reply: { text: '已成立专项小组\n逐一退差价', replied_at: '2026-11-13T09:00:00+08:00' } },
     { id: 42, public_no: 'TS2', business_id: 8, business_name: '某电商', title: '退款慢', description: '等了一个月', status: 'closed',
-      created_at: '2026-10-01T10:00:00+08:00', business_reply: null }
+      created_at: '2026-10-01T10:00:00+08:00', members: null, joinable: false, business_reply: null }
   ], page: 1, per_page: 20, total: 2 } }
 }
 
@@ -23,7 +23,7 @@ describe('public cases', () => {
     const comp = renderPage('cases/cases', { business_id: '8', business_name: encodeURIComponent('某电商') })
     await flush()
     expect(wx._calls.find(c => c.path === '/public/complaints').query).toMatchObject({ business_id: '8' })
-    expect(text(comp, '#case-0-members')).toBe('集体投诉 · 2万位消费者参与')
+    expect(text(comp, '#case-0-members')).toBe('集体投诉 · 已有2万人加入')
     expect(text(comp, '#case-0-reply')).toContain('已成立专项小组\n逐一退差价')
     expect(comp.querySelector('#case-1-reply')).toBeUndefined()
     expect(comp.querySelector('#join-0')).toBeDefined()

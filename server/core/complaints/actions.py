@@ -23,10 +23,10 @@ from server.core.complaints.states import (
 )
 from server.core.complaints.visibility import parties
 from server.core.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
-from server.core.models import Business, Complaint, ComplaintEvent, Message, Upload, utcnow
+from server.core.models import Business, Complaint, ComplaintEvent, Message, MessageAttachment, Upload, utcnow
 from server.core.moderation.holds import hold_if_review
 from server.core.timeutil import add_working_days
-from server.core.uploads import check_own_uploads, claim_own_uploads
+from server.core.uploads import bind_to_complaint, check_own_uploads, claim_own_uploads
 from server.core.vocabulary import ACTIONS, STATUSES
 
 GENESIS_HASH = "0" * 64
@@ -121,6 +121,7 @@ class _Checked(NamedTuple):
     attachment_ids: list[str]
     screening: abuse.Screening
     verdict: Any
+    details: dict  # the business's address, phone and credit code, cleaned (business_details)
 
 
 def check_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
@@ -132,12 +133,22 @@ def check_create_complaint(session: Session, settings: Mapping[str, Any], actor:
     """
     if screening is None:
         screening = abuse.screen(session, settings, actor.user_id, data, now)
+    from server.core.complaints.business_details import check_business_details, find_platform_business
+
     business: Business | None = None
     errors = []
+    try:
+        details = check_business_details(data)
+    except ValidationFailed as exc:
+        errors += exc.extra["errors"]
+        details = {}
     if data.get("business_id") is not None:
         business = session.get(Business, data["business_id"])
         if business is None:
             errors.append({"field": "business_id", "message": "商家不存在"})
+    elif not errors:
+        # Named by its credit code or its exact name: the platform business is meant (issue 18.4).
+        business = find_platform_business(session, data.get("business_name"), details.get("business_credit_code"))
     attachment_ids = list(dict.fromkeys(data.get("attachment_ids") or []))
     uploads, upload_errors = check_own_uploads(session, actor, attachment_ids)
     errors += upload_errors
@@ -146,7 +157,7 @@ def check_create_complaint(session: Session, settings: Mapping[str, Any], actor:
     # Before anything is written: a risky text is refused whole (422 content_rejected).
     verdict = moderation.enforce(moderation.check_texts(
         [data["title"], data["description"]], user=actor.user, scene="complaint", settings=settings))
-    return _Checked(business, uploads, attachment_ids, screening, verdict)
+    return _Checked(business, uploads, attachment_ids, screening, verdict, details)
 
 
 def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Actor, data: Mapping[str, Any],
@@ -156,7 +167,7 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
     Returns the complaint with its attachments and timeline. screening: see check_create_complaint.
     """
     now = now or utcnow()
-    business, uploads, attachment_ids, screening, verdict = check_create_complaint(
+    business, uploads, attachment_ids, screening, verdict, details = check_create_complaint(
         session, settings, actor, data, now, screening)
     complaint = Complaint(
         consumer_id=actor.user_id,
@@ -172,6 +183,13 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
         amount_claimed_fen=data.get("amount_claimed_fen"),
         demands=list(data.get("demands") or []),
         public_consent=bool(data.get("public_consent")),
+        business_address=details.get("business_address"),
+        business_phone=details.get("business_phone"),
+        business_credit_code=details.get("business_credit_code"),
+        contact_preference=data.get("contact_preference") or "message",
+        # A member of a collective complaint (server/core/collective.py): its lead, and the lead's rule set.
+        collective_id=data.get("collective_id"),
+        rule_set=data.get("rule_set"),
         status="submitted",
         created_at=now,
         updated_at=now,
@@ -182,10 +200,7 @@ def do_create_complaint(session: Session, settings: Mapping[str, Any], actor: Ac
     session.flush()
     complaint.public_no = public_no_for(complaint.id, now)
     abuse.record_flags(session, complaint.id, screening, now)
-    for u in uploads:
-        u.complaint_id = complaint.id
-        if u.moderation == "review":  # its WeChat media check asked for a person
-            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
+    bind_to_complaint(complaint, uploads)
     ev = _append_event(session, complaint, actor, "consumer", "submit", None, "submitted", None, {}, now, first=True,
                        settings=settings)
     _after_change(session, settings, complaint, ev, None, now)
@@ -288,7 +303,8 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
         _stop_pause(complaint, now)
     if target == "accepted":
         complaint.accepted_at = now
-        complaint.rule_set = rule_set_for(now).code
+        # A member of a collective complaint keeps the rule set of its lead (set when it joined).
+        complaint.rule_set = complaint.rule_set or rule_set_for(now).code
         complaint.deadline_at = None
     elif target == "forwarded":
         complaint.forwarded_at = now
@@ -358,10 +374,7 @@ def _resume(complaint: Complaint, now: datetime) -> int:
 def _attach(session: Session, actor: Actor, complaint: Complaint, attachment_ids: list[str]) -> list[str]:
     """The consumer's own unattached uploads join the complaint's evidence (supplement); refused whole otherwise."""
     uploads = claim_own_uploads(session, actor, attachment_ids, complaint_id=complaint.id)
-    for u in uploads:
-        u.complaint_id = complaint.id
-        if u.moderation == "review":
-            complaint.moderation = "review" if (complaint.moderation or "pass") == "pass" else complaint.moderation
+    bind_to_complaint(complaint, uploads)
     return [u.id for u in uploads]
 
 
@@ -484,25 +497,38 @@ def do_system_step(session: Session, settings: Mapping[str, Any], complaint: Com
 
 # ---------------------------------------------------------------- messages
 
+MAX_MESSAGE_ATTACHMENTS = 9
+
+
 def do_post_message(session: Session, settings: Mapping[str, Any], actor: Actor, complaint: Complaint, body: str,
-                    now: datetime | None = None) -> Message:
+                    now: datetime | None = None, attachment_ids: list[str] | None = None) -> Message:
+    """A message in the complaint's thread, with the poster's own unused uploads as evidence (at most 9; a
+    message with attachments may have no text). The uploads join the complaint, so that its parties see
+    them; any upload that may not be used refuses the whole message (422), before anything is written."""
     now = now or utcnow()
     mine = parties(actor, complaint)
     if not mine:
         raise NotFound("投诉不存在或无权查看")
     if complaint.status == "closed":
         raise InvalidTransition("投诉已结案，不能再留言", allowed_actions=[])
+    uploads = claim_own_uploads(session, actor, attachment_ids, limit=MAX_MESSAGE_ATTACHMENTS)
+    if not body.strip() and not uploads:
+        raise ValidationFailed([{"field": "body", "message": "请填写留言内容或添加附件"}])
     role = "consumer" if "consumer" in mine else "business_staff" if "business" in mine else actor.kind
     if role == "business_staff":
         from server.core.assist.placeholders import check_no_placeholders
 
         check_no_placeholders("body", body)
-    if role in ("consumer", "business_staff"):
+    if role in ("consumer", "business_staff") and body.strip():
         verdict = moderation.enforce(moderation.check_text(body, user=actor.user, scene="message",
                                                            settings=settings))
         _held(session, settings, complaint, verdict)
     msg = Message(complaint_id=complaint.id, author_id=actor.user_id, author_role=role, body=body.strip(), created_at=now)
     session.add(msg)
+    if uploads:
+        session.flush()  # the message's id
+        bind_to_complaint(complaint, uploads)
+        session.add_all(MessageAttachment(upload_id=u.id, message_id=msg.id, position=i) for i, u in enumerate(uploads))
     cooperated = role == "business_staff" and complaint.status == "mediating"
     if cooperated:
         complaint.mediation_cooperated = True

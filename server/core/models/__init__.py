@@ -17,13 +17,14 @@ from server.core.models.complaints import (  # noqa: F401
     ComplaintEvent,
     IdempotencyRecord,
     Message,
+    MessageAttachment,
     Upload,
     WeChatPushNonce,
 )
 from server.core.models.identity import Identity, RefreshToken, SmsCode, SubscriptionGrant, User  # noqa: F401
 from server.core.models.legal import Consent  # noqa: F401
 from server.core.models.notifications import Notification, WebhookDelivery  # noqa: F401
-from server.core.models.ops import CallbackNonce, JobLock, JobRun  # noqa: F401
+from server.core.models.ops import CallbackNonce, JobLock, JobRun, SharedValue  # noqa: F401
 from server.core.models.reference import Category, Industry, Region, Setting  # noqa: F401
 from server.core.models.scoring import BusinessIndex, Disclosure, IndexHistory, IndustryMean  # noqa: F401
 from server.core.models.sessions import AuthAttempt, AuthSession, CaptchaChallenge  # noqa: F401

@@ -9,10 +9,28 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from server.core.models.base import Base, utcnow
 
 
+def business_name_key(name: str | None) -> str | None:
+    """A business name as complaints match it: NFKC (full-width letters, digits, brackets and spaces become
+    their ASCII forms), whitespace removed, case folded. 「北京优品（电器）有限公司 」 and
+    「北京优品(电器)有限公司」 have one key."""
+    import unicodedata
+
+    if name is None:
+        return None
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()[:128] or None
+
+
+def _name_key_default(context) -> str | None:
+    return business_name_key(context.get_current_parameters().get("name"))
+
+
 class Business(Base):
     __tablename__ = "business"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128), index=True)
+    # business_name_key(name), written with the row (names never change): a complaint naming the business
+    # exactly, up to full-width forms and spaces, is linked to it (server/core/complaints/business_details.py).
+    name_key: Mapped[str | None] = mapped_column(String(128), index=True, default=_name_key_default)
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     industry_code: Mapped[str] = mapped_column(String(32), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
@@ -48,6 +66,9 @@ class WechatBinding(Base):
     scene: Mapped[str] = mapped_column(String(64), unique=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("business_member.id", ondelete="CASCADE"))
     ticket: Mapped[str | None] = mapped_column(String(255))
+    # The content URL WeChat returned with the ticket (what the QR encodes): on the row, so every web
+    # process can draw the QR whether or not Redis is configured.
+    qr_url: Mapped[str | None] = mapped_column(String(512))
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
 

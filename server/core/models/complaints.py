@@ -25,6 +25,14 @@ class Complaint(Base):
     consumer_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="SET NULL"))
     business_name: Mapped[str] = mapped_column(String(128))
+    # The business's details as the consumer gave them (a business not on the platform; API.md "The
+    # business's details"): shown to the parties, never on public pages.
+    business_address: Mapped[str | None] = mapped_column(String(200))
+    business_phone: Mapped[str | None] = mapped_column(String(32))
+    business_credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    # How the business may reach the consumer: "message" (the thread only) or "phone" (the business's
+    # staff may reveal the consumer's bound phone, each reveal a timeline event).
+    contact_preference: Mapped[str] = mapped_column(String(10), default="message", server_default="message")
     industry_code: Mapped[str] = mapped_column(String(32), index=True)
     region_code: Mapped[str] = mapped_column(String(6), index=True)
     category: Mapped[str] = mapped_column(String(32))
@@ -86,6 +94,9 @@ class Complaint(Base):
     # supplements them; past this moment the scheduler rejects the complaint (materials_timeout).
     materials_due_at: Mapped[datetime | None]
     publication_note: Mapped[str | None] = mapped_column(Text)
+    # A member of a collective complaint (集体投诉, server/core/collective.py): the lead complaint it joined.
+    # Null for the lead and every other complaint. No foreign key: complaints are never deleted.
+    collective_id: Mapped[int | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -135,6 +146,16 @@ class Message(Base):
     author_role: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageAttachment(Base):
+    """Evidence sent with a message (issue 18.3). The upload is also bound to the message's complaint
+    (upload.complaint_id), so that the complaint's parties may read it and its moderation holds apply."""
+
+    __tablename__ = "message_attachment"
+    upload_id: Mapped[str] = mapped_column(ForeignKey("upload.id", ondelete="CASCADE"), primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
 
 
 class Upload(Base):

@@ -22,7 +22,7 @@ class Notification(Base):
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaint.id", ondelete="CASCADE"), index=True)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
-    channel: Mapped[str] = mapped_column(String(24))  # inbox | wechat_subscribe | wechat_template | alipay | webhook
+    channel: Mapped[str] = mapped_column(String(24))  # inbox | wechat_subscribe | wechat_template | alipay | webhook | sms
     target: Mapped[str | None] = mapped_column(String(1024))  # openid / alipay id / webhook id
     dedupe_key: Mapped[str] = mapped_column(String(160), unique=True)
     title: Mapped[str] = mapped_column(String(128), default="")

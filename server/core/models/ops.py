@@ -1,9 +1,9 @@
-"""Operational tables: leases that let exactly one instance run a periodic job."""
+"""Operational tables: leases that let exactly one instance run a periodic job, and values every process shares."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.core.models.base import Base
@@ -33,3 +33,13 @@ class JobRun(Base):
     last_run_at: Mapped[datetime]
     runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class SharedValue(Base):
+    """A value every process of the platform shares while it lives, when there is no Redis: the WeChat access
+    tokens (server/core/shared_values.py), which would otherwise be fetched by each process for itself, each
+    fetch retiring the others' (issue 23.1). `expires_at` in epoch seconds."""
+    __tablename__ = "shared_value"
+    key: Mapped[str] = mapped_column(String(191), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -9,8 +9,9 @@ than WECHAT_MINI_PUSH_MAX_AGE_SECONDS away from now are refused, and each nonce 
 (server/api/wechat_mini.py records it in the same transaction as the event's effect).
 
 Events are dispatched by name through HANDLERS; ``wxa_media_check`` (the result of
-``media_check_async``) is handled here. The subscribe-message events (subscribe_msg_popup_event,
-subscribe_msg_change_event, subscribe_msg_sent_event) are to be added to HANDLERS by their issue.
+``media_check_async``) is handled here; the subscribe-message events (subscribe_msg_popup_event,
+subscribe_msg_change_event, subscribe_msg_sent_event) keep the user's grants
+(server/core/notifications/push_grants.py).
 """
 from __future__ import annotations
 
@@ -129,8 +130,20 @@ def handle_media_check(session: Session, settings: Mapping[str, Any], event: dic
     return "unknown" if upload is None else verdict.verdict
 
 
+def _grants(name: str) -> Callable[[Session, Mapping[str, Any], dict[str, Any]], str]:
+    def handle(session: Session, settings: Mapping[str, Any], event: dict[str, Any]) -> str:
+        from server.core.notifications import push_grants
+
+        return getattr(push_grants, name)(session, settings, event)
+
+    return handle
+
+
 HANDLERS: dict[str, Callable[[Session, Mapping[str, Any], dict[str, Any]], str]] = {
     "wxa_media_check": handle_media_check,
+    "subscribe_msg_popup_event": _grants("do_popup"),
+    "subscribe_msg_change_event": _grants("do_change"),
+    "subscribe_msg_sent_event": _grants("do_sent"),
 }
 
 

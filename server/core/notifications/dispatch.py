@@ -73,13 +73,13 @@ def _send_row(ctx: Context, row: Notification, now: datetime | None = None) -> O
 
 def _forget_broken_redis(ctx: Context, exc: Exception) -> None:
     """The WeChat clients keep their access token in Redis; if Redis is gone, keep going without it
-    (server.core.clients then hands out clients keeping their token in this process)."""
+    (server.core.clients then hands out clients keeping their token in the database)."""
     try:
         import redis
     except ImportError:  # pragma: no cover
         return
     if isinstance(exc, redis.RedisError) and ctx.redis is not None:
-        log.warning("Redis unavailable for provider tokens; continuing with in-process token storage")
+        log.warning("Redis unavailable for provider tokens; continuing with the tokens kept in the database")
         with ctx.lock:
             ctx.redis = None
 

@@ -10,6 +10,8 @@ Channels:
   configured for the event. Whether the user granted it is checked when sending (one grant each).
 - alipay: consumers with an alipay identity (target: open_id or user_id), same rule.
 - wechat_template: business staff with a bound official-account openid (target: oa_openid).
+- sms: the SMS fallback (sms_fallback.py) for a consumer with a bound phone and no subscribe channel
+  for the event; a subscribe row that finds no grant writes one when it sends nothing.
 - webhook: each live webhook of the business subscribed to the event (target: webhook id). The
   payload carries a delivery id fixed at enqueue time, the same on every retry.
 Only channels NOTIFICATION_CHANNELS enables get rows (all by default; the inbox always).
@@ -65,6 +67,7 @@ TITLES = {
     "complaint.paused": "投诉处理期限暂停计时",
     "complaint.resumed": "投诉处理期限恢复计时",
     "complaint.materials_requested": "调解员要求补正材料",
+    "complaint.joined": "又有消费者加入了集体投诉",
 }
 # The same event, worded for the consumer where the business's title would mislead them (issue 17:
 # a forwarded complaint told its own consumer 收到新的投诉).
@@ -83,6 +86,7 @@ CONSUMER_TITLES = {
     "complaint.paused": "您的投诉处理期限暂停计时",
     "complaint.resumed": "您的投诉处理期限恢复计时",
     "complaint.materials_requested": "请补正投诉材料",
+    "complaint.joined": "又有消费者加入了您发起的集体投诉",
 }
 # Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
 WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened",
@@ -92,17 +96,17 @@ WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", 
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                    "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
                    "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed",
-                   "complaint.materials_requested"}
+                   "complaint.materials_requested", "complaint.joined"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
                    "complaint.deadline_soon", "message.created", "appeal.decided",
-                   "complaint.reopened", "complaint.paused", "complaint.resumed"}
+                   "complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
 # The lifecycle events reach the business only once the complaint did (business_sees), and reach no
 # webhook until they are in the documented webhook events (vocabulary.WEBHOOK_EVENTS).
-BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed"}
+BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
 # appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
 # act, so it is not sent to the business or its webhooks.
 
-CHANNELS = ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook")
+CHANNELS = ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook", "sms")
 WAKE_KEY = "smart315:notify:wake"
 
 
@@ -207,9 +211,11 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
              body: str, data: dict, now: datetime, exclude_user: int | None = None) -> int:
     """Write every row the event causes; returns how many were written."""
     written = 0
-    wx_sub = (settings.get("WECHAT_SUBSCRIBE_TEMPLATES") or {}).get(event_type)
-    wx_oa = (settings.get("WECHAT_OA_TEMPLATES") or {}).get(event_type)
-    ali_sub = (settings.get("ALIPAY_SUBSCRIBE_TEMPLATES") or {}).get(event_type)
+    from server.core.notifications.templates import entry_for, template_id
+
+    wx_sub = template_id(entry_for(settings, "WECHAT_SUBSCRIBE_TEMPLATES", event_type))
+    wx_oa = template_id(entry_for(settings, "WECHAT_OA_TEMPLATES", event_type))
+    ali_sub = template_id(entry_for(settings, "ALIPAY_SUBSCRIBE_TEMPLATES", event_type))
 
     enabled = enabled_channels(settings)  # NOTIFICATION_CHANNELS: no rows for a channel switched off
 
@@ -220,8 +226,9 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
 
     # Every read first (one statement), then every row: a read between two added rows would autoflush
     # the first alone (one INSERT per flush); added together, they are flushed together.
-    audience = _audience(session, complaint, event_type, exclude_user, with_identities=bool(wx_sub or ali_sub))
+    audience = _audience(session, complaint, event_type, exclude_user, with_identities=True)
     identities = audience.identities
+    sms_to = _sms_without_identity(session, settings, event_type, audience, wx_sub, ali_sub)
     for uid, party, oa_openid in audience.recipients:
         title = CONSUMER_TITLES.get(event_type) if party == "consumer" else None
         add(recipient_id=uid, channel="inbox", payload=dict(data), title=title)
@@ -233,6 +240,8 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
             if ali_sub and ids.get("alipay"):
                 add(recipient_id=uid, channel="alipay", target=ids["alipay"],
                     payload={**data, "template_id": ali_sub}, title=title)
+            if uid in sms_to:  # no mini-program to hear it in: the SMS fallback at once (sms_fallback.py)
+                add(recipient_id=uid, channel="sms", payload=dict(data), title=title)
         elif wx_oa and oa_openid:
             add(recipient_id=uid, channel="wechat_template", target=oa_openid,
                 payload={**data, "template_id": wx_oa})
@@ -242,6 +251,27 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
     if written:
         wake_after_commit(session, settings)
     return written
+
+
+def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_type: str, audience: _Audience,
+                          wx_sub: str | None, ali_sub: str | None) -> set[int]:
+    """Consumers of the event with a bound phone and no subscribe channel for it (no WeChat or Alipay
+    identity with a template): they have no grant, so the SMS fallback writes their sms row now. A
+    consumer with a subscribe row gets one only if that row finds no grant (channels/grants.py)."""
+    from server.core.models import User
+    from server.core.notifications.sms_fallback import applies
+
+    if not applies(settings, event_type):
+        return set()
+    enabled = enabled_channels(settings)
+    wx_sub = wx_sub if "wechat_subscribe" in enabled else None
+    ali_sub = ali_sub if "alipay" in enabled else None
+    uids = [uid for uid, party, _ in audience.recipients if party == "consumer"
+            and not ((wx_sub and audience.identities.get(uid, {}).get("wechat_mini"))
+                     or (ali_sub and audience.identities.get(uid, {}).get("alipay")))]
+    if not uids:
+        return set()
+    return set(session.execute(select(User.id).where(User.id.in_(uids), User.phone_enc.is_not(None))).scalars())
 
 
 def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], complaint: Complaint,
@@ -256,7 +286,7 @@ def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], compl
 
 def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Complaint, message: Message,
                     now: datetime) -> None:
-    body = f"{complaint.public_no}：{message.body[:60]}"
+    body = f"{complaint.public_no}：{message.body[:60] or '发来了图片或文件'}"
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                "message_id": message.id}
     _fan_out(session, settings, complaint, "message.created", f"msg{message.id}", body, payload, now,

@@ -1,4 +1,7 @@
-"""Subscribe-message grants reported by the mini-programs: each acceptance is one send we may make."""
+"""Subscribe-message grants reported by the mini-programs: each acceptance is one send we may make.
+
+For WeChat with a message push configured the report is a hint only and the grants follow the push
+(server/core/notifications/push_grants.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,8 +27,16 @@ def check_grants(settings: Mapping[str, Any], channel: str, template_ids: list[s
     """
     if any(t not in template_ids for t in accepted):
         raise ValidationFailed([{"field": "accepted", "message": "接受的模板必须在 template_ids 之中"}])
-    known = set((settings.get(TEMPLATE_SETTINGS[channel]) or {}).values())
+    from server.core.notifications.templates import ids
+
+    known = set(ids(settings, TEMPLATE_SETTINGS[channel]).values())
     return [t for t in accepted if t in known]
+
+
+def hint_only(settings: Mapping[str, Any], channel: str) -> bool:
+    """The app's report adds nothing: WeChat with a message push configured, whose events keep the grants
+    (server/core/notifications/push_grants.py); Alipay, and WeChat without a push, count the report."""
+    return channel == "wechat" and bool(settings.get("WECHAT_MINI_PUSH_TOKEN"))
 
 
 def do_add_grants(session: Session, user_id: int, channel: str, template_ids: list[str], now: datetime) -> None:

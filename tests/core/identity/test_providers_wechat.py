@@ -243,7 +243,7 @@ def test_token_still_rejected_after_one_refresh_is_transient(wechat_sim):
     """If a fresh token is rejected too, give up (transient) instead of looping."""
     mini = WeChatMini(wechat_sim.settings)
     mini.client.session.set(mini.client.access_token_key, "stale-token", 7200)
-    wechat_sim.fault("busy", paths=["/cgi-bin/token"])
+    wechat_sim.fault("busy", paths=["/cgi-bin/stable_token"])
     with pytest.raises(TransientDeliveryError):
         mini.send_subscribe_message(openid_for(MINI, "sam"), "tpl-1", {"thing1": "x"}, "p")
     assert wechat_sim.messages() == []

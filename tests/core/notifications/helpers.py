@@ -2,6 +2,8 @@
 webhooks pointed at the test receiver."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select, update
 
 from server.core.models import BusinessMember, Identity, Notification
@@ -59,10 +61,49 @@ def rows(db, **where) -> list[Notification]:
 
 
 def grant(client, login, channel: str, *template_ids: str, accepted=None):
+    """One tap on the subscribe pop-up: the app's report (POST /me/subscriptions) and, for WeChat with the
+    message push configured, the subscribe_msg_popup_event WeChat pushes for the same tap (which is what
+    counts; the report is a hint)."""
+    accepted = list(template_ids if accepted is None else accepted)
     r = client.post("/api/v1/me/subscriptions", headers=login.headers, json={
-        "channel": channel, "template_ids": list(template_ids),
-        "accepted": list(template_ids if accepted is None else accepted)})
+        "channel": channel, "template_ids": list(template_ids), "accepted": accepted})
     assert r.status_code == 204, r.get_json()
+    settings = client.application.config["SMART315"]
+    if channel == "wechat" and settings["WECHAT_MINI_PUSH_TOKEN"]:
+        statuses = {t: ("accept" if t in accepted else "reject") for t in template_ids}
+        for openid in wechat_openids(client, login.user_id):
+            push_event(client, "subscribe_msg_popup_event", openid, [
+                {"TemplateId": t, "SubscribeStatusString": st, "PopupScene": "0"} for t, st in statuses.items()])
+
+
+def wechat_openids(client, user_id: int) -> list[str]:
+    db = client.application.extensions["smart315.db"]
+    with db.session() as s:
+        return list(s.execute(select(Identity.subject).where(
+            Identity.user_id == user_id, Identity.provider == "wechat_mini")).scalars())
+
+
+def push_event(client, event_name: str, openid: str, entries: list[dict], fmt: str = "json",
+               aes_key: str | None = None):
+    """POST one subscribe_msg_* event to the message-push URL as WeChat sends it (signed with the
+    configured token; XML puts the List inside its wrapper)."""
+    from server.simulators.wechat import build_mini_push
+
+    settings = client.application.config["SMART315"]
+    wrapper = {"subscribe_msg_popup_event": "SubscribeMsgPopupEvent",
+               "subscribe_msg_change_event": "SubscribeMsgChangeEvent",
+               "subscribe_msg_sent_event": "SubscribeMsgSentEvent"}[event_name]
+    event = {"ToUserName": "gh_test", "FromUserName": openid, "CreateTime": int(time.time()), "MsgType": "event",
+             "Event": event_name}
+    if fmt == "xml":
+        event[wrapper] = {"List": entries}
+    else:
+        event["List"] = entries
+    args, body, ctype = build_mini_push(settings["WECHAT_MINI_PUSH_TOKEN"], event, fmt=fmt, aes_key=aes_key,
+                                        appid=settings["WECHAT_MINI_APPID"])
+    r = client.post("/api/v1/wechat/mini/events", query_string=args, data=body, headers={"Content-Type": ctype})
+    assert r.status_code == 200 and r.data == b"success", r.data
+    return r
 
 
 def add_webhook(client, owner, business_id, url, events=None):

@@ -29,6 +29,10 @@ class SmsProvider(Protocol):
     def send_code(self, phone: str, code: str) -> None:
         """Send a one-time login code to a mainland mobile number; raise a DomainError on failure."""
 
+    def send_notice(self, phone: str, text: str, params: dict[str, str]) -> None:
+        """Send a notice (the SMS fallback of notifications): `text` as read, `params` the variables of
+        the notice template (SMS_NOTIFY_TEMPLATE_CODE); raise a DomainError on failure."""
+
 
 def mask_phone(phone: str) -> str:
     """138****5678: enough to recognise one's own number, not enough to collect numbers from logs."""
@@ -51,6 +55,10 @@ class ConsoleSms:
         logger.info("[DEVELOPMENT SMS - console provider, never use in production] code for %s: %s",
                     mask_phone(phone), code)
         ConsoleSms.outbox.append({"phone": phone, "code": code})
+
+    def send_notice(self, phone: str, text: str, params: dict[str, str]) -> None:
+        logger.info("[DEVELOPMENT SMS - console provider] notice to %s: %s", mask_phone(phone), text)
+        ConsoleSms.outbox.append({"phone": phone, "code": None, "text": text, "params": dict(params)})
 
     @classmethod
     def last_code(cls, phone: str) -> str | None:
@@ -83,13 +91,15 @@ class AliyunSms:
         self.key_secret = settings.get("SMS_ACCESS_KEY_SECRET")
         self.sign_name = settings.get("SMS_SIGN_NAME") or ""
         self.template_code = settings.get("SMS_TEMPLATE_CODE") or ""
+        self.notice_template_code = settings.get("SMS_NOTIFY_TEMPLATE_CODE") or ""
         self.region = settings["SMS_REGION_ID"]
         self.timeout = float(settings["SMS_TIMEOUT_SECONDS"])
         if not (self.key_id and self.key_secret):
             raise UpstreamUnavailable("短信服务未配置", status=503)
         self._http = requests.Session()
 
-    def build_params(self, phone: str, code: str) -> dict[str, str]:
+    def build_params(self, phone: str, code: str, template_code: str | None = None,
+                     template_params: dict[str, str] | None = None) -> dict[str, str]:
         params = {
             "AccessKeyId": self.key_id,
             "Action": "SendSms",
@@ -100,17 +110,25 @@ class AliyunSms:
             "SignatureMethod": "HMAC-SHA1",
             "SignatureNonce": uuid.uuid4().hex,
             "SignatureVersion": "1.0",
-            "TemplateCode": self.template_code,
-            "TemplateParam": json.dumps({"code": code}, separators=(",", ":")),
+            "TemplateCode": template_code or self.template_code,
+            "TemplateParam": json.dumps(template_params if template_params is not None else {"code": code},
+                                        ensure_ascii=False, separators=(",", ":")),
             "Timestamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "Version": "2017-05-25",
         }
         params["Signature"] = sign_rpc(params, self.key_secret, "POST")
         return params
 
+    def send_notice(self, phone: str, text: str, params: dict[str, str]) -> None:
+        """The notice template with its variables (Aliyun sends the template's own text)."""
+        self._send(phone, self.build_params(phone, "", self.notice_template_code, dict(params)))
+
     def send_code(self, phone: str, code: str) -> None:
+        self._send(phone, self.build_params(phone, code))
+
+    def _send(self, phone: str, params: dict[str, str]) -> None:
         try:
-            res = self._http.post(self.endpoint, data=self.build_params(phone, code), timeout=self.timeout)
+            res = self._http.post(self.endpoint, data=params, timeout=self.timeout)
         except requests.RequestException:
             logger.warning("Aliyun SMS unreachable sending to %s", mask_phone(phone))
             raise UpstreamUnavailable("短信服务暂时不可用，请稍后再试", status=503) from None
@@ -120,7 +138,7 @@ class AliyunSms:
             body = {}
         result = str(body.get("Code") or "")
         if res.status_code == 200 and result == "OK":
-            logger.info("SMS code sent to %s (BizId %s)", mask_phone(phone), body.get("BizId"))
+            logger.info("SMS sent to %s (BizId %s)", mask_phone(phone), body.get("BizId"))
             return
         logger.warning("Aliyun SMS refused sending to %s: HTTP %s Code=%s", mask_phone(phone), res.status_code,
                        result or "-")
@@ -137,7 +155,7 @@ class AliyunSms:
 _PROVIDERS = {"console": ConsoleSms, "aliyun": AliyunSms}
 # Every setting a provider is built from (server.core.clients keys its cache on their values).
 SETTINGS = ("SMS_PROVIDER", "SMS_ENDPOINT", "SMS_ACCESS_KEY_ID", "SMS_ACCESS_KEY_SECRET", "SMS_SIGN_NAME",
-            "SMS_TEMPLATE_CODE", "SMS_REGION_ID", "SMS_TIMEOUT_SECONDS")
+            "SMS_TEMPLATE_CODE", "SMS_NOTIFY_TEMPLATE_CODE", "SMS_REGION_ID", "SMS_TIMEOUT_SECONDS")
 
 
 def get_sms_provider(settings: dict[str, Any]) -> SmsProvider:

@@ -1,8 +1,11 @@
 """WeChat mini-program login/phone/subscribe messages and official-account (OA) QR binding and alerts.
 
 Built on wechatpy's WeChatClient, pointed at settings["WECHAT_API_BASE_URL"] (the real API or the
-local simulator). Access tokens live in wechatpy's RedisStorage when a Redis client is given, so every
-process shares one token; otherwise in MemoryStorage (per process).
+local simulator). Access tokens come from ``POST cgi-bin/stable_token`` and live in wechatpy's
+RedisStorage when a Redis client is given (key ``smart315:wechat:<appid>_access_token``, expiring
+TOKEN_SAFETY_MARGIN_SECONDS before WeChat's expires_in), so every process shares one token; otherwise,
+given the process's shared-values engine (server.core.clients hands it in), in the database
+(server/core/shared_values.py), shared just the same; else in MemoryStorage.
 """
 from __future__ import annotations
 
@@ -82,16 +85,25 @@ class _Client(WeChatClient):
         self.API_BASE_URL = base_url + "/cgi-bin/"
         self.wxa.API_BASE_URL = base_url + "/"
 
+    # After WeChat refused the cached token, the next fetch asks stable_token for a new one
+    # (force_refresh); otherwise it answers the token still valid, shared with every other process.
+    force_refresh = False
+
     def fetch_access_token(self) -> dict:
+        """POST cgi-bin/stable_token: the same token for every caller while it is valid (normal mode), so
+        processes that each fetch one do not retire each other's; kept in the session storage (Redis: one
+        key for all processes) a little shorter than its expires_in."""
+        force, self.force_refresh = self.force_refresh, False
         return self._fetch_access_token(
-            url=self.base_url + "/cgi-bin/token",
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
+            url=self.base_url + "/cgi-bin/stable_token",
+            body={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret,
+                  "force_refresh": force},
         )
 
-    def _fetch_access_token(self, url: str, params: dict) -> dict:
-        # Same as wechatpy's, plus a timeout and a shorter cache lifetime.
-        logger.info("fetching WeChat access token for appid %s", self.appid)
-        res = self._http.get(url=url, params=params, timeout=self.timeout)
+    def _fetch_access_token(self, url: str, body: dict) -> dict:  # type: ignore[override]
+        # Like wechatpy's, but POSTing JSON to stable_token, with a timeout and a shorter cache lifetime.
+        logger.info("fetching WeChat access token (stable_token) for appid %s", self.appid)
+        res = self._http.post(url=url, json=body, timeout=self.timeout)
         try:
             res.raise_for_status()
         except requests.RequestException as exc:
@@ -110,19 +122,29 @@ class _Client(WeChatClient):
         return result
 
     def forget_access_token(self) -> None:
-        """Drop the cached token (in Redis: for every process) so the next call fetches a new one."""
+        """Drop the cached token (in Redis: for every process) so the next call fetches a new one, with
+        force_refresh: WeChat refused the one stable_token would answer again."""
         self.session.delete(self.access_token_key)
         self.expires_at = None
+        self.force_refresh = True
 
 
 class _WeChatBase:
-    def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None):
+    def __init__(self, appid: str, secret: str, settings: dict[str, Any], redis: Any = None,
+                 state_engine: Any = None):
         install_log_redaction()
         base = settings["WECHAT_API_BASE_URL"].rstrip("/")
         self.base_url = base
         self.appid = appid
         self.timeout = float(settings["WECHAT_TIMEOUT_SECONDS"])
-        storage = RedisStorage(redis, prefix=REDIS_PREFIX) if redis is not None else MemoryStorage()
+        if redis is not None:
+            storage = RedisStorage(redis, prefix=REDIS_PREFIX)
+        elif state_engine is not None:
+            from server.core.shared_values import DatabaseStorage
+
+            storage = DatabaseStorage(state_engine, prefix=REDIS_PREFIX)
+        else:
+            storage = MemoryStorage()
         self.client = _Client(appid, secret, base, storage, self.timeout)
 
     def _invoke(self, call: Callable[[], Any], uses_token: bool = True) -> dict:
@@ -197,8 +219,9 @@ class WeChatMini(_WeChatBase):
     # Every setting the client is built from (server.core.clients keys its cache on their values).
     SETTINGS = ("WECHAT_MINI_APPID", "WECHAT_MINI_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS")
 
-    def __init__(self, settings: dict[str, Any], redis: Any = None):
-        super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis)
+    def __init__(self, settings: dict[str, Any], redis: Any = None, state_engine: Any = None):
+        super().__init__(settings["WECHAT_MINI_APPID"], settings["WECHAT_MINI_SECRET"], settings, redis,
+                         state_engine)
 
     def code_to_session(self, js_code: str) -> dict[str, Any]:
         """Exchange a wx.login() code: {openid, unionid|None, session_key}. The session_key stays server-side."""
@@ -235,13 +258,16 @@ class WeChatMini(_WeChatBase):
             raise UpstreamUnavailable("微信服务返回异常", status=502)
         return str(phone)
 
-    def send_subscribe_message(self, openid: str, template_id: str, data: dict, page: str | None = None) -> None:
-        """Send a one-time subscribe message; raises Permanent/TransientDeliveryError."""
+    def send_subscribe_message(self, openid: str, template_id: str, data: dict, page: str | None = None) -> str | None:
+        """Send a one-time subscribe message; the msgid WeChat answered. Raises Permanent/TransientDeliveryError."""
         wx_data = _as_template_data(data)
         try:
-            self._invoke(lambda: self.client.wxa.send_subscribe_message(openid, template_id, wx_data, page=page))
+            result = self._invoke(lambda: self.client.wxa.send_subscribe_message(openid, template_id, wx_data,
+                                                                                 page=page))
         except _Failure as failure:
             raise self._delivery_error(failure) from None
+        msgid = result.get("msgid")
+        return str(msgid) if msgid not in (None, "") else None
 
     def get_access_token(self) -> str:
         """The current access token (cached in Redis or memory); for diagnostics and tests."""
@@ -257,8 +283,9 @@ class WeChatOA(_WeChatBase):
     SETTINGS = ("WECHAT_OA_APPID", "WECHAT_OA_SECRET", "WECHAT_API_BASE_URL", "WECHAT_TIMEOUT_SECONDS",
                 "WECHAT_OA_TOKEN", "WECHAT_OA_AES_KEY", "WECHAT_CALLBACK_WINDOW_SECONDS")
 
-    def __init__(self, settings: dict[str, Any], redis: Any = None):
-        super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis)
+    def __init__(self, settings: dict[str, Any], redis: Any = None, state_engine: Any = None):
+        super().__init__(settings["WECHAT_OA_APPID"], settings["WECHAT_OA_SECRET"], settings, redis,
+                         state_engine)
         self.token = settings.get("WECHAT_OA_TOKEN") or ""
         self.callback_window = int(settings["WECHAT_CALLBACK_WINDOW_SECONDS"])
         aes_key = settings.get("WECHAT_OA_AES_KEY")

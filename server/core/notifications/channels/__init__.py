@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from server.core.registry import Registry
-from server.core.timeutil import SHANGHAI
 from server.core.vocabulary import STATUSES
 
 STATUS_NAMES = STATUSES
@@ -48,7 +47,7 @@ class Context:
 Sender = Callable[[Context, Any], "Outcome | None"]
 # Channel name -> sender; NOTIFICATION_CHANNELS enables a subset (all by default; the inbox always).
 CHANNELS: Registry[Sender] = Registry(
-    "notification channel", __name__, ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook"),
+    "notification channel", __name__, ("inbox", "wechat_subscribe", "wechat_template", "alipay", "webhook", "sms"),
     "NOTIFICATION_CHANNELS", always=("inbox",))
 register = CHANNELS.register
 
@@ -71,16 +70,12 @@ def get_sender(channel: str, settings: Mapping[str, Any] | None = None) -> Sende
     return sender
 
 
-def template_data(row: Any) -> dict[str, str]:
-    """Values for a subscribe/template message. The keys follow the templates chosen for the
-    platform (thing = short text <= 20 chars, character_string = number, phrase = <= 5 chars)."""
-    payload = row.payload or {}
-    created = row.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if row.created_at else ""
-    status = STATUS_NAMES.get(payload.get("status") or "", "有更新")
-    return {
-        "thing1": (row.title or "投诉进展")[:20],
-        "character_string2": str(payload.get("public_no") or row.complaint_id or "-")[:32],
-        "phrase3": status[:5],
-        "time4": created,
-        "thing5": (row.body or row.title or "-")[:20],
-    }
+def template_data(row: Any, settings: Mapping[str, Any] | None = None, setting: str | None = None,
+                  oa: bool = False, db: Any = None) -> dict[str, str]:
+    """keyword -> value for a subscribe/template message: the fields the template's entry in `setting`
+    names (server/core/notifications/templates.py), cut to WeChat's limits for each keyword's type."""
+    from server.core.notifications import templates
+
+    tid = (row.payload or {}).get("template_id")
+    entry = templates.entry_by_id(settings, setting, tid) if settings is not None and setting else tid
+    return templates.render(entry, row, oa=oa, db=db)

@@ -11,7 +11,11 @@ def send(ctx, row) -> Outcome:
     from server.core import clients
 
     client = clients.alipay_mini(ctx.settings)
-    data = {f"keyword{i}": v for i, v in enumerate(template_data(row).values(), start=1)}
+    # Alipay names its keywords keyword1..N: configured fields are sent as named, the default mapping
+    # in its order.
+    data = template_data(row, ctx.settings, "ALIPAY_SUBSCRIBE_TEMPLATES", db=ctx.db)
+    if all(not k.startswith("keyword") for k in data):
+        data = {f"keyword{i}": v for i, v in enumerate(data.values(), start=1)}
     send_with_grant(ctx, row, "alipay", lambda template_id: client.send_subscribe_message(
         row.target, template_id, data, page=complaint_page(row.complaint_id)))
     return Outcome("sent")

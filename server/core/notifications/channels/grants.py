@@ -36,18 +36,38 @@ def drop_grants(db, user_id: int, channel: str, template_id: str) -> None:
         s.commit()
 
 
+def record_msgid(db, row, msgid) -> None:
+    """Remember the msgid WeChat answered on the row: its subscribe_msg_sent_event then confirms the grant
+    this send used instead of using another (server/core/notifications/push_grants.py)."""
+    from server.core.models import Notification
+    from server.core.notifications.push_grants import MSGID_KEY
+
+    if msgid in (None, ""):
+        return
+    with db.session() as s:
+        s.execute(update(Notification).where(Notification.id == row.id).values(
+            payload={**(row.payload or {}), MSGID_KEY: str(msgid)}))
+        s.commit()
+
+
 def send_with_grant(ctx, row, channel: str, send) -> None:
-    """Use one grant, call send(); give it back on a transient failure. Raises Skip without a grant."""
+    """Use one grant, call send(); give it back on a transient failure. Raises Skip without a grant,
+    after writing the SMS fallback's row when it applies (server/core/notifications/sms_fallback.py)."""
     from server.core.errors import PermanentDeliveryError, TransientDeliveryError
+    from server.core.notifications import sms_fallback
     from server.core.notifications.channels import Skip
 
     template_id = (row.payload or {}).get("template_id")
     if not template_id:
         raise Skip("no template configured for this event")
+    if row.recipient_id is not None and sms_fallback.applies(ctx.settings, row.event_type) \
+            and sms_fallback.already_by_sms(ctx.db, row):
+        raise Skip("sent by SMS instead (no grant was left)")
     if row.recipient_id is None or not take_grant(ctx.db, row.recipient_id, channel, template_id):
-        raise Skip(f"no subscribe grant left for template {template_id}")
+        by_sms = sms_fallback.instead_of(ctx, row)
+        raise Skip(f"no subscribe grant left for template {template_id}" + ("; SMS instead" if by_sms else ""))
     try:
-        send(template_id)
+        msgid = send(template_id)
     except TransientDeliveryError:
         give_back(ctx.db, row.recipient_id, channel, template_id)
         raise
@@ -58,3 +78,5 @@ def send_with_grant(ctx, row, channel: str, send) -> None:
     except Exception:
         give_back(ctx.db, row.recipient_id, channel, template_id)
         raise
+    if channel == "wechat":
+        record_msgid(ctx.db, row, msgid)

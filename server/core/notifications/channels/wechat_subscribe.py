@@ -11,7 +11,7 @@ def send(ctx, row) -> Outcome:
     from server.core import clients
 
     mini = clients.wechat_mini(ctx.settings, ctx.redis)
-    data = template_data(row)
+    data = template_data(row, ctx.settings, "WECHAT_SUBSCRIBE_TEMPLATES", db=ctx.db)
     send_with_grant(ctx, row, "wechat", lambda template_id: mini.send_subscribe_message(
         row.target, template_id, data, page=complaint_page(row.complaint_id)))
     return Outcome("sent")

@@ -14,5 +14,7 @@ def send(ctx, row) -> Outcome:
         raise Skip("no template or no bound openid")
     oa = clients.wechat_oa(ctx.settings, ctx.redis)
     miniprogram = {"appid": ctx.settings["WECHAT_MINI_APPID"], "pagepath": complaint_page(row.complaint_id)}
-    oa.send_template_message(row.target, template_id, template_data(row), miniprogram=miniprogram)
+    # 2023 rules: no first line, no remark, at most 20 characters a field.
+    data = template_data(row, ctx.settings, "WECHAT_OA_TEMPLATES", oa=True, db=ctx.db)
+    oa.send_template_message(row.target, template_id, data, miniprogram=miniprogram)
     return Outcome("sent")

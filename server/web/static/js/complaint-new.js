@@ -39,6 +39,7 @@ function pickBusiness(b) {
   if (b.industry_code) $('#c-industry').value = b.industry_code;
   if (b.region_code) chooseRegion(b.region_code);
   clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${b.name}`));
+  showOffPlatform();
   $('#c-business').focus(); // the chosen candidate is gone: keep the keyboard where the user was
 }
 
@@ -47,10 +48,16 @@ function showCandidates(items) {
     h('div', { class: 'title' }, b.name), h('div', { class: 'meta' }, [b.industry_name, b.region_name].filter(Boolean).join(' · ')))));
 }
 
+// The off-platform business's address, phone and credit code: asked only when no listed business is chosen.
+function showOffPlatform() {
+  $('#c-offplatform').hidden = Boolean($('#c-business-id').value);
+}
+
 let searchTimer;
 function setupBusinessSearch() {
   $('#c-business').addEventListener('input', () => {
     $('#c-business-id').value = '';
+    showOffPlatform();
     clearTimeout(searchTimer);
     const q = $('#c-business').value.trim();
     if (q.length < 2) { clear($('#business-candidates')); return; }
@@ -77,7 +84,38 @@ async function classify() {
       showCandidates(full);
     }
     if ((r.duplicate_of || []).length) out.textContent += '。提示：您可能已提交过类似的投诉。';
+    suggestCollective(r.collective_suggestion);
   } catch (err) { out.textContent = errorText(err); }
+}
+
+// An open collective case against the same business (集体投诉): join it with this form's amount, text and
+// evidence instead of filing alone (POST /complaints/{id}/join; the title, business and region are the case's).
+let joinKey = newKey();
+function suggestCollective(s) {
+  const box = $('#collective-suggestion');
+  if (!s) { clear(box); return; }
+  const msg = h('span', { class: 'form-msg', role: 'status' });
+  const join = h('button', { type: 'button', class: 'button', id: 'join-collective' }, '我也遇到了，加入集体投诉');
+  join.addEventListener('click', async () => {
+    if (uploads.some((u) => !u.id && !u.error)) { say(msg, '证据仍在上传，请稍候'); return; }
+    const body = { attachment_ids: uploads.filter((u) => u.id).map((u) => u.id) };
+    const amount = $('#c-amount').value.trim();
+    const text = $('#c-description').value.trim();
+    if (amount) body.amount_claimed = amount;
+    if (text) body.description = text;
+    join.disabled = true;
+    try {
+      const c = await api(`/complaints/${s.id}/join`, { method: 'POST', body, idempotencyKey: joinKey });
+      joinKey = newKey();
+      location.href = `/my/complaints/${c.id}?new=1`;
+    } catch (err) {
+      if (err.status && err.status < 500) joinKey = newKey();
+      say(msg, errorText(err));
+      join.disabled = false;
+    }
+  });
+  clear(box, h('p', { class: 'notice', id: 'collective-notice' },
+    `已有${s.members}人投诉该商家「${s.title}」，如果您遇到的是同样的问题，可以直接加入集体投诉，由商家和调解员一并处理。 `, join, ' ', msg));
 }
 
 function renderUploads() {
@@ -113,7 +151,14 @@ async function submit(e) {
     attachment_ids: uploads.filter((u) => u.id).map((u) => u.id),
   };
   const bid = fd.get('business_id');
-  if (bid) body.business_id = Number(bid); else body.business_name = fd.get('business_name').trim();
+  if (bid) body.business_id = Number(bid); else {
+    body.business_name = fd.get('business_name').trim();
+    for (const f of ['business_address', 'business_phone', 'business_credit_code']) {
+      const v = (fd.get(f) || '').trim();
+      if (v) body[f] = v;
+    }
+  }
+  body.contact_preference = fd.get('contact_preference') === 'phone' ? 'phone' : 'message';
   if (fd.get('purchase_date')) body.purchase_date = fd.get('purchase_date');
   if (fd.get('order_no')) body.order_no = fd.get('order_no').trim();
   if (fd.get('amount_claimed')) body.amount_claimed = fd.get('amount_claimed').trim();
@@ -129,6 +174,7 @@ async function submit(e) {
     // A validation error means the body will change: the next try is a new request.
     if (err.status && err.status < 500) submitKey = newKey();
     say(msg, errorText(err));
+    if (err.code === 'duplicate_complaint') suggestCollective(err.problem.collective_suggestion);
     btn.disabled = false;
   }
 }
@@ -149,6 +195,7 @@ async function main() {
       restore: async (data) => {
         if (data.region_code) await chooseRegion(data.region_code);
         if (data.business_id) clear($('#business-candidates'), h('p', { class: 'muted' }, `已选择入驻商家：${data.business_name || ''}`));
+        showOffPlatform(); // the restored choice decides whether the unlisted business's details are asked
       },
       notice: (when, discard) => {
         const again = h('button', { type: 'button', class: 'button small', id: 'draft-discard' }, '清空草稿，重新填写');

@@ -1,6 +1,6 @@
 // A complaint's full file with its timeline, evidence, the caller's allowed actions and the
 // message thread. Used by the consumer detail page and both consoles.
-import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, fillSelect, STATUS, ACTIONS, ROLES, DEMANDS, PAUSE_REASONS } from './lib.js';
+import { api, h, clear, say, errorText, newKey, fmtTime, fmtDate, yuan, countdown, statusBadge, refNames, fillSelect, STATUS, ACTIONS, ROLES, DEMANDS, PAUSE_REASONS, CONTACT_PREFERENCES } from './lib.js';
 
 const FIELDS = {
   accept: [],
@@ -21,6 +21,10 @@ const FIELDS = {
   supplement: [['note', '补正材料说明', true], ['files', '补正的证据（图片或 PDF，可多选）', false]],
 };
 
+// What the lead of a collective complaint may apply to its open members at once (apply_to_members; the
+// server's server/core/collective.py MEMBER_ACTIONS): steps of the handling, never an outcome.
+const MEMBER_ACTIONS = ['accept', 'respond', 'propose', 'pause', 'resume', 'request_materials'];
+
 // Province, city, county: only the county select is submitted (region_code).
 function regionPicker(name, required) {
   const load = async (parent) => (await api(`/regions${parent ? '?parent=' + parent : ''}`)).items || [];
@@ -31,6 +35,43 @@ function regionPicker(name, required) {
   prov.addEventListener('change', async () => { fillSelect(city, prov.value ? await load(prov.value) : []); fillSelect(dist, []); });
   city.addEventListener('change', async () => { fillSelect(dist, city.value ? await load(city.value) : []); });
   return h('span', { class: 'region-picker' }, prov, city, dist);
+}
+
+// Evidence: image thumbnails that open the full picture in a dialog (the link still works without script),
+// other files as links. Used for the filing's evidence, a supplement's and a message's.
+const isImage = (a) => /^image\//.test(a.content_type || a.mime || '');
+function showImage(a, alt) {
+  const opener = document.activeElement;
+  const close = h('button', { type: 'button', class: 'button', id: 'image-close' }, '关闭');
+  const dlg = h('dialog', { class: 'dialog image-dialog', id: 'image-dialog', 'aria-label': alt },
+    h('img', { src: a.url, alt, class: 'full' }), h('div', { class: 'dialog-buttons' }, close, ' ',
+      h('a', { href: a.url, class: 'button', download: '' }, '下载原图')));
+  close.addEventListener('click', () => dlg.close());
+  dlg.addEventListener('close', () => { dlg.remove(); if (opener && opener.isConnected) opener.focus(); });
+  document.body.append(dlg);
+  dlg.showModal();
+  close.focus();
+}
+export function evidenceList(list, { label = '证据图片', ...attrs } = {}) {
+  let n = 0;
+  return h('div', { class: 'attachments', ...attrs }, (list || []).map((a) => {
+    if (!isImage(a)) return h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.content_type || a.mime}）`);
+    const alt = `${label}${++n}`;
+    const link = h('a', { href: a.url, class: 'thumb', title: `查看大图：${alt}`, dataset: { id: a.id } }, h('img', { src: a.url, alt, class: 'evidence' }));
+    link.addEventListener('click', (e) => { e.preventDefault(); showImage(a, alt); });
+    return link;
+  }));
+}
+
+// Photos picked with a labelled file input are uploaded (POST /uploads) one by one; their ids are sent.
+async function uploadAll(files) {
+  const ids = [];
+  for (const file of files) {
+    const up = new FormData();
+    up.append('file', file);
+    ids.push((await api('/uploads', { method: 'POST', form: up })).id);
+  }
+  return ids;
 }
 
 function actionForm(c, action, onDone) {
@@ -52,25 +93,24 @@ function actionForm(c, action, onDone) {
     }
     return h('label', {}, label, input);
   });
+  const others = c.collective && MEMBER_ACTIONS.includes(action) ? c.collective.members - 1 : 0;
+  if (others > 0) {
+    inputs.push(h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'apply_to_members', value: '1', checked: true }),
+      ` 一并处理本集体投诉的其他 ${others} 件投诉（每件单独处理、各自结果；不能处理的会列出）`));
+  }
   const form = h('form', { class: 'form', id: `action-${action}`, dataset: { action } }, inputs,
     h('button', { type: 'submit', class: `button ${['withdraw', 'reject', 'dispute', 'mediate_fail', 'transfer', 'pause', 'reopen'].includes(action) ? '' : 'primary'}` }, ACTIONS[action] || action), msg);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const fd = new FormData(form);
     const body = { action };
-    for (const [k, v] of fd) if (k !== 'files' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    for (const [k, v] of fd) if (k !== 'files' && k !== 'apply_to_members' && String(v).trim()) body[k] = k === 'rating' ? Number(v) : String(v).trim();
+    if (fd.get('apply_to_members')) body.apply_to_members = true;
     const btn = form.querySelector('button[type=submit]');
     btn.disabled = true;
     try {
       const files = Array.from(form.querySelector('input[type=file]')?.files || []);
-      if (files.length) {
-        body.attachment_ids = [];
-        for (const file of files) {
-          const up = new FormData();
-          up.append('file', file);
-          body.attachment_ids.push((await api('/uploads', { method: 'POST', form: up })).id);
-        }
-      }
+      if (files.length) body.attachment_ids = await uploadAll(files);
       const updated = await api(`/complaints/${c.id}/transitions`, { method: 'POST', body });
       onDone(updated);
     } catch (err) { say(msg, errorText(err)); btn.disabled = false; }
@@ -78,37 +118,66 @@ function actionForm(c, action, onDone) {
   return form;
 }
 
+const MAX_MESSAGE_FILES = 9;
+
 async function messagesSection(c) {
   const list = h('ul', { class: 'messages', id: 'messages' });
   const box = h('section', {}, h('h3', {}, '留言'), list);
   async function load() {
     try {
       const data = await api(`/complaints/${c.id}/messages?per_page=100`);
-      clear(list, data.items.length ? data.items.map((m) => h('li', { class: m.mine ? 'mine' : '' },
-        h('div', { class: 'meta muted' }, `${m.mine ? '我' : ROLES[m.author_role] || m.author_role} · ${fmtTime(m.created_at)}`), m.body))
+      clear(list, data.items.length ? data.items.map((m) => h('li', { class: m.mine ? 'mine' : '', dataset: { id: String(m.id) } },
+        h('div', { class: 'meta muted' }, `${m.mine ? '我' : ROLES[m.author_role] || m.author_role} · ${fmtTime(m.created_at)}`),
+        m.body ? h('div', { class: 'body' }, m.body) : null,
+        (m.attachments || []).length ? evidenceList(m.attachments, { label: '留言图片', 'aria-label': '留言附带的图片' }) : null))
         : h('li', { class: 'muted' }, '还没有留言。'));
     } catch (err) { clear(list, h('li', { class: 'error' }, errorText(err))); }
   }
   await load();
   if (!['closed'].includes(c.status)) {
     const msg = h('p', { class: 'msg', role: 'alert' });
-    const ta = h('textarea', { name: 'body', rows: '2', maxlength: '2000', required: true, placeholder: '给对方留言' });
+    const ta = h('textarea', { name: 'body', rows: '2', maxlength: '2000', placeholder: '给对方留言', 'aria-label': '留言内容' });
+    const files = h('input', { type: 'file', id: 'message-files', name: 'files', multiple: true, accept: 'image/jpeg,image/png,image/webp,application/pdf' });
+    const picked = h('span', { class: 'muted', id: 'message-files-picked', 'aria-live': 'polite' });
+    files.addEventListener('change', () => { picked.textContent = files.files.length ? `已选择 ${files.files.length} 个文件` : ''; });
     let key = newKey();
-    const form = h('form', { class: 'form', id: 'message-form' }, ta, h('button', { class: 'button', type: 'submit' }, '发送'), msg);
+    const btn = h('button', { class: 'button', type: 'submit' }, '发送');
+    const form = h('form', { class: 'form', id: 'message-form' }, ta,
+      h('label', { for: 'message-files', class: 'file-label' }, `添加照片或文件（最多 ${MAX_MESSAGE_FILES} 个）`, files), picked, btn, msg);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      if (!ta.value.trim()) return;
+      const chosen = Array.from(files.files || []);
+      if (!ta.value.trim() && !chosen.length) { say(msg, '请填写留言内容或添加照片'); ta.focus(); return; }
+      if (chosen.length > MAX_MESSAGE_FILES) { say(msg, `一条留言最多附 ${MAX_MESSAGE_FILES} 个文件`); return; }
+      btn.disabled = true;
       try {
-        await api(`/complaints/${c.id}/messages`, { method: 'POST', body: { body: ta.value.trim() }, idempotencyKey: key });
+        const body = { body: ta.value.trim() };
+        if (chosen.length) body.attachment_ids = await uploadAll(chosen);
+        await api(`/complaints/${c.id}/messages`, { method: 'POST', body, idempotencyKey: key });
         key = newKey();
         ta.value = '';
+        files.value = '';
+        picked.textContent = '';
         say(msg, '');
         await load();
-      } catch (err) { say(msg, errorText(err)); }
+      } catch (err) { say(msg, errorText(err)); } finally { btn.disabled = false; }
     });
     box.append(form);
   }
   return box;
+}
+
+// The lead's members as the viewer may see them (the business: those that reached it; the mediators: all):
+// each with its own state and amount, handled together from the lead (apply_to_members).
+async function membersSection(c) {
+  if (!c.collective) return null;
+  let items = [];
+  try { items = ((await api(`/complaints?collective=${c.id}&per_page=100`)).items || []).filter((m) => m.id !== c.id); } catch { return null; }
+  if (!items.length) return null;
+  return h('section', { id: 'members' }, h('h3', {}, `成员投诉（${items.length}件可见）`),
+    h('ul', { class: 'members-list' }, items.map((m) => h('li', { dataset: { id: String(m.id) } },
+      `${m.public_no} `, statusBadge(m.status), m.amount_claimed ? ` 涉及金额 ¥${m.amount_claimed}` : '',
+      m.description ? h('div', { class: 'muted' }, m.description.slice(0, 80)) : null))));
 }
 
 export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
@@ -127,23 +196,37 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
       : c.deadline_at ? `${fmtTime(c.deadline_at)}（${cd.text}）` : '—'],
     c.materials_due_at ? ['补正材料截止', `${fmtTime(c.materials_due_at)}（逾期未补正将不予受理）`] : null,
+    // The business's details the consumer gave (a business not on the platform) and how it may reach them.
+    c.business_address ? ['商家地址', c.business_address] : null,
+    c.business_phone ? ['商家电话', c.business_phone] : null,
+    c.business_credit_code ? ['统一社会信用代码', c.business_credit_code] : null,
+    ['联系方式', CONTACT_PREFERENCES[c.contact_preference] || c.contact_preference || '—'],
+    c.collective ? ['集体投诉', `${c.collective.members}人参与（含本投诉）${c.collective.amount_claimed_total ? `，涉及金额合计 ¥${c.collective.amount_claimed_total}` : ''}`] : null,
+    c.collective_id ? ['集体投诉', '已加入一件集体投诉，商家和调解员将一并处理，结果各自确认'] : null,
   ].filter(Boolean);
-  const refresh = async (updated) => { await renderComplaint(el, id, { onChange }); onChange(updated); };
-  const attachments = (c.attachments || []).map((a) => a.mime && a.mime.startsWith('image/')
-    ? h('a', { href: a.url, target: '_blank', rel: 'noopener' }, h('img', { src: a.url, alt: '证据图片', class: 'evidence' }))
-    : h('a', { href: a.url, target: '_blank', rel: 'noopener' }, `证据文件（${a.mime}）`));
+  const refresh = async (updated) => {
+    await renderComplaint(el, id, { onChange });
+    if (updated && updated.members_applied) {
+      const skipped = updated.members_skipped || [];
+      el.prepend(h('p', { class: 'ok', id: 'members-result', role: 'status' }, `已一并处理 ${updated.members_applied.length} 件成员投诉`
+        + (skipped.length ? `；${skipped.length} 件未能处理：${skipped.map((m) => `${m.public_no}（${m.detail}）`).join('；')}` : '。')));
+    }
+    onChange(updated);
+  };
   const actions = (c.allowed_actions || []).filter((a) => FIELDS[a]);
   clear(el,
     h('h2', { id: 'complaint-title' }, c.title, ' ', h('span', { id: 'complaint-status' }, statusBadge(c.status))),
     h('dl', { class: 'file' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
     h('h3', {}, '投诉内容'), h('p', { class: 'description' }, c.description),
-    attachments.length ? [h('h3', {}, '证据'), h('div', { class: 'attachments', id: 'attachments' }, attachments)] : null,
+    (c.attachments || []).length ? [h('h3', {}, '证据'), evidenceList(c.attachments, { id: 'attachments' })] : null,
+    await membersSection(c),
     actions.length ? h('section', { class: 'actions', id: 'actions' }, h('h3', {}, '可执行的操作'), actions.map((a) => actionForm(c, a, refresh))) : null,
     h('h3', {}, '处理进度'),
     h('ol', { class: 'timeline', id: 'timeline' }, (c.timeline || []).map((ev) => h('li', {},
       h('div', {}, h('strong', {}, ACTIONS[ev.action] || ev.action), ev.to_status ? [' → ', STATUS[ev.to_status] || ev.to_status] : null),
       h('div', { class: 'meta muted' }, `${ROLES[ev.actor_role] || ev.actor_role || ''} · ${fmtTime(ev.created_at)}`),
-      ev.note ? h('div', { class: 'note' }, ev.note) : null))),
+      ev.note ? h('div', { class: 'note' }, ev.note) : null,
+      (ev.attachments || []).length ? evidenceList(ev.attachments, { label: '补正材料图片' }) : null))),
     await messagesSection(c));
   el.dataset.status = c.status;
   void fmtDate;
@@ -154,7 +237,8 @@ export function complaintItem(c, { onclick, href } = {}) {
   const cd = c.paused ? { text: `已暂停计时（${PAUSE_REASONS[c.paused_reason] || ''}）`, cls: '' }
     : ['forwarded', 'submitted', 'mediating', 'responded', 'accepted'].includes(c.status) ? countdown(c.deadline_at) : { text: '' };
   return h(href ? 'a' : 'div', { class: 'item', href, onclick, dataset: { id: String(c.id) }, role: onclick ? 'button' : null, tabindex: onclick ? '0' : null },
-    h('div', { class: 'title' }, c.title, statusBadge(c.status)),
+    h('div', { class: 'title' }, c.title, statusBadge(c.status),
+      c.collective ? h('span', { class: 'badge collective' }, `集体投诉（${c.collective.members}人）`) : null),
     h('div', { class: 'meta' }, [c.public_no, c.business_name, c.region_name, fmtTime(c.created_at)].filter(Boolean).join(' · ')),
     cd.text ? h('div', { class: `countdown ${cd.cls}` }, cd.text) : null);
 }

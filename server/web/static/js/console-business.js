@@ -2,6 +2,7 @@
 // webhooks with deliveries, API keys, and the business's own index with what would raise it.
 import { api, confirmDialog, h, clear, say, errorText, tabs, fmtTime, score, COMPONENTS, APPEAL_REASONS, APPEAL_STATES, EVENTS, WEBHOOK_EVENTS, STAFF_ROLES, INVITATION_STATES, $ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
+import { contactSection } from './contact-view.js';
 import { replyDraftHelper } from './assist-help.js';
 import { indexBox, componentsChart } from './index-view.js';
 
@@ -39,9 +40,9 @@ async function loadQueue() {
 async function select(id, el) {
   selected = id;
   document.querySelectorAll('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
-  const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicReplySection(id); replyDraftHelper(id); } });
+  const c = await renderComplaint($('#detail'), id, { onChange: (u) => { loadQueue(); contactSection($('#detail'), id, u); appealSection(id); publicReplySection(id); replyDraftHelper(id); } });
   replyDraftHelper(id);
-  if (c) { appealSection(id, c); publicReplySection(id, c); }
+  if (c) { contactSection($('#detail'), id, c); appealSection(id, c); publicReplySection(id, c); }
 }
 
 // The business's public reply (API.md "Business public reply"): shown beside the case on /cases once it

@@ -3,6 +3,7 @@
 // CSV export.
 import { api, ask, h, clear, say, errorText, fmtTime, refNames, pager, tabs, APPEAL_REASONS, APPEAL_STATES, PUBLICATION_STATES, $, $$ } from './lib.js';
 import { renderComplaint, complaintItem } from './complaint-view.js';
+import { contactSection, linkBusinessSection } from './contact-view.js';
 import { caseSummarySection } from './assist-help.js';
 
 let status = 'submitted', appeal = '', publication = '', flag = '', moderation = '', selected = null;
@@ -41,6 +42,8 @@ async function select(id, el) {
   $$('#queue .item').forEach((x) => x.classList.toggle('selected', x === el));
   const c = await renderComplaint($('#detail'), id, { onChange: () => { loadQueue(); appealSection(id); publicationSection(id); } });
   if (c) {
+    linkBusinessSection($('#detail'), id, c, () => { loadQueue(); select(id, el); });
+    contactSection($('#detail'), id, c);
     appealSection(id, c); publicationSection(id, c); flagSection(c); moderationSection(id, c); caseSummarySection(id);
     if (c.public_no) $('#complaint-title').after(h('p', { id: 'receipt' }, h('a', { class: 'button small', id: 'receipt-link', href: `/api/v1/complaints/${id}/receipt.pdf`, download: '' }, '下载投诉受理回执（PDF）')));
   }

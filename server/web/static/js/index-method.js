@@ -18,6 +18,7 @@ async function main() {
         h('ul', { id: 'not-counted' }, (counting.not_counted || []).map((t) => h('li', {}, t))),
         counting.why ? h('p', {}, h('strong', {}, '为什么：'), counting.why) : null,
         counting.appeals ? h('p', { id: 'appeals-rule' }, counting.appeals) : null,
+        counting.collective ? h('p', { id: 'collective-rule' }, counting.collective) : null,
         counting.past_periods ? h('p', { class: 'muted' }, counting.past_periods) : null) : null,
       section('统计范围', h('p', {}, m.window || ''), m.window_rule ? h('p', { class: 'muted' }, m.window_rule) : null,
         m.deadline_hours ? h('p', { class: 'muted' }, `默认答复期限约 ${Math.round(m.deadline_hours / 24)} 天（${m.deadline_hours} 小时，按工作日计算）。`) : null),

@@ -21,6 +21,7 @@ export const WEBHOOK_EVENTS = table('webhook_events');
 export const STAFF_ROLES = table('staff_roles');
 export const INVITATION_STATES = table('invitation_states');
 export const PAUSE_REASONS = table('pause_reasons');
+export const CONTACT_PREFERENCES = table('contact_preferences');
 
 export class ApiError extends Error {
   constructor(status, problem) {
