@@ -34,7 +34,7 @@ async function main() {
             h('td', {}, (r.mediation && r.mediation.text) || ''), h('td', {}, r.summary || ''))))))) : null,
       section('统计范围', h('p', {}, m.window || ''), m.window_rule ? h('p', { class: 'muted' }, m.window_rule) : null,
         m.deadline_hours ? h('p', { class: 'muted' }, `默认答复期限约 ${Math.round(m.deadline_hours / 24)} 天（${m.deadline_hours} 小时，按工作日计算）。`) : null),
-      section('分项与权重', h('div', { class: 'table-wrap' }, h('table', { id: 'components' },
+      section('分项与权重', h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': '分项与权重' }, h('table', { id: 'components' },
         h('thead', {}, h('tr', {}, h('th', {}, '分项'), h('th', {}, '含义'), h('th', {}, '权重'), h('th', {}, '占比'))),
         h('tbody', {}, comps.map((c) => h('tr', {}, h('td', {}, c.label || c.name), h('td', {}, c.description || ''),
           h('td', {}, c.weight), h('td', {}, `${c.weight_share}%`))))))),
@@ -42,7 +42,8 @@ async function main() {
         m.industry_means ? h('p', { class: 'muted' }, m.industry_means) : null),
       section('等级与数据不足', h('p', {}, m.grades_text || ''), h('p', {}, m.insufficient || '')),
       m.update ? section('更新', h('p', {}, m.update)) : null,
-      versions.length ? section('版本记录', h('div', { class: 'table-wrap' }, h('table', { id: 'versions' },
+      m.statistics_rule ? section('平台数据怎样计数', h('p', { id: 'statistics-rule' }, m.statistics_rule)) : null,
+      versions.length ? section('版本记录', h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': '版本记录' }, h('table', { id: 'versions' },
         h('thead', {}, h('tr', {}, h('th', {}, '版本'), h('th', {}, '施行日期'), h('th', {}, '变更'))),
         h('tbody', {}, versions.map((v) => h('tr', {}, h('td', {}, v.version), h('td', {}, v.date), h('td', {}, v.changes))))))) : null);
   } catch (err) { clear(out, h('p', { class: 'error' }, errorText(err))); }
