@@ -175,10 +175,11 @@ class _Audience(NamedTuple):
     recipients: list[tuple[int, str, str | None]]  # (user_id, party, oa_openid): the consumer, then staff by id
     identities: dict[int, dict[str, str]]  # consumer recipient -> {provider: subject}, first of each by id
     webhook_ids: list[int]  # the business's live webhooks subscribed to the event, by id
+    phones: frozenset[int] = frozenset()  # consumer recipients with a bound phone (asked for: SMS fallback)
 
 
 def _audience(session: Session, complaint: Complaint, event_type: str, exclude_user: int | None,
-              with_identities: bool) -> _Audience:
+              with_identities: bool, with_phone: bool = False) -> _Audience:
     """Who hears of the event, read in one statement: the business's staff (with their OA openids),
     the consumer's WeChat/Alipay identities (when a subscribe template may use them) and the
     business's live webhooks, as three UNION ALL branches of one shape (kind, id, user, a, b).
@@ -203,6 +204,11 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
         branches.append(select(literal_column("'i'"), Identity.id, Identity.user_id, Identity.provider,
                                Identity.subject)
                         .where(Identity.user_id == consumer, Identity.provider.in_(("wechat_mini", "alipay"))))
+    if consumer is not None and with_phone:  # whether the SMS fallback could reach them: a bound phone
+        from server.core.models import User
+
+        branches.append(select(literal_column("'p'"), User.id, User.id, cast(null(), Text), cast(null(), Text))
+                        .where(User.id == consumer, User.phone_enc.is_not(None)))
     if to_business and event_type in EVENT_TYPES:
         branches.append(select(literal_column("'w'"), Webhook.id, cast(null(), Integer), cast(Webhook.events, Text),
                                cast(null(), Text))
@@ -214,17 +220,20 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
     recipients: list[tuple[int, str, str | None]] = [(consumer, "consumer", None)] if consumer is not None else []
     identities: dict[int, dict[str, str]] = {consumer: {}} if consumer is not None else {}
     webhook_ids: list[int] = []
+    phones: set[int] = set()
     for kind, row_id, uid, a, b in rows:
         if kind == "m":
             if uid != exclude_user:
                 recipients.append((uid, "business", a))
         elif kind == "i":
             identities[uid].setdefault(a, b)
+        elif kind == "p":
+            phones.add(uid)
         else:
             events = json.loads(a) if a is not None else None
             if not events or event_type in events or "*" in events:
                 webhook_ids.append(row_id)
-    return _Audience(recipients, identities, webhook_ids)
+    return _Audience(recipients, identities, webhook_ids, frozenset(phones))
 
 
 def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint, event_type: str, source: str,
@@ -246,7 +255,10 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
 
     # Every read first (one statement), then every row: a read between two added rows would autoflush
     # the first alone (one INSERT per flush); added together, they are flushed together.
-    audience = _audience(session, complaint, event_type, exclude_user, with_identities=True)
+    from server.core.notifications.sms_fallback import applies
+
+    audience = _audience(session, complaint, event_type, exclude_user, with_identities=True,
+                         with_phone=applies(settings, event_type))
     identities = audience.identities
     sms_to = _sms_without_identity(session, settings, event_type, audience, wx_sub, ali_sub)
     for uid, party, oa_openid in audience.recipients:
@@ -278,7 +290,6 @@ def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_t
     """Consumers of the event with a bound phone and no subscribe channel for it (no WeChat or Alipay
     identity with a template): they have no grant, so the SMS fallback writes their sms row now. A
     consumer with a subscribe row gets one only if that row finds no grant (channels/grants.py)."""
-    from server.core.models import User
     from server.core.notifications.sms_fallback import applies
 
     if not applies(settings, event_type):
@@ -289,9 +300,7 @@ def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_t
     uids = [uid for uid, party, _ in audience.recipients if party == "consumer"
             and not ((wx_sub and audience.identities.get(uid, {}).get("wechat_mini"))
                      or (ali_sub and audience.identities.get(uid, {}).get("alipay")))]
-    if not uids:
-        return set()
-    return set(session.execute(select(User.id).where(User.id.in_(uids), User.phone_enc.is_not(None))).scalars())
+    return {uid for uid in uids if uid in audience.phones}  # read with the audience: no statement of its own
 
 
 def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], complaint: Complaint,
