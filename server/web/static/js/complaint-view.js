@@ -221,7 +221,8 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     ['地区', c.region_name], ['购买日期', c.purchase_date || '—'], ['订单号', c.order_no || '—'],
     ['涉及金额', yuan(c.amount_claimed)], ['诉求', (c.demands || []).map((d) => DEMANDS[d] || d).join('、') || '—'],
     ['挽回金额', yuan(c.amount_recovered)],
-    c.fulfilment ? ['和解履行', c.fulfilment === 'fulfilled' ? '消费者确认商家已履行' : '消费者反映商家未履行'] : null, ['评价', c.rating ? `${'★'.repeat(c.rating)}（${c.rating} 分）` : '—'],
+    c.fulfilment ? ['和解履行', c.fulfilment === 'fulfilled' ? '消费者确认商家已履行' : '消费者反映商家未履行']
+      : c.fulfilment_checked_at ? ['和解履行', `已于 ${fmtTime(c.fulfilment_checked_at)} 询问消费者是否履行，待回复`] : null, ['评价', c.rating ? `${'★'.repeat(c.rating)}（${c.rating} 分）` : '—'],
     ['同意公开', c.public_consent ? '是（去除个人信息后）' : '否'], ['提交时间', fmtTime(c.created_at)],
     ['当前期限', c.paused
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
