@@ -10,7 +10,7 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.core.assist.taxonomy import INDUSTRY_NAMES
@@ -59,11 +59,15 @@ def _rate(part: int, whole: int) -> float | None:
 # message and is temporary). A complaint the association declined
 # (不予受理) was still a complaint filed and stays counted. The index method page states this (COUNTED_TEXT).
 def _counted():
-    return and_(func.coalesce(Complaint.outcome, "") != "withdrawn", Complaint.moderation != "rejected")
+    # Withdrawn by the consumer: not counted. Withdrawn by the system because the consumer erased their
+    # account (server/core/erasure.py): the anonymised record stays in the statistics, as DESIGN.md says.
+    erased = select(User.id).where(User.deleted_at.is_not(None))
+    return and_(or_(func.coalesce(Complaint.outcome, "") != "withdrawn", Complaint.consumer_id.in_(erased)),
+                Complaint.moderation != "rejected")
 
 
 COUNTED_TEXT = ("平台数据（累计投诉、已解决、解决率、挽回损失、每月与各行业投诉量）统计消费者提交的投诉，"
-                "但不含消费者自行撤回的投诉，也不含经内容审核认定为垃圾信息、辱骂等而不予展示的投诉；"
+                "但不含消费者自行撤回的投诉（消费者注销账号时由系统撤回的投诉仍计入），也不含经内容审核认定为垃圾信息、辱骂等而不予展示的投诉；"
                 "调解组织不予受理的投诉仍计为一件投诉。")
 
 
