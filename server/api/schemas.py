@@ -85,6 +85,7 @@ class UserOut(BaseModel):
     display_name: str
     phone_masked: str | None
     region_code: str | None = None
+    text_size: str | None = Field(None, description="用户选择的网页字号（未选择时为空）")
 
 
 class TokensOut(BaseModel):
@@ -96,7 +97,9 @@ class TokensOut(BaseModel):
 
 
 class MePatch(Strict):
-    display_name: str = Field(min_length=1, max_length=32)
+    display_name: str | None = Field(None, min_length=1, max_length=32)
+    text_size: Literal["normal", "large", "xlarge", "elder"] | None = Field(
+        None, description="网页字号：标准字、大字、特大字或长辈版；登录后在每台设备上生效")
 
 
 class MeOut(UserOut):
