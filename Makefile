@@ -12,7 +12,7 @@ TEST_WORKERS ?= 2
 # make run and the demo are development: default secrets are accepted only there (SMART315_ENV).
 export SMART315_ENV ?= development
 
-.PHONY: install run run-sim test test-fast test-python test-js test-e2e-js lint bench eval browser clean demo check-miniapp-release sync-miniapps
+.PHONY: install run run-sim test test-fast test-python test-js test-e2e-js lint bench eval browser charts clean demo check-miniapp-release sync-miniapps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -77,7 +77,8 @@ check-miniapp-release:
 	node scripts/check-miniapp-release.js
 
 ## Debian's chromium for the browser tests and the mini-program screenshots (the Playwright download does not
-## work offline), and a Chinese font so the screenshots show characters rather than boxes
+## work offline), a Chinese font so the screenshots show characters rather than boxes, and Lighthouse (npm,
+## tests/web/lighthouse) for its audit of the home page
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
@@ -86,6 +87,12 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null \
 	    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }; \
 	  else echo "Install a Chinese font (sudo apt-get install fonts-wqy-microhei) for the mini-program screenshots"; fi; }
+	cd tests/web/lighthouse && npm ci --no-audit --no-fund --loglevel=error
+
+## make charts: rebuild the custom ECharts bundle (web/charts/entry.js: only the series and components the
+## pages draw) into server/web/static/vendor/echarts.custom.min.js; the built file is committed
+charts:
+	cd web/charts && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 lint: install
 	$(BIN)/ruff check server tests bench eval

@@ -235,6 +235,8 @@ class Settings(Mapping):
     REOPEN_DAYS: int = _f(30)
     # days the consumer has to supplement requested materials before the complaint is rejected
     MATERIALS_DAYS: int = _f(10)
+    # days after a resolution with an amount or a promise when the consumer is asked, once, whether it was kept
+    FULFILMENT_CHECK_DAYS: int = _f(7)
     # authz: how long an invitation to join a business's staff may be accepted
     INVITATION_DAYS: int = _f(7)
     DEADLINE_SOON_HOURS: int = _f(48)

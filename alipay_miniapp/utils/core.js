@@ -24,11 +24,12 @@ var CODE_MESSAGES = {
   bad_request: '请求有误，请检查后重试',
   payload_too_large: '文件太大，请选择10MB以内的文件',
   unsupported_media_type: '文件格式不支持，请上传图片或PDF',
-  content_rejected: '内容未通过安全审核，请修改后再提交'
+  content_rejected: '内容未通过安全审核，请修改后再提交',
+  duplicate_complaint: '您已提交过相同的投诉，请勿重复提交'
 }
 
 // Codes whose problem `detail` (Chinese, from the server) is shown as is.
-var DETAIL_CODES = ['content_rejected']
+var DETAIL_CODES = ['content_rejected', 'duplicate_complaint']
 
 var STATUS_MESSAGES = {
   400: '请求有误，请检查后重试',
@@ -106,6 +107,9 @@ function ApiError(problem) {
   this.type = problem.type || ''
   this.errors = Array.isArray(problem.errors) ? problem.errors : []
   this.network = !!problem.network
+  // duplicate_complaint (409): the consumer's open complaint, and an open collective case to join instead.
+  this.existing_id = problem.existing_id || null
+  this.collective_suggestion = problem.collective_suggestion || null
   this.message = errorMessage(this)
 }
 ApiError.prototype = Object.create(Error.prototype)
@@ -644,7 +648,9 @@ function createClient(options) {
       title: problem.title,
       detail: problem.detail,
       type: problem.type,
-      errors: problem.errors
+      errors: problem.errors,
+      existing_id: problem.existing_id,
+      collective_suggestion: problem.collective_suggestion
     })
   }
 

@@ -319,6 +319,8 @@ function withFlags(list) {
   })
 }
 
+var DUPLICATE_NOTE = '您已有一件针对该商家、内容相同的投诉正在处理中，不能再单独提交一件；如需补充情况或证据，请在原投诉中留言'
+
 function complaintNew(platform) {
   return {
     data: {
@@ -337,7 +339,13 @@ function complaintNew(platform) {
       today: core.todayString(),
       restored: false,
       submitting: false,
-      submitError: ''
+      submitError: '',
+      // An open collective case against the same business (集体投诉), from classify or a 409 duplicate.
+      collective: null,
+      joining: false,
+      joinError: '',
+      duplicateNote: '',
+      existingId: null
     },
     methods: {
       onLoad: function (options) {
@@ -463,6 +471,7 @@ function complaintNew(platform) {
           var candidates = (r.business_candidates || []).map(function (b) { return { id: b.id, name: b.name } })
           if (!f.business_id && candidates.length) self.setData({ businessOptions: candidates })
           self.setData({ classifyHint: hints.length ? '已根据描述推荐' + hints.join('、') + '，可修改' : '' })
+          if (r.collective_suggestion) self.showCollective(r.collective_suggestion, false)
         }, function () {
           // Suggestions are optional; the user can still pick by hand.
         })
@@ -625,7 +634,80 @@ function complaintNew(platform) {
           var fieldErrs = core.fieldErrors(err)
           if (fieldErrs.business_id) fieldErrs.business_name = fieldErrs.business_id
           self.setData({ submitting: false, errors: fieldErrs, submitError: core.errorMessage(err) })
+          if (err && err.code === 'duplicate_complaint') {
+            self.setData({ existingId: err.existing_id || null })
+            if (err.collective_suggestion) self.showCollective(err.collective_suggestion, true)
+            else self.setData({ duplicateNote: DUPLICATE_NOTE })
+          }
         })
+      },
+
+      /** The card 已有N人投诉同一商家的类似问题 (the web form's wording: server/web/static/js/complaint-new.js). */
+      showCollective: function (s, duplicate) {
+        if (!s || !s.id) return
+        // A suggestion dismissed while typing is not offered again by the next classify (a 409 offers it again).
+        if (!duplicate && this.dismissedCollective === s.id) return
+        this.setData({
+          collective: {
+            id: s.id,
+            title: s.title || '',
+            members: s.members || 0,
+            text: '已有' + (s.members || 0) + '人投诉同一商家的类似问题：「' + (s.title || '') + '」',
+            duplicate: !!duplicate
+          },
+          joinError: '',
+          duplicateNote: ''
+        })
+      },
+
+      /** 加入集体投诉: POST /complaints/{id}/join with this form's amount, description and uploaded photos. */
+      onJoinCollective: function () {
+        var self = this
+        var c = self.data.collective
+        if (!c || self.data.joining) return Promise.resolve()
+        var form = self.data.form
+        var photos = form.attachments || []
+        if (photos.some(function (a) { return !a.id && !a.failed })) {
+          platform.toast('证据仍在上传，请稍候')
+          return Promise.resolve()
+        }
+        var body = { attachment_ids: photos.filter(function (a) { return a.id }).map(function (a) { return a.id }) }
+        // A malformed amount goes as typed: the server's 422 then says what is wrong with it.
+        var amount = core.normalizeAmount(form.amount_claimed)
+        var typed = String(form.amount_claimed || '').trim()
+        if (amount !== null || typed) body.amount_claimed = amount !== null ? amount : typed
+        var text = String(form.description || '').trim()
+        if (text) body.description = text
+        // One key per join attempt: a network retry of the same tap reuses it, a refused one does not.
+        self.joinKey = self.joinKey || core.newIdempotencyKey()
+        var client = platform.api()
+        self.setData({ joining: true, joinError: '' })
+        return client.requestSubscriptions(self.subscribeIds).then(function () {
+          return client.post('/complaints/' + c.id + '/join', body, { idempotencyKey: self.joinKey })
+        }).then(function (created) {
+          self.joinKey = null
+          if (self.store) self.store.clear()
+          self.setData({ joining: false })
+          platform.toast('已加入集体投诉', 'success')
+          platform.redirectTo({ url: '/pages/complaint/detail?id=' + created.id })
+        }, function (err) {
+          if (err && err.status && err.status < 500) self.joinKey = null
+          // The join's refusals (own case, already joined, case closed) carry their reason in Chinese.
+          var why = err && (err.status === 403 || err.status === 409) && err.detail ? err.detail : core.errorMessage(err)
+          self.setData({ joining: false, joinError: why })
+        })
+      },
+
+      /** 仍然单独投诉: hide the card; after a 409 say why this form cannot be filed again as it is. */
+      onDismissCollective: function () {
+        var c = this.data.collective
+        if (c) this.dismissedCollective = c.id
+        this.setData({ collective: null, joinError: '', duplicateNote: c && c.duplicate ? DUPLICATE_NOTE : '' })
+      },
+
+      /** 查看原投诉: the consumer's open complaint that the 409 named. */
+      onOpenExisting: function () {
+        if (this.data.existingId) platform.navigateTo({ url: '/pages/complaint/detail?id=' + this.data.existingId })
       }
     }
   }
@@ -837,7 +919,7 @@ var NOTE_PLACEHOLDERS = {
   dispute: '说明您不接受的理由',
   supplement: '说明补充的材料，如发票、检测报告',
   reopen: '说明重新打开的理由，如商家未兑现承诺',
-  not_fulfilled: '说明商家未履行的情况（选填）'
+  not_fulfilled: '说明商家未履行的情况（必填，将告知商家和调解员）'
 }
 
 // The form title where the vocabulary has no label for the answer yet.
@@ -1065,7 +1147,7 @@ function complaintDetail(platform) {
         return Promise.resolve()
       },
 
-      /** The fulfilment question: kept (after a confirmation) or not (with an optional note). */
+      /** The fulfilment question: kept (after a confirmation) or not (with a note, required by the server). */
       onFulfilled: function () {
         var self = this
         return platform.confirm({

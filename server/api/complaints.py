@@ -120,7 +120,7 @@ def detail(complaint_id: int, actor):
 
 @bp.post("/complaints/<int:complaint_id>/transitions")
 @operation(summary="推进投诉流程（accept/reject/respond/confirm/dispute/mediate_success/mediate_fail/withdraw/rate/propose/"
-                   "transfer/reopen/pause/resume/request_materials/supplement）",
+                   "transfer/reopen/pause/resume/request_materials/supplement/fulfilled/not_fulfilled）",
            body=TransitionIn, response=ComplaintOut, tags=("complaints",), errors=(403, 404, 409, 422),
            api_key=True, idempotent=True)
 def transition(complaint_id: int, body: TransitionIn, actor):

@@ -8,7 +8,7 @@ from server.api.context import db_session, settings
 from server.api.operation import operation
 from server.api.schemas import MeOut, MePatch, MyInvitationOut, MyMembershipOut
 from server.core.errors import Forbidden
-from server.core.identity.accounts import do_erase_user, do_set_display_name, user_json
+from server.core.identity.accounts import do_erase_user, do_set_display_name, do_set_text_size, user_json
 from server.core.models import Business, BusinessMember
 
 bp = Blueprint("me", __name__)
@@ -39,11 +39,14 @@ def get_me(actor):
 
 
 @bp.patch("/me")
-@operation(summary="修改昵称", body=MePatch, response=MeOut, tags=("me",))
+@operation(summary="修改昵称或网页字号", body=MePatch, response=MeOut, tags=("me",))
 def patch_me(body: MePatch, actor):
     _require_user(actor)
     s = db_session()
-    do_set_display_name(s, actor.user, body.display_name)
+    if body.display_name is not None:
+        do_set_display_name(s, actor.user, body.display_name)
+    if body.text_size is not None:
+        do_set_text_size(s, actor.user, body.text_size)
     s.commit()
     return me_json(actor)
 

@@ -22,8 +22,7 @@ from server.core.timeutil import to_iso
 
 bp = Blueprint("notifications", __name__)
 
-EventName = Literal["complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-                    "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided"]
+EventName = Literal[EVENT_TYPES]  # vocabulary.WEBHOOK_EVENTS: the events a webhook may subscribe to
 
 
 # ------------------------------------------------------------------ schemas

@@ -85,6 +85,7 @@ class UserOut(BaseModel):
     display_name: str
     phone_masked: str | None
     region_code: str | None = None
+    text_size: str | None = Field(None, description="用户选择的网页字号（未选择时为空）")
 
 
 class TokensOut(BaseModel):
@@ -96,7 +97,9 @@ class TokensOut(BaseModel):
 
 
 class MePatch(Strict):
-    display_name: str = Field(min_length=1, max_length=32)
+    display_name: str | None = Field(None, min_length=1, max_length=32)
+    text_size: Literal["normal", "large", "xlarge", "elder"] | None = Field(
+        None, description="网页字号：标准字、大字、特大字或长辈版；登录后在每台设备上生效")
 
 
 class MeOut(UserOut):
@@ -393,6 +396,8 @@ class ComplaintOut(BusinessDetailsOut):
     paused_at: str | None = None
     reopened_at: str | None = Field(None, description="消费者重新打开投诉的时间（每件投诉只能重新打开一次）")
     materials_due_at: str | None = Field(None, description="调解员要求补正材料的截止时间；逾期未补正的投诉不予受理")
+    fulfilment_checked_at: str | None = Field(None, description="询问消费者商家是否已履行和解承诺的时间（只问一次）")
+    fulfilment: Literal["fulfilled", "not_fulfilled"] | None = Field(None, description="消费者的回答：已履行/未履行")
     attachments: list[AttachmentOut] = []
     timeline: list[EventOut] | None = None
     index_excluded: bool = Field(False, description="商家申诉成立：不计入商家的投诉处理指数和排名")

@@ -51,6 +51,7 @@ def complaint_json(session: Session, actor: Actor, c: Complaint, with_timeline: 
         "paused": bool(c.paused), "paused_reason": c.paused_reason if c.paused else None,
         "paused_at": to_iso(c.paused_at) if c.paused else None,
         "reopened_at": to_iso(c.reopened_at), "materials_due_at": to_iso(c.materials_due_at),
+        "fulfilment_checked_at": to_iso(c.fulfilment_checked_at), "fulfilment": c.fulfilment,
         "moderation": c.moderation or "pass",
         "rule_set": c.rule_set,
         "publication": {"state": c.publication_state or "pending", "decided_at": to_iso(c.publication_decided_at)},

@@ -10,7 +10,7 @@ import statistics
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, text
+from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from server.core.assist.taxonomy import INDUSTRY_NAMES
@@ -53,8 +53,27 @@ def _rate(part: int, whole: int) -> float | None:
 
 # ------------------------------------------------------------------ statistics
 
+# What a person would count as a complaint in the public figures (累计投诉 and everything computed with it,
+# home and /stats, per month and per industry): not one the consumer withdrew, and not one moderation
+# refused (spam, abuse: hidden for good; one held for review still counts, the hold is often about a later
+# message and is temporary). A complaint the association declined
+# (不予受理) was still a complaint filed and stays counted. The index method page states this (COUNTED_TEXT).
+def _counted():
+    # Withdrawn by the consumer: not counted. Withdrawn by the system because the consumer erased their
+    # account (server/core/erasure.py): the anonymised record stays in the statistics, as DESIGN.md says.
+    erased = select(User.id).where(User.deleted_at.is_not(None))
+    return and_(or_(func.coalesce(Complaint.outcome, "") != "withdrawn", Complaint.consumer_id.in_(erased)),
+                Complaint.moderation != "rejected")
+
+
+COUNTED_TEXT = ("平台数据（累计投诉、已解决、解决率、挽回损失、每月与各行业投诉量）统计消费者提交的投诉，"
+                "但不含消费者自行撤回的投诉（消费者注销账号时由系统撤回的投诉仍计入），也不含经内容审核认定为垃圾信息、辱骂等而不予展示的投诉；"
+                "调解组织不予受理的投诉仍计为一件投诉。")
+
+
 def compute_stats(s: Session, now: datetime) -> dict[str, Any]:
     pg = _is_pg(s)
+    counted = _counted()
     consumers = s.execute(select(func.count()).select_from(User).where(
         User.kind == "consumer", User.deleted_at.is_(None))).scalar_one()
     businesses = s.execute(select(func.count()).select_from(Business).where(Business.status == "verified")).scalar_one()
@@ -62,14 +81,14 @@ def compute_stats(s: Session, now: datetime) -> dict[str, Any]:
     total, n_resolved, n_ended, recovered = s.execute(select(
         func.count(), func.sum(case((resolved, 1), else_=0)),
         func.sum(case((Complaint.outcome.is_not(None), 1), else_=0)),
-        func.sum(case((resolved, Complaint.amount_recovered_fen), else_=0)))).one()
+        func.sum(case((resolved, Complaint.amount_recovered_fen), else_=0))).where(counted)).one()
     months = _last_months(now)
     start = datetime.strptime(months[0] + "-01", "%Y-%m-%d").replace(tzinfo=SHANGHAI)
     filed = dict(s.execute(select(_month(Complaint.created_at, pg), func.count())
-                           .where(Complaint.created_at >= start).group_by(text("1"))).all())
+                           .where(Complaint.created_at >= start, counted).group_by(text("1"))).all())
     ended = {m: (int(n or 0), int(a or 0)) for m, n, a in s.execute(
         select(_month(Complaint.ended_at, pg), func.count(), func.sum(Complaint.amount_recovered_fen))
-        .where(resolved, Complaint.ended_at >= start).group_by(text("1"))).all()}
+        .where(resolved, Complaint.ended_at >= start, counted).group_by(text("1"))).all()}
     return {
         "consumers": consumers, "businesses": businesses, "complaints_total": int(total or 0),
         "complaints_resolved": int(n_resolved or 0), "amount_recovered": format_yuan(int(recovered or 0)),
@@ -131,7 +150,8 @@ def compute_industries(s: Session, now: datetime) -> dict[str, Any]:
     resolved = Complaint.outcome == "resolved"
     counts = {code: (int(n), int(r or 0), int(e or 0)) for code, n, r, e in s.execute(
         select(Complaint.industry_code, func.count(), func.sum(case((resolved, 1), else_=0)),
-               func.sum(case((Complaint.outcome.is_not(None), 1), else_=0))).group_by(Complaint.industry_code))}
+               func.sum(case((Complaint.outcome.is_not(None), 1), else_=0))).where(_counted())
+        .group_by(Complaint.industry_code))}
     biz = dict(s.execute(select(Business.industry_code, func.count()).where(Business.status == "verified")
                          .group_by(Business.industry_code)).all())
     idx = {code: (int(n), m) for code, n, m in s.execute(
@@ -219,6 +239,7 @@ def method_doc(s: Session) -> dict[str, Any]:
     doc["industry_means"] = MEANS_NOTE
     doc["window_rule"] = ("“待答复”指尚未答复且未转入调解的投诉（仍在响应期内，或在响应期内撤回），不计入应答复投诉；"
                           "未答复即超期转入调解的投诉按用满期限计。")
+    doc["statistics_rule"] = COUNTED_TEXT
     return doc
 
 

@@ -26,6 +26,7 @@ ACTIONS = {
     "moderation": "内容审核", "public_reply": "商家公开回复",
     "transfer": "转办至其他地区", "reopen": "重新打开投诉", "pause": "暂停计时", "resume": "恢复计时",
     "request_materials": "要求补正材料", "supplement": "补正材料", "materials_timeout": "逾期未补正材料，不予受理",
+    "fulfilment_check": "询问和解承诺是否履行", "fulfilled": "商家已履行承诺", "not_fulfilled": "商家未履行承诺",
     "link_business": "关联平台商家", "contact_reveal": "查看消费者电话",
     "join": "有消费者加入集体投诉",
 }
@@ -49,6 +50,8 @@ EVENTS = {
     "business.invited": "商家邀请您加入", "business.rejected": "商家入驻申请未通过",
     "complaint.rejected": "投诉不予受理", "complaint.transferred": "投诉转办", "complaint.reopened": "投诉重新打开",
     "complaint.paused": "暂停计时", "complaint.resumed": "恢复计时", "complaint.materials_requested": "要求补正材料",
+    "complaint.supplemented": "消费者补正材料", "complaint.fulfilment_check": "询问和解承诺是否履行",
+    "complaint.fulfilled": "消费者确认商家已履行承诺", "complaint.not_fulfilled": "消费者反映商家未履行承诺",
     "report.filed": "新的举报",
     "complaint.joined": "有消费者加入集体投诉",
 }
@@ -80,7 +83,11 @@ COMPONENTS = {
 
 # The events a business can subscribe a webhook to (server/core/notifications/outbox.py EVENT_TYPES).
 WEBHOOK_EVENTS = ("complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
-                  "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided")
+                  "complaint.unresolved", "complaint.deadline_soon", "message.created", "appeal.decided",
+                  # The complete case (issue 17): each reaches the business once the complaint did.
+                  "complaint.rejected", "complaint.transferred", "complaint.reopened", "complaint.paused",
+                  "complaint.resumed", "complaint.materials_requested", "complaint.supplemented",
+                  "complaint.fulfilled", "complaint.not_fulfilled")
 
 # Field names as a person reads them, for validation messages (the API's `errors[].field` stays the code).
 FIELDS = {

@@ -14,6 +14,8 @@ that take a session and never commit) and commits once. A new job is one functio
 * ``index.refresh_means`` (daily): retakes the industry-means snapshot and recomputes every
   business from it in the same transaction.
 * ``disclosure.monthly`` (hourly check): publishes the previous month's disclosure once.
+* ``complaints.fulfilment_check`` (hourly): FULFILMENT_CHECK_DAYS after a resolution with an amount or a
+  promise, asks the consumer once whether the settlement was kept (server/core/complaints/fulfilment.py).
 * ``idempotency_cleanup``, ``audit.checkpoint``, ``erasure.purge``, ``rate_limit_cleanup``: see each function.
 """
 from __future__ import annotations
@@ -112,6 +114,38 @@ def disclosure_monthly(db: Database, settings: Mapping[str, Any], now: datetime)
         return period
 
 
+def fulfilment_check(db: Database, settings: Mapping[str, Any], now: datetime, batch: int = 100) -> int:
+    """Ask each consumer whose settlement is due its check, once; claimed like the deadlines (SKIP LOCKED on
+    PostgreSQL, the version column against a second scheduler), one commit per batch. Returns how many."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from server.core.complaints.fulfilment import checks_due, do_fulfilment_check
+    from server.core.scoring.actions import index_updates_deferred
+
+    sent = 0
+    while True:
+        with db.session() as s:
+            stmt = checks_due(settings, now).limit(batch)
+            if s.get_bind().dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = list(s.execute(stmt).scalars())
+            if not rows:
+                break
+            with index_updates_deferred(s, settings, now):
+                for complaint in rows:
+                    do_fulfilment_check(s, settings, complaint, now)
+            try:
+                s.commit()
+            except StaleDataError:
+                s.rollback()
+                log.info("another scheduler moved these complaints first; retrying")
+                continue
+            sent += len(rows)
+    if sent:
+        log.info("fulfilment checks sent: %s", sent)
+    return sent
+
+
 JOBS: tuple[Job, ...] = (
     Job("idempotency_cleanup", 3600, cleanup_idempotency),
     Job("audit.checkpoint", 86400, audit_checkpoint),
@@ -120,6 +154,7 @@ JOBS: tuple[Job, ...] = (
     Job("index.recompute", 3600, index_recompute),
     Job("index.refresh_means", 86400, index_refresh_means),
     Job("disclosure.monthly", 3600, disclosure_monthly),
+    Job("complaints.fulfilment_check", 3600, fulfilment_check),
 )
 BY_NAME: dict[str, Job] = {j.name: j for j in JOBS}
 

@@ -29,3 +29,6 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(web_session.bp)
     app.extensions["smart315.web_actor"] = web_session.load_web_actor
     app.after_request(web_session.security_headers)
+    from server.web.assets import init_assets
+
+    init_assets(app)

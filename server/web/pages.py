@@ -19,6 +19,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -27,6 +28,7 @@ from flask import (
 from sqlalchemy import select
 
 from server.api.context import db_session
+from server.core.identity.accounts import TEXT_SIZES as ACCOUNT_TEXT_SIZES
 from server.core.reference import region_full_name
 from server.core.vocabulary import ROLES, STATUSES, vocabulary
 from server.web.session import csrf_token, session_user
@@ -45,7 +47,10 @@ def _labels() -> dict:
     # Serialized here, not with |tojson, which sorts keys: the scripts show components in this order.
     # A meta attribute (autoescaped), not an inline script: the CSP allows no inline script at all.
     settings = current_app.config["SMART315"]
-    text_size = request.cookies.get(TEXT_SIZE_COOKIE, "")
+    # The signed-in person's own choice first (it follows them to every device), else this device's.
+    user = g.get("smart315_page_user")  # set by page() before it renders: no second look-up
+    text_size = (user.text_size if user is not None and user.text_size else None) \
+        or request.cookies.get(TEXT_SIZE_COOKIE, "")
     return {"vocabulary_json": json.dumps(vocabulary(), ensure_ascii=False),
             "text_size": text_size if text_size in TEXT_SIZES else "normal",
             "icp_number": settings["ICP_NUMBER"],
@@ -57,7 +62,7 @@ def _labels() -> dict:
 # Text size per device (a cookie the header's buttons set, read here so the page renders at that size);
 # "elder" is 长辈版: the largest text, wider spacing, bigger targets (MIIT 适老化).
 TEXT_SIZE_COOKIE = "smart315_text"
-TEXT_SIZES = ("normal", "large", "xlarge", "elder")
+TEXT_SIZES = ACCOUNT_TEXT_SIZES
 
 
 PUBLIC_NAV = [
@@ -83,6 +88,7 @@ def _user_nav(user) -> list[tuple[str, str]]:
 
 def page(template: str, *, title: str, script: str | None = None, charts: bool = False, **ctx) -> str:
     user = ctx.pop("user", None) or session_user()
+    g.smart315_page_user = user
     return render_template(
         template, title=title, script=script, charts=charts, user=user, csrf=csrf_token(),
         kind_name=KIND_NAMES.get(user.kind, "") if user else "", public_nav=PUBLIC_NAV,

@@ -63,7 +63,9 @@ def test_every_deadline_applied_by_the_scheduler(client, auth, settings, db):
         assert by_id[untouched["id"]].status == "closed"
         assert [a for a, r in events(s, untouched["id"]) if r == "system"] == [
             "auto_accept", "forward", "response_timeout", "mediation_timeout", "close"]
-        assert [a for a, r in events(s, answered["id"]) if r == "system"] == ["forward", "confirm_timeout", "close"]
+        # The business's answer stood (视为解决): a promise, so the consumer is asked once whether it was kept.
+        assert [a for a, r in events(s, answered["id"]) if r == "system"] == [
+            "forward", "confirm_timeout", "close", "fulfilment_check"]
         assert by_id[answered["id"]].outcome == "resolved"
         assert by_id[silent["id"]].outcome == "unresolved"
     # Running again at the same time applies nothing twice.

@@ -238,3 +238,31 @@ def test_stale_aggregates_are_refreshed_by_one_reader_while_others_get_the_old_v
     cache.bump({"business:1"})
     assert cache.get_or_set("profile", lambda: {"b": 2}, scope="business:1") == {"b": 2}
     assert cache.get_or_set("profile", lambda: {"b": 8}, scope="business:2") == {"b": 7}
+
+
+def test_stats_count_what_a_person_would_count(client, auth):
+    """Issue 22.5: 累计投诉 leaves out withdrawn complaints and those moderation refused (spam, abuse);
+    a complaint the association declined (不予受理) is still one filed. The method page says so."""
+    owner, biz = auth.business("戊美容美发有限公司", industry="beauty")
+    consumer = auth.consumer("钱七")
+    mediator = auth.mediator("1101")
+    settle(client, consumer, mediator, owner, biz["id"], industry_code="beauty")  # counted, resolved
+    declined = file_complaint(client, consumer, biz["id"], industry_code="beauty")
+    act(client, mediator, declined["id"], "reject", note="不属于消费纠纷")  # counted, ended unresolved
+    withdrawn = file_complaint(client, consumer, biz["id"], industry_code="beauty")
+    act(client, consumer, withdrawn["id"], "withdraw")  # not counted
+    spam = file_complaint(client, consumer, biz["id"], industry_code="beauty",
+                          description="对方疑似传销组织，请平台核实")  # held for review by the word list
+    assert client.get(f"/api/v1/complaints/{spam['id']}", headers=mediator.headers).get_json()["moderation"] == "review"
+    r = client.post(f"/api/v1/complaints/{spam['id']}/moderation", headers=mediator.headers,
+                    json={"clear": False, "note": "垃圾信息"})
+    assert r.status_code == 200 and r.get_json()["moderation"] == "rejected"  # not counted
+
+    stats = client.get("/api/v1/public/stats").get_json()
+    assert stats["complaints_total"] == 2 and stats["complaints_resolved"] == 1
+    assert stats["resolution_rate"] == 0.5  # resolved among the counted complaints that ended
+    assert stats["by_month"][-1]["complaints"] == 2
+    beauty = {i["code"]: i for i in client.get("/api/v1/public/industries").get_json()["items"]}["beauty"]
+    assert beauty["complaints"] == 2 and beauty["resolved"] == 1
+    rule = client.get("/api/v1/public/index-method").get_json()["statistics_rule"]
+    assert "撤回" in rule and "垃圾信息" in rule and "不予受理" in rule

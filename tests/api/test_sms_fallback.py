@@ -2,6 +2,8 @@
 by SMS, once per event however many mini-program channels found no grant, and never by both."""
 from __future__ import annotations
 
+import itertools
+
 from server.tasks.worker import run_once
 from tests.core.notifications.helpers import act, file_and_forward, give_identities, grant, rows
 from tests.simulators import fixtures
@@ -24,10 +26,12 @@ def _worker(settings, *sims):
     return merged
 
 
-def _respond(client, auth, db, consumer, n=[0]):
-    n[0] += 1
+_MEDIATORS = itertools.count(1)
+
+
+def _respond(client, auth, db, consumer):
     owner, biz = auth.business()
-    mediator = auth.mediator("1101", username=f"mediator1101x{n[0]}")
+    mediator = auth.mediator("1101", username=f"mediator1101x{next(_MEDIATORS)}")
     cid = file_and_forward(client, consumer, mediator, biz["id"])
     act(client, owner, cid, "respond", note="同意退款")
     return cid

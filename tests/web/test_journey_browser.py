@@ -137,7 +137,7 @@ def test_complaint_journey_across_roles(auth, new_context, browser_errors):
 
     # Home: the headline figures count it, with the money written the way reports write it.
     public.goto("/")
-    public.wait_for_selector("#figures .figure")
+    public.wait_for_selector("#figures:not([aria-busy]) .figure")  # the placeholders are filled in
     figures = dict(zip(public.locator("#figures .label").all_inner_texts(),
                        public.locator("#figures .num").all_inner_texts(), strict=True))
     assert figures["累计投诉"] == "1" and figures["已解决"] == "1" and figures["解决率"] == "100.0%"

@@ -50,3 +50,22 @@ def test_mediator_console_names_the_region(app, auth):
     web_login(c, med)
     html = c.get("/console/mediator").get_data(as_text=True)
     assert '辖区：<span id="region-name">北京市</span>' in html
+
+
+def test_a_signed_in_persons_text_size_follows_them_to_another_device(app, auth):
+    """Per user as well as per device (issue 22.1): 长辈版 chosen while signed in is saved on the account,
+    so a new device (no cookie) renders it from the first paint once they sign in; signed out, that
+    device shows its own choice again; a size outside the list is refused and changes nothing."""
+    from tests.web.test_pages import web_login
+
+    consumer = auth.consumer(phone="13900139321")
+    r = app.test_client().patch("/api/v1/me", headers=consumer.headers, json={"text_size": "elder"})
+    assert r.status_code == 200 and r.get_json()["text_size"] == "elder"
+    bad = app.test_client().patch("/api/v1/me", headers=consumer.headers, json={"text_size": "huge"})
+    assert bad.status_code == 422 and "application/problem+json" in bad.headers["Content-Type"]
+
+    other_device = app.test_client()
+    assert 'data-text="normal"' in other_device.get("/").get_data(as_text=True)
+    web_login(other_device, consumer)
+    assert '<html lang="zh-CN" data-text="elder">' in other_device.get("/help").get_data(as_text=True)
+    assert app.test_client().get("/api/v1/me", headers=consumer.headers).get_json()["text_size"] == "elder"

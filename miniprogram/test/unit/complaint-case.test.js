@@ -119,7 +119,7 @@ describe('complaint detail: the complete case', () => {
     const seen = transitionsAnswer(wx, complaint({ status: 'mediating', allowed_actions: [] }))
     const comp = renderPage('complaint/detail', { id: '123' })
     await flush()
-    expect(text(comp, '#fulfilment')).toContain('商家是否已按承诺履行？')
+    expect(text(comp, '#fulfilment')).toContain('商家是否已履行和解承诺？')
     expect(text(comp, '#proposal-note')).toBe('7日内退款3299元')
     // The answers are the question's own buttons, not among the generic actions.
     expect(comp.querySelectorAll('.action-btn').map(b => b.dom.textContent.trim())).toEqual(['重新打开投诉', '评价'])

@@ -15,6 +15,7 @@ from server.core.complaints import abuse
 from server.core.complaints.rules import rule_set_for, rule_set_of
 from server.core.complaints.states import (
     ENDED_STATES,
+    FULFILMENT_ANSWERS,
     PAUSE_REASONS,
     REOPEN_OUTCOMES,
     SYSTEM_TRANSITIONS,
@@ -238,6 +239,21 @@ def _blocked(action: str, complaint: Complaint, now: datetime, settings: Mapping
         if until is None or now > until:
             days = int((settings or {}).get("REOPEN_DAYS") or 30)
             return f"投诉办结已超过 {days} 日，不能重新打开"
+    if action in FULFILMENT_ANSWERS:
+        return fulfilment_blocked(complaint)
+    return None
+
+
+def fulfilment_blocked(complaint: Complaint) -> str | None:
+    """Why the consumer cannot answer the fulfilment check now, or None: only after the check was sent, once,
+    and about the resolution it asked about (not after a reopening ended in another one)."""
+    if complaint.fulfilment is not None:
+        return "已回答过商家是否履行和解承诺"
+    if complaint.fulfilment_checked_at is None:
+        return "尚未询问商家是否履行和解承诺"
+    if complaint.outcome != "resolved" or (complaint.ended_at is not None
+                                           and complaint.ended_at > complaint.fulfilment_checked_at):
+        return "该和解承诺的履行情况已无需回答"
     return None
 
 
@@ -293,8 +309,10 @@ def check_transition(actor: Actor, complaint: Complaint, action: str, note: str 
     return t
 
 
-def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, target: str, now: datetime) -> None:
-    """Set the state, its timestamps and its deadline."""
+def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, target: str, now: datetime,
+           promised: bool = False) -> None:
+    """Set the state, its timestamps and its deadline. promised: the resolution accepts a proposal the business
+    made in the mediation (a promise whose keeping the fulfilment check asks about)."""
     source = complaint.status
     complaint.status = target
     complaint.updated_at = now
@@ -326,6 +344,7 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
             complaint.ended_at = None
             complaint.closed_at = None
             complaint.outcome = None
+            complaint.fulfilment_expected = False
         else:
             # Paused time does not count (paused_seconds: every pause so far).
             deadline = rules.mediation_deadline(complaint.accepted_at or now) \
@@ -335,10 +354,25 @@ def _enter(session: Session, settings: Mapping[str, Any], complaint: Complaint, 
     elif target in ENDED_STATES:
         complaint.ended_at = now
         complaint.outcome = target
+        # A resolution with an amount or a promise (the business's answer the consumer confirmed, or let stand,
+        # a proposal the mediation ended on): the scheduler asks later whether it was kept.
+        complaint.fulfilment_expected = target == "resolved" and (
+            (complaint.amount_recovered_fen or 0) > 0 or source == "responded" or promised)
         complaint.deadline_at = now + timedelta(days=int(settings["CLOSE_AFTER_DAYS"]))
     elif target == "closed":
         complaint.closed_at = now
         complaint.deadline_at = None
+
+
+def _proposed_in_mediation(timeline: list[ComplaintEvent] | None) -> bool:
+    """The business proposed a settlement (propose) since the complaint last entered mediation."""
+    proposed = False
+    for e in timeline or ():
+        if e.to_status == "mediating" and e.from_status != "mediating":
+            proposed = False
+        if e.action == "propose":
+            proposed = True
+    return proposed
 
 
 def _stop_pause(complaint: Complaint, now: datetime) -> int:
@@ -453,6 +487,10 @@ def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, c
         data["paused_seconds"] = _resume(complaint, now)
     if action == "reopen":
         complaint.reopened_at = now
+    if action in FULFILMENT_ANSWERS:
+        complaint.fulfilment = action
+        complaint.fulfilment_answered_at = now
+        data["fulfilment"] = action
     if action == "request_materials":
         _pause(complaint, "materials", now)
         complaint.materials_due_at = now + timedelta(days=int(settings["MATERIALS_DAYS"]))
@@ -464,7 +502,8 @@ def do_transition(session: Session, settings: Mapping[str, Any], actor: Actor, c
     if verdict is not None:
         _held(session, settings, complaint, verdict)
     if t.target is not None:
-        _enter(session, settings, complaint, t.target, now)
+        _enter(session, settings, complaint, t.target, now,
+               promised=action == "mediate_success" and _proposed_in_mediation(timeline))
     else:
         complaint.updated_at = now
     ev = _append_event(session, complaint, actor, role, action, source, complaint.status, note, data, now,
@@ -485,6 +524,8 @@ def do_system_step(session: Session, settings: Mapping[str, Any], complaint: Com
     source = complaint.status
     if action == "deadline_reminder":
         complaint.deadline_reminded = True
+    if action == "fulfilment_check":
+        complaint.fulfilment_checked_at = now
     if t.target is not None:
         _enter(session, settings, complaint, t.target, now)
     ev = _append_event(session, complaint, SYSTEM, "system", action, source, complaint.status, note, {}, now,
@@ -560,6 +601,6 @@ def validate_purchase_date(value: date | None, now: datetime) -> None:
 
 __all__ = [
     "Filed", "Moved", "allowed_actions", "reopen_until", "check_create_complaint", "check_transition",
-    "do_create_complaint", "do_post_message", "do_system_step", "do_transition", "event_hash", "mark_seen",
+    "do_create_complaint", "do_post_message", "fulfilment_blocked", "do_system_step", "do_transition", "event_hash", "mark_seen",
     "public_no_for", "timeline_of",
 ]

@@ -47,7 +47,14 @@ USER_TRANSITIONS: dict[str, Transition] = {
         # supplement resumes it.
         Transition("request_materials", OPEN_STATES, "mediator", None, note_required=True,
                    event_type="complaint.materials_requested"),
-        Transition("supplement", OPEN_STATES, "consumer", None, note_required=True, event_type="complaint.resumed"),
+        Transition("supplement", OPEN_STATES, "consumer", None, note_required=True,
+                   event_type="complaint.supplemented"),
+        # The consumer's answer to the fulfilment check (FULFILMENT_CHECK_DAYS after a resolution with an
+        # amount or a promise), once, only after the check was sent: kept (the state stays), or not kept
+        # (with a note) → back to mediation, and the settlement no longer counts as one in the index.
+        Transition("fulfilled", ("resolved", "closed"), "consumer", None, event_type="complaint.fulfilled"),
+        Transition("not_fulfilled", ("resolved", "closed"), "consumer", "mediating", note_required=True,
+                   event_type="complaint.not_fulfilled"),
     )
 }
 
@@ -66,6 +73,8 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {
         Transition("materials_timeout", OPEN_STATES, "system", "rejected", event_type="complaint.rejected"),
         # The consumer erased the account (server.core.erasure); the reason is the event's note.
         Transition("withdraw", OPEN_STATES, "system", "withdrawn"),
+        # The scheduler asks the consumer whether the settlement was kept (server/core/complaints/fulfilment.py).
+        Transition("fulfilment_check", ("resolved", "closed"), "system", None, event_type="complaint.fulfilment_check"),
     )
 }
 
@@ -77,3 +86,5 @@ PAUSE_REASONS = ("testing", "materials", "agreed_extension")
 # A closed complaint may be reopened when it had been resolved (a settlement not kept), not when it was
 # rejected, withdrawn or ended unresolved.
 REOPEN_OUTCOMES = ("resolved",)
+# The answers to the fulfilment check (complaint.fulfilment).
+FULFILMENT_ANSWERS = ("fulfilled", "not_fulfilled")

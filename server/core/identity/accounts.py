@@ -92,6 +92,7 @@ def user_json(settings: Mapping[str, Any], user: User) -> dict[str, Any]:
         "display_name": user.display_name,
         "phone_masked": phone_masked(settings, user),
         "region_code": user.region_code,
+        "text_size": user.text_size,
     }
 
 
@@ -184,6 +185,14 @@ def do_erase_user(session: Session, user: User, settings: Mapping[str, Any] | No
 def do_set_display_name(session: Session, user: User, display_name: str) -> None:
     """The user's own nickname (validated by the API schema)."""
     user.display_name = display_name
+
+
+TEXT_SIZES = ("normal", "large", "xlarge", "elder")  # 标准字, 大字, 特大字, 长辈版 (server/web/pages.py)
+
+
+def do_set_text_size(session: Session, user: User, text_size: str) -> None:
+    """The web's text size the user chose (validated by the API schema): it follows them to every device."""
+    user.text_size = text_size
 
 
 def do_set_active(session: Session, user: User, active: bool) -> None:

@@ -93,6 +93,15 @@ class Complaint(Base):
     # A mediator asked for materials (request_materials): the clock is paused until the consumer
     # supplements them; past this moment the scheduler rejects the complaint (materials_timeout).
     materials_due_at: Mapped[datetime | None]
+    # The fulfilment check (API.md "The complete case"): a resolution with an amount or a promise (the
+    # business's answer the consumer confirmed, a proposal the mediation ended on) expects the settlement
+    # to be kept; FULFILMENT_CHECK_DAYS after it the scheduler asks the consumer once
+    # (fulfilment_checked_at), who answers once: fulfilment "fulfilled" | "not_fulfilled" (the latter
+    # back to mediating, and the settlement no longer counts as one in the index).
+    fulfilment_expected: Mapped[bool] = mapped_column(default=False, server_default=false())
+    fulfilment_checked_at: Mapped[datetime | None]
+    fulfilment: Mapped[str | None] = mapped_column(String(16))
+    fulfilment_answered_at: Mapped[datetime | None]
     publication_note: Mapped[str | None] = mapped_column(Text)
     # A member of a collective complaint (集体投诉, server/core/collective.py): the lead complaint it joined.
     # Null for the lead and every other complaint. No foreign key: complaints are never deleted.

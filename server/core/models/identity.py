@@ -22,6 +22,7 @@ class User(Base):
     phone_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     phone_last4: Mapped[str | None] = mapped_column(String(4))
     region_code: Mapped[str | None] = mapped_column(String(6))  # mediators: their jurisdiction prefix
+    text_size: Mapped[str | None] = mapped_column(String(10))  # the web's text size the user chose (pages.py)
     is_active: Mapped[bool] = mapped_column(default=True)
     token_version: Mapped[int] = mapped_column(default=0)  # bumping it invalidates access tokens
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 EVENT_TYPES = WEBHOOK_EVENTS
 
+# The business's wording (and the default): the business reads these about a complaint against it.
 TITLES = {
     "complaint.forwarded": "收到新的投诉",
     "complaint.responded": "商家已回复您的投诉",
@@ -62,11 +63,15 @@ TITLES = {
     "appeal.filed": "商家对投诉提出了申诉",
     "appeal.decided": "申诉已有处理结果",
     "complaint.rejected": "投诉不予受理",
-    "complaint.transferred": "投诉已转办",
-    "complaint.reopened": "消费者重新打开了投诉",
+    "complaint.transferred": "投诉已转至其他地区处理",
+    "complaint.reopened": "消费者重新打开了投诉，投诉重新进入调解",
     "complaint.paused": "投诉处理期限暂停计时",
     "complaint.resumed": "投诉处理期限恢复计时",
-    "complaint.materials_requested": "调解员要求补正材料",
+    "complaint.materials_requested": "调解员要求消费者补正材料，处理期限暂停计时",
+    "complaint.supplemented": "消费者已补正材料，处理期限恢复计时",
+    "complaint.fulfilled": "消费者确认您已履行和解承诺",
+    "complaint.not_fulfilled": "消费者反映您未履行和解承诺，投诉重新进入调解",
+    "complaint.fulfilment_check": "商家是否已履行和解承诺？",
     "complaint.joined": "又有消费者加入了集体投诉",
 }
 # The same event, worded for the consumer where the business's title would mislead them (issue 17:
@@ -86,23 +91,38 @@ CONSUMER_TITLES = {
     "complaint.paused": "您的投诉处理期限暂停计时",
     "complaint.resumed": "您的投诉处理期限恢复计时",
     "complaint.materials_requested": "请补正投诉材料",
+    "complaint.fulfilment_check": "商家是否已履行和解承诺？",
     "complaint.joined": "又有消费者加入了您发起的集体投诉",
 }
+# The mediators of the complaint's region hear of what the consumer does in a mediation they run (a
+# supplement, an unkept settlement, a reopening) and of a complaint transferred to them; inbox only.
+MEDIATOR_TITLES = {
+    "complaint.supplemented": "消费者已补正材料，处理期限恢复计时",
+    "complaint.not_fulfilled": "消费者反映商家未履行和解承诺，投诉重新进入调解",
+    "complaint.reopened": "消费者重新打开了投诉，投诉重新进入调解",
+    "complaint.transferred": "收到转办的投诉",
+}
+MEDIATOR_EVENTS = set(MEDIATOR_TITLES)
 # Events whose note the reader is told (the reason of a rejection, a transfer, a pause).
 WITH_NOTE = {"complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.reopened",
-             "complaint.materials_requested"}
+             "complaint.materials_requested", "complaint.supplemented", "complaint.not_fulfilled",
+             "complaint.fulfilment_check"}
 
 # Which party hears of which event.
 CONSUMER_EVENTS = {"complaint.forwarded", "complaint.responded", "complaint.mediating", "complaint.resolved",
                    "complaint.unresolved", "message.created", "appeal.filed", "appeal.decided",
                    "complaint.rejected", "complaint.transferred", "complaint.paused", "complaint.resumed",
-                   "complaint.materials_requested", "complaint.joined"}
+                   "complaint.materials_requested", "complaint.fulfilment_check", "complaint.joined"}
 BUSINESS_EVENTS = {"complaint.forwarded", "complaint.mediating", "complaint.resolved", "complaint.unresolved",
                    "complaint.deadline_soon", "message.created", "appeal.decided",
-                   "complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
+                   "complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.rejected",
+                   "complaint.transferred", "complaint.materials_requested", "complaint.supplemented",
+                   "complaint.fulfilled", "complaint.not_fulfilled", "complaint.joined"}
 # The lifecycle events reach the business only once the complaint did (business_sees), and reach no
 # webhook until they are in the documented webhook events (vocabulary.WEBHOOK_EVENTS).
-BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.joined"}
+BUSINESS_SEES_FIRST = {"complaint.reopened", "complaint.paused", "complaint.resumed", "complaint.rejected",
+                       "complaint.transferred", "complaint.materials_requested", "complaint.supplemented",
+                       "complaint.fulfilled", "complaint.not_fulfilled", "complaint.joined"}
 # appeal.filed also reaches the region's mediators (server/core/appeals.py); it is the business's own
 # act, so it is not sent to the business or its webhooks.
 
@@ -155,10 +175,11 @@ class _Audience(NamedTuple):
     recipients: list[tuple[int, str, str | None]]  # (user_id, party, oa_openid): the consumer, then staff by id
     identities: dict[int, dict[str, str]]  # consumer recipient -> {provider: subject}, first of each by id
     webhook_ids: list[int]  # the business's live webhooks subscribed to the event, by id
+    phones: frozenset[int] = frozenset()  # consumer recipients with a bound phone (asked for: SMS fallback)
 
 
 def _audience(session: Session, complaint: Complaint, event_type: str, exclude_user: int | None,
-              with_identities: bool) -> _Audience:
+              with_identities: bool, with_phone: bool = False) -> _Audience:
     """Who hears of the event, read in one statement: the business's staff (with their OA openids),
     the consumer's WeChat/Alipay identities (when a subscribe template may use them) and the
     business's live webhooks, as three UNION ALL branches of one shape (kind, id, user, a, b).
@@ -183,6 +204,11 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
         branches.append(select(literal_column("'i'"), Identity.id, Identity.user_id, Identity.provider,
                                Identity.subject)
                         .where(Identity.user_id == consumer, Identity.provider.in_(("wechat_mini", "alipay"))))
+    if consumer is not None and with_phone:  # whether the SMS fallback could reach them: a bound phone
+        from server.core.models import User
+
+        branches.append(select(literal_column("'p'"), User.id, User.id, cast(null(), Text), cast(null(), Text))
+                        .where(User.id == consumer, User.phone_enc.is_not(None)))
     if to_business and event_type in EVENT_TYPES:
         branches.append(select(literal_column("'w'"), Webhook.id, cast(null(), Integer), cast(Webhook.events, Text),
                                cast(null(), Text))
@@ -194,17 +220,20 @@ def _audience(session: Session, complaint: Complaint, event_type: str, exclude_u
     recipients: list[tuple[int, str, str | None]] = [(consumer, "consumer", None)] if consumer is not None else []
     identities: dict[int, dict[str, str]] = {consumer: {}} if consumer is not None else {}
     webhook_ids: list[int] = []
+    phones: set[int] = set()
     for kind, row_id, uid, a, b in rows:
         if kind == "m":
             if uid != exclude_user:
                 recipients.append((uid, "business", a))
         elif kind == "i":
             identities[uid].setdefault(a, b)
+        elif kind == "p":
+            phones.add(uid)
         else:
             events = json.loads(a) if a is not None else None
             if not events or event_type in events or "*" in events:
                 webhook_ids.append(row_id)
-    return _Audience(recipients, identities, webhook_ids)
+    return _Audience(recipients, identities, webhook_ids, frozenset(phones))
 
 
 def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint, event_type: str, source: str,
@@ -226,7 +255,10 @@ def _fan_out(session: Session, settings: Mapping[str, Any], complaint: Complaint
 
     # Every read first (one statement), then every row: a read between two added rows would autoflush
     # the first alone (one INSERT per flush); added together, they are flushed together.
-    audience = _audience(session, complaint, event_type, exclude_user, with_identities=True)
+    from server.core.notifications.sms_fallback import applies
+
+    audience = _audience(session, complaint, event_type, exclude_user, with_identities=True,
+                         with_phone=applies(settings, event_type))
     identities = audience.identities
     sms_to = _sms_without_identity(session, settings, event_type, audience, wx_sub, ali_sub)
     for uid, party, oa_openid in audience.recipients:
@@ -258,7 +290,6 @@ def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_t
     """Consumers of the event with a bound phone and no subscribe channel for it (no WeChat or Alipay
     identity with a template): they have no grant, so the SMS fallback writes their sms row now. A
     consumer with a subscribe row gets one only if that row finds no grant (channels/grants.py)."""
-    from server.core.models import User
     from server.core.notifications.sms_fallback import applies
 
     if not applies(settings, event_type):
@@ -269,9 +300,7 @@ def _sms_without_identity(session: Session, settings: Mapping[str, Any], event_t
     uids = [uid for uid, party, _ in audience.recipients if party == "consumer"
             and not ((wx_sub and audience.identities.get(uid, {}).get("wechat_mini"))
                      or (ali_sub and audience.identities.get(uid, {}).get("alipay")))]
-    if not uids:
-        return set()
-    return set(session.execute(select(User.id).where(User.id.in_(uids), User.phone_enc.is_not(None))).scalars())
+    return {uid for uid in uids if uid in audience.phones}  # read with the audience: no statement of its own
 
 
 def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], complaint: Complaint,
@@ -282,6 +311,34 @@ def enqueue_complaint_event(session: Session, settings: Mapping[str, Any], compl
     payload = {"complaint_id": complaint.id, "public_no": complaint.public_no, "status": complaint.status,
                "event_seq": event.seq}
     _fan_out(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now)
+    if event_type in MEDIATOR_EVENTS:
+        notify_region_mediators(session, settings, complaint, event_type, f"ev{event.id}", body, payload, now,
+                                title=MEDIATOR_TITLES[event_type], exclude_user=event.actor_id)
+
+
+def region_mediator_ids(session: Session, region_code: str | None) -> list[int]:
+    """The mediators whose region contains the code (province, city or county), by id."""
+    from server.core.models import User
+
+    code = region_code or ""
+    prefixes = [code[:n] for n in (2, 4, 6) if len(code) >= n]
+    return list(session.execute(select(User.id).where(User.kind == "mediator", User.region_code.in_(prefixes),
+                                                      User.deleted_at.is_(None)).order_by(User.id)).scalars())
+
+
+def notify_region_mediators(session: Session, settings: Mapping[str, Any], complaint: Complaint, event_type: str,
+                            source: str, body: str, payload: dict, now: datetime, title: str | None = None,
+                            exclude_user: int | None = None) -> int:
+    """An inbox item for each mediator of the complaint's region (mediators have no other channel)."""
+    added = 0
+    for uid in region_mediator_ids(session, complaint.region_code):
+        if uid != exclude_user and _add(session, event_type=event_type, source=source, complaint=complaint,
+                                        recipient_id=uid, channel="inbox", now=now, body=body,
+                                        payload=dict(payload), title=title):
+            added += 1
+    if added:
+        wake_after_commit(session, settings)
+    return added
 
 
 def enqueue_message(session: Session, settings: Mapping[str, Any], complaint: Complaint, message: Message,

@@ -28,6 +28,10 @@ toward the industry mean as ``(n·x + k·mean) / (n + k)``.
 What counts (since 2026.2, see ``COUNTING`` and :func:`server.core.scoring.stats.counts_in_index`): only
 complaints a person has looked at (a mediator or admin acted on it, or the business answered it), and
 never one whose business appeal was upheld.
+
+Unkept settlements (since 2026.3): a complaint whose consumer answered the fulfilment check with
+``not_fulfilled`` is not a direct settlement (settlement), and a mediation it went through counts as
+ended without success (mediation), for good (:mod:`server.core.scoring.stats`).
 """
 from __future__ import annotations
 
@@ -38,13 +42,16 @@ from dataclasses import dataclass, field
 
 from server.core.vocabulary import COMPONENTS as COMPONENT_NAMES
 
-FORMULA_VERSION = "2026.2"
-FORMULA_DATE = "2026-12-02"  # the day this version took effect
+FORMULA_VERSION = "2026.3"
+FORMULA_DATE = "2026-12-04"  # the day this version took effect
 # Every version of the method, newest first: (version, effective date, what changed). Figures already
 # published (monthly disclosures, the month-end history rows of past months) keep the version they were
 # computed with; the stored bytes of a disclosure never change.
 VERSIONS: tuple[tuple[str, str, str], ...] = (
-    ("2026.2", FORMULA_DATE,
+    ("2026.3", FORMULA_DATE,
+     "未履行的和解不算和解：和解或调解成功后，消费者在履行回访中反映经营者未履行和解承诺的投诉，不再计为“直接和解”"
+     "（和解成功率），经调解的计为调解已结束但未成功（调解成功率）；此后重新调解的结果不改变这一点。"),
+    ("2026.2", "2026-12-02",
      "只统计有人看过的投诉：调解员或管理员受理、处理过，或经营者答复过；仅提交、或仅被系统自动受理和转交"
      "（以及随后的超期流转）的投诉不计入。经营者申诉成立的投诉不计入。"),
     ("2026.1", "2026-11-28", "首个版本：统计最近 365 天内转交给经营者的全部投诉。"),
@@ -286,9 +293,11 @@ _COMPONENT_TEXT = {
     "response": (COMPONENT_NAMES["response"], "在响应期限内作出答复的投诉占应答复投诉的比例。"),
     "speed": (COMPONENT_NAMES["speed"], "100 ×（1 − 首次答复所用小时数的中位数 ÷ 响应期限小时数），最低为 0；"
                           "未答复的投诉按用满期限计。"),
-    "settlement": (COMPONENT_NAMES["settlement"], "经营者答复后由消费者确认、直接和解的投诉占转交投诉的比例。"),
+    "settlement": (COMPONENT_NAMES["settlement"], "经营者答复后由消费者确认、直接和解的投诉占转交投诉的比例；"
+                                                  "消费者反映未履行和解承诺的不计为和解。"),
     "cooperation": (COMPONENT_NAMES["cooperation"], "进入调解的投诉中，经营者答复、到场或提出方案（而非置之不理）的比例。"),
-    "mediation": (COMPONENT_NAMES["mediation"], "调解已结束的投诉中，以“已解决”结案的比例。"),
+    "mediation": (COMPONENT_NAMES["mediation"], "调解已结束的投诉中，以“已解决”结案的比例；消费者反映未履行"
+                                                "调解达成的承诺的，计为调解未成功。"),
     "satisfaction": (COMPONENT_NAMES["satisfaction"], "消费者评分的平均值，1 分对应 0，5 分对应 100。"),
 }
 
@@ -309,6 +318,10 @@ COUNTING = {
     "appeals": ("申诉：被投诉的经营者可对转交给它的投诉提出申诉（理由：非本商家消费者、重复投诉、恶意投诉、投诉对象错误、其他），"
                 "同一投诉同时只能有一项待处理的申诉；由投诉所在地区的调解员或管理员裁定。申诉成立，该投诉立即不再计入该经营者的"
                 "指数和排名（投诉本身照常处理）；申诉不成立，该投诉照常计入。申诉和裁定都记入投诉的时间线。"),
+    "not_fulfilled": ("履行回访：投诉以约定金额或经营者的承诺（消费者确认的答复方案、调解中提出并达成的方案）解决后，"
+                      "平台在约定天数后询问消费者“商家是否已履行和解承诺？”。消费者回答“未履行”并说明情况的，投诉重新"
+                      "进入调解，且自该时起这件投诉不再计为经营者的和解（和解成功率），经调解解决的计为调解未成功（调解成功率）。"
+                      "回答“已履行”的，照常计入。每件投诉只询问一次、只能回答一次。"),
     "past_periods": "已发布的月度公示和历史月份的月末指数保持发布时的数据和版本，不因方法变更而重算。",
 }
 

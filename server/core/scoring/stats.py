@@ -17,6 +17,9 @@ them, and no appeal against them was upheld):
 * mediation: ``went_to_mediation``; cooperated: ``mediation_cooperated``; ended: outcome
   resolved or unresolved; resolved: outcome resolved.
 * ratings: ``rating`` given (1–5).
+* an unkept settlement (since 2026.3): a complaint the consumer answered ``not_fulfilled`` to the
+  fulfilment check (``fulfilment``) is never settled directly, and a mediation it went through counts
+  as ended but not resolved, whatever happens to it afterwards.
 
 On PostgreSQL the medians are ``percentile_cont(0.5)`` in the same grouped query; SQLite has no
 ordered-set aggregates, so one ordered query fetches the due complaints' hours and Python takes
@@ -71,7 +74,11 @@ def collect_stats(session: Session, now: datetime, business_ids: Iterable[int] |
     postgres = session.get_bind().dialect.name == "postgresql"
     pending = and_(Complaint.first_response_at.is_(None), not_(Complaint.went_to_mediation))
     mediation = Complaint.went_to_mediation.is_(True)
-    ended = and_(mediation, Complaint.outcome.in_(("resolved", "unresolved")))
+    # Since 2026.3 a settlement the consumer reports as not kept counts as not settled: not a direct
+    # settlement, and a mediation that ended (and now is reopened, or settled again) without success.
+    kept = or_(Complaint.fulfilment.is_(None), Complaint.fulfilment != "not_fulfilled")
+    unkept = Complaint.fulfilment == "not_fulfilled"
+    ended = and_(mediation, or_(Complaint.outcome.in_(("resolved", "unresolved")), unkept))
     columns = [
         Complaint.business_id,
         func.count().label("n_forwarded"),
@@ -79,12 +86,12 @@ def collect_stats(session: Session, now: datetime, business_ids: Iterable[int] |
                     Complaint.first_response_at <= Complaint.response_deadline_at)).label("n_answered_on_time"),
         _count(pending).label("n_pending"),
         _count(Complaint.first_response_at.is_not(None)).label("n_responded"),
-        _count(and_(Complaint.settled_directly.is_(True), Complaint.first_response_at.is_not(None))
+        _count(and_(Complaint.settled_directly.is_(True), Complaint.first_response_at.is_not(None), kept)
                ).label("n_settled_direct"),
         _count(mediation).label("n_mediation"),
         _count(and_(mediation, Complaint.mediation_cooperated.is_(True))).label("n_mediation_cooperated"),
         _count(ended).label("n_mediation_ended"),
-        _count(and_(mediation, Complaint.outcome == "resolved")).label("n_mediation_resolved"),
+        _count(and_(mediation, Complaint.outcome == "resolved", kept)).label("n_mediation_resolved"),
         func.count(Complaint.rating).label("n_ratings"),
         func.coalesce(func.sum(Complaint.rating), 0).label("rating_sum"),
     ]

@@ -37,6 +37,10 @@ EXPECTED = {
     # A request for materials pauses the clock for MATERIALS_DAYS; the consumer's supplement resumes it.
     "request_materials": ("mediator", OPEN, None, True),
     "supplement": ("consumer", OPEN, None, True),
+    # The answer to the fulfilment check, once, only after it was sent: kept (the state stays) or not kept
+    # (with a note: back to mediation).
+    "fulfilled": ("consumer", ("resolved", "closed"), None, False),
+    "not_fulfilled": ("consumer", ("resolved", "closed"), "mediating", True),
 }
 EXPECTED_SYSTEM = {
     "forward": (("accepted",), "forwarded"),
@@ -51,6 +55,8 @@ EXPECTED_SYSTEM = {
     "withdraw": (OPEN, "withdrawn"),
     # requested materials never came (MATERIALS_DAYS)
     "materials_timeout": (OPEN, "rejected"),
+    # FULFILMENT_CHECK_DAYS after a resolution with an amount or a promise: the consumer is asked, once
+    "fulfilment_check": (("resolved", "closed"), None),
 }
 
 CONSUMER = Actor(user=SimpleNamespace(id=1), kind="consumer")
@@ -62,13 +68,14 @@ ADMIN = Actor(user=SimpleNamespace(id=6), kind="admin")
 PARTY_OF = {"consumer": CONSUMER, "business": STAFF, "mediator": MEDIATOR}
 
 
-def complaint(status: str, paused: bool = False, materials: bool = False) -> Complaint:
+def complaint(status: str, paused: bool = False, materials: bool = False, checked: bool = False) -> Complaint:
     # Ended (resolved) yesterday, so that reopen's window is open for resolved and closed.
     return Complaint(id=1, consumer_id=1, business_id=7, region_code="110105", status=status,
                      forwarded_at=datetime(2026, 10, 1, tzinfo=UTC), went_to_mediation=False,
                      ended_at=datetime.now(UTC) - timedelta(days=1), outcome="resolved", paused=paused,
                      paused_at=datetime.now(UTC) if paused else None, paused_seconds=0,
-                     materials_due_at=datetime.now(UTC) + timedelta(days=10) if materials else None)
+                     materials_due_at=datetime.now(UTC) + timedelta(days=10) if materials else None,
+                     fulfilment_checked_at=datetime.now(UTC) if checked else None, fulfilment=None)
 
 
 def test_the_table_names_exactly_the_documented_actions():
@@ -85,7 +92,8 @@ def test_the_table_names_exactly_the_documented_actions():
 def test_each_action_from_each_state_by_each_party(action, status, party):
     who, sources, target, note_required = EXPECTED[action]
     actor, c = PARTY_OF[party], complaint(status, paused=action in ("resume", "supplement"),
-                                          materials=action == "supplement")
+                                          materials=action == "supplement",
+                                          checked=action in ("fulfilled", "not_fulfilled"))
     kwargs = {"note": "理由", "amount_recovered_fen": None, "rating": 5, "region_code": "310101",
               "reason": "testing"}
     if party == who and status in sources:
@@ -188,3 +196,29 @@ def test_a_refusal_names_status_and_action_in_chinese():
     with pytest.raises(InvalidTransition) as exc:
         check_transition(CONSUMER, complaint("forwarded"), "confirm", note=None, amount_recovered_fen=None, rating=None)
     assert exc.value.detail == "投诉当前状态为“待商家处理”，不能执行“确认解决”"
+
+
+def test_the_fulfilment_question_is_answered_once_and_only_after_it_was_asked():
+    for status in ("resolved", "closed"):
+        not_asked, asked = complaint(status), complaint(status, checked=True)
+        assert {"fulfilled", "not_fulfilled"} & set(allowed_actions(CONSUMER, not_asked)) == set()
+        with pytest.raises(InvalidTransition) as exc:
+            check_transition(CONSUMER, not_asked, "not_fulfilled", note="未退款", amount_recovered_fen=None, rating=None)
+        assert exc.value.detail == "尚未询问商家是否履行和解承诺"
+        assert {"fulfilled", "not_fulfilled"} <= set(allowed_actions(CONSUMER, asked))
+        with pytest.raises(ValidationFailed):  # not kept: the note is required
+            check_transition(CONSUMER, asked, "not_fulfilled", note=" ", amount_recovered_fen=None, rating=None)
+        asked.fulfilment = "fulfilled"
+        assert {"fulfilled", "not_fulfilled"} & set(allowed_actions(CONSUMER, asked)) == set()
+        with pytest.raises(InvalidTransition) as exc:
+            check_transition(CONSUMER, asked, "not_fulfilled", note="又没退", amount_recovered_fen=None, rating=None)
+        assert exc.value.detail == "已回答过商家是否履行和解承诺"
+    # Asked about a resolution that was reopened and resolved again since: that question is over.
+    later = complaint("resolved", checked=True)
+    later.ended_at = later.fulfilment_checked_at + timedelta(hours=1)
+    assert "fulfilled" not in allowed_actions(CONSUMER, later)
+    # The business and the mediator never answer it.
+    for who in (STAFF, MEDIATOR):
+        with pytest.raises(Forbidden):
+            check_transition(who, complaint("resolved", checked=True), "fulfilled", note=None,
+                             amount_recovered_fen=None, rating=None)

@@ -112,6 +112,36 @@ def test_business_message_in_mediation_counts_as_cooperation_at_once(session, se
     assert session.get(BusinessIndex, w.business.id).components == before
 
 
+def test_an_unkept_settlement_counts_as_not_settled_in_both_paths(session, settings):
+    from server.core.complaints.fulfilment import do_fulfilment_check
+
+    w = World(session, settings, n=4)
+    settled = [w.settled(NOW + timedelta(hours=i), rating=None) for i in range(5)]
+    mediated = w.forwarded(NOW + timedelta(hours=6))
+    do_system_step(session, settings, mediated, "response_timeout", NOW + timedelta(days=15))
+    do_transition(session, settings, w.mediator, mediated, "mediate_success", amount_recovered_fen=500,
+                  now=NOW + timedelta(days=16))
+    before = w.index
+    score, counts = before.score, dict(before.counts)
+    assert counts["settled_direct"] == 5 and counts["mediation_resolved"] == 1
+    later = NOW + timedelta(days=30)
+    for c in (settled[0], mediated):
+        do_fulfilment_check(session, settings, c, later)
+        do_transition(session, settings, w.consumer, c, "not_fulfilled", note="退款未到账", now=later)
+        assert c.status == "mediating"
+    idx = w.index
+    assert idx.counts["settled_direct"] == 4
+    assert idx.counts["mediation_ended"] == 1 and idx.counts["mediation_resolved"] == 0
+    assert idx.score < score
+    # Mediated to success again: still not the settlement it was.
+    do_transition(session, settings, w.mediator, mediated, "mediate_success", now=later + timedelta(days=1))
+    assert w.index.counts["mediation_resolved"] == 0
+    incremental = (w.index.score, dict(w.index.components), dict(w.index.counts))
+    recompute_all(session, settings, later + timedelta(days=1))
+    again = session.get(BusinessIndex, w.business.id)
+    assert (again.score, again.components, again.counts) == incremental
+
+
 def test_means_snapshot_is_shared_until_refreshed(session, settings):
     w = World(session, settings, n=4)
     for i in range(3):

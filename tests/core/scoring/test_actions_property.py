@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from server.core.actor import actor_for_user
 from server.core.appeals import do_decide_appeal, do_file_appeal
-from server.core.complaints.actions import do_create_complaint, do_post_message, do_system_step, do_transition
+from server.core.complaints.actions import (
+    do_create_complaint,
+    do_post_message,
+    do_system_step,
+    do_transition,
+    fulfilment_blocked,
+)
+from server.core.complaints.fulfilment import do_fulfilment_check
 from server.core.models import Appeal, Business, BusinessIndex, BusinessMember, Complaint, IndexHistory, User
 from server.core.scoring.actions import recompute_all
 from tests.factories import credit_code
@@ -30,13 +37,16 @@ MOVES = {
                   ("consumer", "withdraw")],
     "mediating": [("business", "propose"), ("message", "message"), ("mediator", "mediate_success"),
                   ("mediator", "mediate_fail"), ("system", "mediation_timeout"), ("consumer", "withdraw")],
-    "resolved": [("consumer", "rate"), ("system", "close")],
+    # The fulfilment check (when the resolution expects it) and its answers (once the check was sent).
+    "resolved": [("consumer", "rate"), ("system", "close"), ("fulfil", "check"), ("fulfil", "fulfilled"),
+                 ("fulfil", "not_fulfilled"), ("fulfil", "not_fulfilled")],
     "unresolved": [("consumer", "rate"), ("system", "close")],
     "rejected": [("system", "close")],
     "withdrawn": [("system", "close")],
-    "closed": [],
+    "closed": [("fulfil", "check"), ("fulfil", "not_fulfilled"), ("fulfil", "fulfilled")],
 }
-NOTES = {"reject": "不属于受理范围", "respond": "同意退款", "propose": "提出调解方案", "mediate_fail": "双方未达成一致"}
+NOTES = {"reject": "不属于受理范围", "respond": "同意退款", "propose": "提出调解方案", "mediate_fail": "双方未达成一致",
+         "not_fulfilled": "退款未到账"}
 
 
 def _world(session, settings):
@@ -104,7 +114,16 @@ def test_incremental_equals_full_recompute(db, settings, complaints, ops, snapsh
             if not moves:
                 continue
             who, action = moves[choice % len(moves)]
-            if who == "appeal":
+            if who == "fulfil":
+                if action == "check":
+                    if not c.fulfilment_expected or c.fulfilment_checked_at is not None:
+                        continue
+                    do_fulfilment_check(s, settings, c, now)
+                else:
+                    if fulfilment_blocked(c) is not None:
+                        continue
+                    do_transition(s, settings, actors["consumer"], c, action, note=NOTES.get(action), now=now)
+            elif who == "appeal":
                 pending = s.execute(select(Appeal).where(Appeal.complaint_id == c.id, Appeal.state == "pending")
                                     ).scalar_one_or_none()
                 if pending is None:

@@ -36,7 +36,7 @@ def stats(**kw):
 
 
 def test_constants_match_the_design():
-    assert FORMULA_VERSION == "2026.2"
+    assert FORMULA_VERSION == "2026.3"
     assert DEFAULT_WEIGHTS == {"response": 20, "speed": 10, "settlement": 25, "cooperation": 15,
                                "mediation": 15, "satisfaction": 15}
     assert SHRINK_K == 10 and MIN_COMPLAINTS == 5

@@ -167,6 +167,36 @@ async function messagesSection(c) {
   return box;
 }
 
+// The fulfilment check (the scheduler asked the consumer FULFILMENT_CHECK_DAYS after a settlement): kept, or
+// not kept with a required note (the complaint goes back to mediation). Shown only while it may be answered.
+function fulfilmentSection(c, onDone) {
+  const allowed = c.allowed_actions || [];
+  if (!allowed.includes('fulfilled') && !allowed.includes('not_fulfilled')) return null;
+  const msg = h('p', { class: 'msg', role: 'alert' });
+  const note = h('textarea', { name: 'note', rows: '3', maxlength: '2000', required: true, id: 'not-fulfilled-note' });
+  const form = h('form', { class: 'form', id: 'action-not_fulfilled', hidden: true },
+    h('label', {}, '商家未履行的情况（必填，将告知商家和调解员）', note),
+    h('button', { type: 'submit', class: 'button' }, '提交：商家未履行'));
+  const send = async (body, btn) => {
+    btn.disabled = true;
+    try { onDone(await api(`/complaints/${c.id}/transitions`, { method: 'POST', body })); } catch (err) { say(msg, errorText(err)); btn.disabled = false; }
+  };
+  const yes = h('button', { type: 'button', class: 'button primary', id: 'fulfil-yes',
+    onclick: () => send({ action: 'fulfilled' }, yes) }, '已履行');
+  const no = h('button', { type: 'button', class: 'button', id: 'fulfil-no',
+    onclick: () => { form.hidden = false; note.focus(); } }, '未履行（需填写说明）');
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!note.value.trim()) { say(msg, '请说明商家未履行的情况'); return; }
+    send({ action: 'not_fulfilled', note: note.value.trim() }, form.querySelector('button[type=submit]'));
+  });
+  return h('section', { class: 'card fulfilment', id: 'fulfilment' },
+    h('h3', {}, '商家是否已履行和解承诺？'),
+    h('p', { class: 'muted' }, '请告诉我们商家是否兑现了承诺（如退款是否到账）。未履行的，投诉将重新进入调解，并计入商家的投诉处理指数。'),
+    h('div', { class: 'row' }, allowed.includes('fulfilled') ? yes : null, allowed.includes('not_fulfilled') ? no : null),
+    form, msg);
+}
+
 // The lead's members as the viewer may see them (the business: those that reached it; the mediators: all):
 // each with its own state and amount, handled together from the lead (apply_to_members).
 async function membersSection(c) {
@@ -190,7 +220,9 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     ['行业', industries[c.industry_code] || c.industry_code], ['类别', categories[c.category] || c.category],
     ['地区', c.region_name], ['购买日期', c.purchase_date || '—'], ['订单号', c.order_no || '—'],
     ['涉及金额', yuan(c.amount_claimed)], ['诉求', (c.demands || []).map((d) => DEMANDS[d] || d).join('、') || '—'],
-    ['挽回金额', yuan(c.amount_recovered)], ['评价', c.rating ? `${'★'.repeat(c.rating)}（${c.rating} 分）` : '—'],
+    ['挽回金额', yuan(c.amount_recovered)],
+    c.fulfilment ? ['和解履行', c.fulfilment === 'fulfilled' ? '消费者确认商家已履行' : '消费者反映商家未履行']
+      : c.fulfilment_checked_at ? ['和解履行', `已于 ${fmtTime(c.fulfilment_checked_at)} 询问消费者是否履行，待回复`] : null, ['评价', c.rating ? `${'★'.repeat(c.rating)}（${c.rating} 分）` : '—'],
     ['同意公开', c.public_consent ? '是（去除个人信息后）' : '否'], ['提交时间', fmtTime(c.created_at)],
     ['当前期限', c.paused
       ? `已暂停计时（${PAUSE_REASONS[c.paused_reason] || c.paused_reason}，${fmtTime(c.paused_at)} 起；恢复后期限顺延）`
@@ -219,6 +251,7 @@ export async function renderComplaint(el, id, { onChange = () => {} } = {}) {
     h('dl', { class: 'file' }, rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')])),
     h('h3', {}, '投诉内容'), h('p', { class: 'description' }, c.description),
     (c.attachments || []).length ? [h('h3', {}, '证据'), evidenceList(c.attachments, { id: 'attachments' })] : null,
+    fulfilmentSection(c, refresh),
     await membersSection(c),
     actions.length ? h('section', { class: 'actions', id: 'actions' }, h('h3', {}, '可执行的操作'), actions.map((a) => actionForm(c, a, refresh))) : null,
     h('h3', {}, '处理进度'),

@@ -154,11 +154,35 @@ export function fillSelect(select, items, { keepFirst = true } = {}) {
   clear(select, first, items.map((it) => h('option', { value: it.code }, it.name)));
 }
 
-// ECharts is loaded as a classic deferred script; modules run after it.
-export function chart(el, option) {
-  if (!el || !window.echarts) return null;
-  const c = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: 'canvas' });
-  c.setOption({ textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
+// ECharts (the custom build named by the page's smart315-charts meta, static/vendor/echarts.custom.min.js) is
+// fetched by the first chart drawn, after the page and its figures have painted, and each chart is drawn in
+// a task of its own: no long task in front of the first paint, none that runs the bundle and both charts.
+let echartsLoading = null;
+function loadEcharts() {
+  if (window.echarts) return Promise.resolve(window.echarts);
+  if (!echartsLoading) {
+    echartsLoading = new Promise((resolve, reject) => {
+      const meta = document.querySelector('meta[name="smart315-charts"]');
+      const s = document.createElement('script');
+      s.src = meta ? meta.content : '/static/vendor/echarts.custom.min.js';
+      s.onload = () => resolve(window.echarts);
+      s.onerror = () => { echartsLoading = null; reject(new Error('图表组件加载失败')); };
+      document.head.append(s);
+    });
+  }
+  return echartsLoading;
+}
+
+const nextTask = () => new Promise((resolve) => { setTimeout(resolve, 0); });
+
+export async function chart(el, option) {
+  if (!el) return null;
+  const echarts = await loadEcharts().catch(() => null);
+  if (!echarts) { clear(el, h('p', { class: 'error' }, '图表组件加载失败，请刷新页面重试。')); return null; }
+  await nextTask();
+  const c = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: 'canvas' });
+  // No animation: the figures appear at once (less work on a slow phone, nothing moving for elders).
+  c.setOption({ animation: false, textStyle: { fontFamily: 'system-ui, "PingFang SC", "Microsoft YaHei", sans-serif' }, ...option }, true);
   if (!el.dataset.resize) { el.dataset.resize = '1'; window.addEventListener('resize', () => c.resize()); }
   return c;
 }
@@ -211,10 +235,13 @@ export function tabs(root = document, onShow = () => {}) {
 
 export function figures(el, stats) {
   const items = [
-    ['注册消费者', num(stats.consumers)], ['入驻商家', num(stats.businesses)], ['累计投诉', num(stats.complaints_total)],
-    ['已解决', num(stats.complaints_resolved)], ['解决率', pct(stats.resolution_rate)], ['挽回损失', bigYuan(stats.amount_recovered)],
+    ['consumers', '注册消费者', num(stats.consumers)], ['businesses', '入驻商家', num(stats.businesses)],
+    ['complaints_total', '累计投诉', num(stats.complaints_total)], ['complaints_resolved', '已解决', num(stats.complaints_resolved)],
+    ['resolution_rate', '解决率', pct(stats.resolution_rate)], ['amount_recovered', '挽回损失', bigYuan(stats.amount_recovered)],
   ];
-  clear(el, items.map(([label, value]) => h('div', { class: 'figure' }, h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
+  clear(el, items.map(([key, label, value]) => h('div', { class: 'figure', dataset: { figure: key } },
+    h('div', { class: 'num' }, value), h('div', { class: 'label' }, label))));
+  el.removeAttribute('aria-busy');
 }
 
 export function monthlyChart(el, byMonth) {
