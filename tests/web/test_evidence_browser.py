@@ -41,6 +41,6 @@ def test_the_business_sends_a_photo_and_the_consumer_sees_it(auth, client, new_c
     dialog.wait_for()
     me.wait_for_function("() => document.querySelector('#image-dialog img.full').naturalWidth === 64")
     dialog.get_by_role("button", name="关闭").click()
-    assert me.locator("#image-dialog").count() == 0
+    me.wait_for_selector("#image-dialog", state="detached")  # closed and removed (on the close event)
 
     assert not browser_errors.page_errors, browser_errors.page_errors

@@ -123,7 +123,7 @@ def test_rejection_and_removal_ask_in_an_in_page_dialog(auth, client, new_contex
 
     # Esc cancels: nothing is sent, focus returns to the 驳回 button.
     page.keyboard.press("Escape")
-    assert page.locator("dialog").count() == 0
+    page.wait_for_selector("dialog", state="detached")  # closed and removed
     assert reject.evaluate("el => el === document.activeElement")
     assert client.get(f"/api/v1/businesses/{pending['id']}").get_json()["status"] == "pending"
 
