@@ -43,7 +43,9 @@ function joinPart(c) {
 async function load() {
   const out = document.getElementById('cases');
   try {
-    const data = await api(`/public/complaints?page=${page}&per_page=20`);
+    // Signed in, the reader may just have joined a case: revalidate (a 304 when nothing changed) rather than
+    // show the browser's copy of up to max-age seconds ago.
+    const data = await api(`/public/complaints?page=${page}&per_page=20`, { cache: document.body.dataset.userId ? 'no-cache' : undefined });
     const items = data.items || [];
     clear(out, items.length ? items.map((c) => h('article', { class: 'item', 'data-id': c.id || '' },
       h('h2', { class: 'title' }, c.public_no ? h('a', { href: `/cases/${encodeURIComponent(c.public_no)}` }, c.title) : c.title, c.status ? h('span', { class: `badge s-${c.status}` }, STATUS[c.status] || c.status) : null,

@@ -37,7 +37,7 @@ export function csrfToken() {
   return m ? m.content : '';
 }
 
-export async function api(path, { method = 'GET', body, form, headers = {}, idempotencyKey } = {}) {
+export async function api(path, { method = 'GET', body, form, headers = {}, idempotencyKey, cache } = {}) {
   const h = { Accept: 'application/json', ...headers };
   if (method !== 'GET' && method !== 'HEAD') h['X-CSRF-Token'] = csrfToken();
   if (idempotencyKey) h['Idempotency-Key'] = idempotencyKey;
@@ -45,7 +45,7 @@ export async function api(path, { method = 'GET', body, form, headers = {}, idem
   if (form) payload = form;
   else if (body !== undefined) { h['Content-Type'] = 'application/json'; payload = JSON.stringify(body); }
   const url = path.startsWith('/') && !path.startsWith('/api/') && !path.startsWith('/web/') ? '/api/v1' + path : path;
-  const resp = await fetch(url, { method, headers: h, body: payload, credentials: 'same-origin' });
+  const resp = await fetch(url, { method, headers: h, body: payload, credentials: 'same-origin', ...(cache ? { cache } : {}) });
   if (resp.status === 204) return null;
   const type = resp.headers.get('Content-Type') || '';
   const data = type.includes('json') ? await resp.json().catch(() => null) : await resp.text();
