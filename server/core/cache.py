@@ -430,7 +430,11 @@ class PublicCache:
             if entry is not None:
                 self.hits += 1
                 return entry[1]
-            if not self._is_refreshing(full_key):  # the computing reader failed: no result is coming
+            if not self._is_refreshing(full_key):  # done (stored just now) or failed (no result is coming)
+                entry = self._get(full_key)
+                if entry is not None:
+                    self.hits += 1
+                    return entry[1]
                 break
         return self._compute_and_store(full_key, compute, self.clock())
 
