@@ -10,7 +10,7 @@ from server.api.context import db_session, settings
 from server.api.idempotency import run_idempotent
 from server.api.limits import check_complaint_limit
 from server.api.operation import operation
-from server.api.schemas import ComplaintOut, Strict
+from server.api.schemas import ComplaintOut, Strict, yuan_or_none
 from server.api.serializers import complaint_json
 from server.core import collective
 from server.core.complaints import abuse
@@ -28,10 +28,7 @@ class JoinIn(Strict):
     @field_validator("amount_claimed", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
     def _amount(cls, v: Any) -> Any:
-        if v is None or v == "":
-            return None
-        parse_yuan(v)
-        return v
+        return yuan_or_none(v)
 
 
 @bp.post("/complaints/<int:complaint_id>/join")

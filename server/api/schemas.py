@@ -16,6 +16,14 @@ STATUSES = ("submitted", "accepted", "forwarded", "responded", "mediating", "res
             "rejected", "withdrawn", "closed")
 
 
+
+def yuan_or_none(v: Any) -> Any:
+    """An amount field's check before pydantic coerces it (JSON true is not 1): empty is None, else yuan text."""
+    if v is None or v == "":
+        return None
+    parse_yuan(v)
+    return v
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -281,10 +289,7 @@ class ComplaintIn(Strict, BusinessDetailsIn):
     @field_validator("amount_claimed", mode="before")  # before: JSON true is not coerced to 1 (issue 15.10)
     @classmethod
     def _amount(cls, v: Any) -> Any:
-        if v is None or v == "":
-            return None
-        parse_yuan(v)
-        return v
+        return yuan_or_none(v)
 
     @model_validator(mode="after")
     def _business(self) -> ComplaintIn:
@@ -313,10 +318,7 @@ class TransitionIn(Strict):
     @field_validator("amount_recovered", mode="before")  # before: JSON true is not coerced to 1
     @classmethod
     def _amount(cls, v: Any) -> Any:
-        if v is None or v == "":
-            return None
-        parse_yuan(v)
-        return v
+        return yuan_or_none(v)
 
 
 class ComplaintQuery(PageQuery):
