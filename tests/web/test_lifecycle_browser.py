@@ -46,12 +46,17 @@ def test_pause_resume_transfer_and_reopen_in_the_pages(auth, client, new_context
     med.wait_for_selector("#action-transfer select[name=region_code] option[value='310101']", state="attached")
     med.select_option("#action-transfer select[name=region_code]", "310101")
     med.fill("#action-transfer textarea[name=note]", "门店位于上海市黄浦区")
-    med.click("#action-transfer button[type=submit]")
-    med.wait_for_function(
-        "id => fetch('/api/v1/complaints/' + id, {credentials: 'same-origin'}).then(r => r.status === 404)",
-        arg=moving["id"])
+    # Wait for the transfer's own answer (wait_for_function does not await a Promise: microsoft/playwright#29132).
+    with med.expect_response(lambda r: r.url.endswith(f"/complaints/{moving['id']}/transitions")
+                             and r.request.method == "POST") as answer:
+        med.click("#action-transfer button[type=submit]")
+    assert answer.value.status == 200, answer.value.text()
     got = client.get(f"/api/v1/complaints/{moving['id']}", headers=consumer.headers).get_json()
     assert got["region_code"] == "310101"
+    # It left this mediator's region: the console now answers 404 for it.
+    status = med.evaluate("id => fetch('/api/v1/complaints/' + id, {credentials: 'same-origin'}).then(r => r.status)",
+                          moving["id"])
+    assert status == 404
 
     # Reopen: resolved by mediation, then reopened by the consumer with a note.
     mediator = auth.mediator("1101", username="lc_api_mediator")
